@@ -1,0 +1,61 @@
+# scxlab: the commands a user types. Everything that compiles or boots runs inside the
+# pinned toolchain root (kernel/tools-exec); the host only needs what `make setup` installs.
+#
+#   make setup                                   host packages, toolchain root, guest image
+#   make test                                    unit + integration tests (what .ci/run calls)
+#   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= TARGET=
+#   make compare POLICIES="cfs fifo" WORKLOAD=nginx REPEATS=5   interleaved in one boot
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+POLICY ?= fifo
+POLICIES ?= cfs fifo
+WORKLOAD ?= nginx
+DURATION ?=
+REPEATS ?=
+CLOCK ?=
+TARGET ?= vm
+RESULTS ?= $(CURDIR)/results
+
+SETUP_ENV := build/setup.env
+SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kernel/guest-init kernel/required-kconfig
+TOOLS := kernel/tools-exec
+PY := /usr/bin/python3
+
+.PHONY: help setup build test unit-test integration-test experiment compare clean
+
+help:
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+
+# `make setup` always checks the cache (seconds when nothing changed); other targets only
+# rerun it when its recipe changed or it never ran in this checkout.
+setup:
+	kernel/setup.sh
+$(SETUP_ENV): $(SETUP_INPUTS)
+	kernel/setup.sh
+
+build: $(SETUP_ENV)
+	$(TOOLS) $(MAKE) --no-print-directory -f build.mk -j2 all
+
+# The runner's exit code is the experiment's verdict: 0 valid, 1 invalid run, 2 bad input.
+RUN = $(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
+	build/runners/scxlab run --repo $(CURDIR) --results $(RESULTS) --workload "$(WORKLOAD)" \
+	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --target "$(TARGET)"
+
+experiment: build
+	@$(RUN) --policies "$(POLICY)" --command 'make experiment POLICY="$(POLICY)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)"'
+
+compare: build
+	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)"'
+
+unit-test: build
+	$(TOOLS) $(MAKE) --no-print-directory -f build.mk unit-tests
+
+integration-test: build
+	$(PY) -m pytest -v tests/integration
+
+test: build
+	tests/run-all
+
+clean:
+	rm -rf build

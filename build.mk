@@ -1,0 +1,62 @@
+# Inner build: runs inside the toolchain root (kernel/tools-exec make -f build.mk), never on
+# the host directly. Everything lands under build/. Policies and tests are found by folder:
+# a new schedulers/<name>/ with <name>.bpf.c and <name>.c builds with no edit here.
+include build/setup.env
+
+B := build
+CC := gcc
+CLANG := clang
+BPFTOOL := bpftool
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-parameter \
+          -D_GNU_SOURCE -Irunners/common -Ischedulers/include -Ischedulers/lib
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(IMAGE_DIR) -Ischedulers/include -Wall \
+          -Wno-missing-declarations -Wno-unused-function
+LOADER_LIBS := -lbpf -lelf -lz -ljansson
+
+COMMON_SRC := $(wildcard runners/common/*.c)
+COMMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC))
+LOADER_LIB_SRC := $(wildcard schedulers/lib/*.c)
+LOADER_LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LOADER_LIB_SRC))
+
+POLICIES := $(patsubst schedulers/%/,%,$(filter-out schedulers/lib/ schedulers/include/,$(wildcard schedulers/*/)))
+POLICY_BINS := $(foreach p,$(POLICIES),$(B)/schedulers/$(p)/$(p))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+all: $(B)/runners/scxlab $(B)/runners/scxlab-guest $(POLICY_BINS) $(UNIT_BINS)
+.PHONY: all unit-tests
+.SECONDARY:
+
+$(B)/%.o: %.c $(wildcard runners/common/*.h schedulers/lib/*.h schedulers/include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/runners/scxlab: $(B)/runners/host/scxlab.o $(COMMON_OBJ)
+	$(CC) $^ -o $@ -linih -ljansson -lm
+$(B)/runners/scxlab-guest: $(B)/runners/guest/scxlab-guest.o $(COMMON_OBJ)
+	$(CC) $^ -o $@ -linih -ljansson -lm
+
+# BPF object -> libbpf skeleton -> loader linked with the shared loader library.
+$(B)/schedulers/%.bpf.o: schedulers/%.bpf.c $(wildcard schedulers/include/*.h) $(IMAGE_DIR)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -I$(dir $<) -c $< -o $@
+$(B)/schedulers/%.skel.h: $(B)/schedulers/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
+define POLICY_RULE
+$(B)/schedulers/$(1)/$(1).o: schedulers/$(1)/$(1).c $(B)/schedulers/$(1)/$(1).skel.h $(wildcard schedulers/lib/*.h schedulers/include/*.h)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CFLAGS) -I$(B)/schedulers/$(1) -Ischedulers/$(1) -c $$< -o $$@
+$(B)/schedulers/$(1)/$(1): $(B)/schedulers/$(1)/$(1).o $(LOADER_LIB_OBJ)
+	$(CC) $$^ -o $$@ $(LOADER_LIBS)
+endef
+$(foreach p,$(POLICIES),$(eval $(call POLICY_RULE,$(p))))
+
+# Unit tests (cmocka): each tests/unit/test_X.c links with the runner's common code and the
+# loader library, so what they test is the code the runners run.
+$(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(LOADER_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ -lcmocka -linih -ljansson -lm $(LOADER_LIBS)
+
+unit-tests: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -1,0 +1,232 @@
+#include "experiment.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int check_name(const char *what, const char *name, struct err *e)
+{
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(name))
+		return errf(e, "%s '%s' is not a valid name (lower-case letters, digits, '-' and '_')", what, name);
+	return 0;
+}
+
+static int load_named(const char *configs_dir, const char *sub, const char *what, const char *name,
+		      struct cfg *c, struct err *e)
+{
+	char *dir = xasprintf("%s/%s", configs_dir, sub);
+	char *path = xasprintf("%s/%s.ini", dir, name);
+	int rc;
+	if (check_name(what, name, e)) {
+		rc = -1;
+	} else if (!path_exists(path)) {
+		char *names = config_names(dir);
+		rc = errf(e, "unknown %s '%s'; choose from: %s (each is a file in %s/)", what, name,
+			  *names ? names : "(none found)", dir);
+		free(names);
+	} else {
+		rc = cfg_load(c, path, e);
+	}
+	free(path);
+	free(dir);
+	return rc;
+}
+
+static int load_policy(struct policy_def *p, const char *configs_dir, const char *name, struct err *e)
+{
+	p->name = xstrdup(name);
+	if (load_named(configs_dir, "policies", "policy", name, &p->cfg, e))
+		return -1;
+	if (cfg_get_choice(&p->cfg, "policy", "kind", NULL, "cfs|scx", &p->kind, e))
+		return -1;
+	p->ops_name = cfg_get(&p->cfg, "policy", "ops_name");
+	p->loader = cfg_get(&p->cfg, "policy", "loader");
+	p->args = cfg_get(&p->cfg, "policy", "args");
+	if (!p->args)
+		p->args = "";
+	if (!strcmp(p->kind, "scx")) {
+		if (cfg_require(&p->cfg, "policy", "ops_name", &p->ops_name, e) ||
+		    cfg_require(&p->cfg, "policy", "loader", &p->loader, e) ||
+		    check_name("loader", p->loader, e))
+			return -1;
+	} else {
+		p->ops_name = "";
+		p->loader = "";
+	}
+	return 0;
+}
+
+static int load_workload(struct workload_def *w, const char *configs_dir, const char *name, struct err *e)
+{
+	w->name = xstrdup(name);
+	if (load_named(configs_dir, "workloads", "workload", name, &w->cfg, e))
+		return -1;
+	if (cfg_require(&w->cfg, "workload", "dir", &w->dir, e) ||
+	    cfg_require(&w->cfg, "workload", "start", &w->start, e) ||
+	    cfg_require(&w->cfg, "workload", "client", &w->client, e) ||
+	    cfg_require(&w->cfg, "workload", "stop", &w->stop, e) ||
+	    cfg_require(&w->cfg, "workload", "headline", &w->headline, e) ||
+	    cfg_get_long(&w->cfg, "workload", "duration", 10, 1, 3600, &w->duration, e) ||
+	    cfg_get_long(&w->cfg, "workload", "warmup", 0, 0, 600, &w->warmup, e))
+		return -1;
+	return 0;
+}
+
+static int load_vm(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e)
+{
+	char *path = xasprintf("%s/vm.ini", configs_dir);
+	int rc = cfg_load(&x->vm, path, e);
+	free(path);
+	if (rc)
+		return -1;
+	const char *def_clock;
+	if (cfg_get_long(&x->vm, "vm", "vcpus", 2, 1, 64, &x->vcpus, e) ||
+	    cfg_get_long(&x->vm, "vm", "threads_per_core", 1, 1, 2, &x->threads_per_core, e) ||
+	    cfg_get_long(&x->vm, "vm", "memory_mb", 2048, 256, 65536, &x->memory_mb, e) ||
+	    cfg_get_long(&x->vm, "vm", "boot_timeout", 180, 10, 3600, &x->boot_timeout, e) ||
+	    cfg_get_long(&x->vm, "vm", "results_disk_mb", 256, 16, 16384, &x->results_disk_mb, e) ||
+	    cfg_get_long(&x->vm, "run", "load_timeout", 15, 1, 600, &x->load_timeout, e) ||
+	    cfg_require(&x->vm, "vm", "qemu", &x->qemu, e) ||
+	    cfg_require(&x->vm, "vm", "cpu", &x->cpu, e) ||
+	    cfg_require(&x->vm, "vm", "cmdline", &x->cmdline, e) ||
+	    cfg_get_choice(&x->vm, "vm", "default_clock", "virtual", "virtual|real", &def_clock, e))
+		return -1;
+	if (x->vcpus % x->threads_per_core)
+		return errf(e, "configs/vm.ini: vcpus = %ld is not a multiple of threads_per_core = %ld",
+			    x->vcpus, x->threads_per_core);
+	x->clock = (r->clock && *r->clock) ? r->clock : def_clock;
+	if (strcmp(x->clock, "virtual") && strcmp(x->clock, "real"))
+		return errf(e, "CLOCK = '%s' is not a clock; choose from: virtual (deterministic guest time, "
+			    "QEMU -icount) or real (multi-threaded TCG on wall-clock time)", x->clock);
+	char *sec = xasprintf("clock.%s", x->clock);
+	rc = cfg_require(&x->vm, sec, "accel", &x->accel, e);
+	x->icount = cfg_get(&x->vm, sec, "icount");
+	if (!x->icount)
+		x->icount = "";
+	free(sec);
+	return rc;
+}
+
+int experiment_load(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e)
+{
+	memset(x, 0, sizeof(*x));
+	e->msg[0] = '\0';
+	if (!is_dir(configs_dir))
+		return errf(e, "config folder %s does not exist", configs_dir);
+	if (load_vm(x, configs_dir, r, e))
+		return -1;
+	x->target = (r->target && *r->target) ? r->target : "vm";
+	if (strcmp(x->target, "vm") && strcmp(x->target, "host"))
+		return errf(e, "TARGET = '%s' is not a target; choose from: vm (boot the pinned sched_ext guest "
+			    "under QEMU) or host (this machine's own kernel, which must have sched_ext)", x->target);
+
+	struct strv names = { 0 };
+	strv_split_push(&names, r->policies ? r->policies : "");
+	if (!names.n) {
+		strv_free(&names);
+		char *dir = xasprintf("%s/policies", configs_dir), *all = config_names(dir);
+		errf(e, "no policy given; choose from: %s", all);
+		free(all);
+		free(dir);
+		return -1;
+	}
+	x->pol = xmalloc(names.n * sizeof(*x->pol));
+	for (size_t i = 0; i < names.n; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(names.v[i], names.v[j])) {
+				errf(e, "policy '%s' is listed twice", names.v[i]);
+				strv_free(&names);
+				return -1;
+			}
+		x->npol = i + 1;
+		if (load_policy(&x->pol[i], configs_dir, names.v[i], e)) {
+			strv_free(&names);
+			return -1;
+		}
+	}
+	strv_free(&names);
+
+	if (!r->workload || !*r->workload) {
+		char *dir = xasprintf("%s/workloads", configs_dir), *all = config_names(dir);
+		errf(e, "no workload given; choose from: %s", all);
+		free(all);
+		free(dir);
+		return -1;
+	}
+	if (load_workload(&x->wl, configs_dir, r->workload, e))
+		return -1;
+	x->duration = x->wl.duration;
+	x->warmup = x->wl.warmup;
+	x->repeats = 1;
+	if (r->duration && *r->duration && parse_long(r->duration, 1, 3600, "DURATION (seconds)", &x->duration, e))
+		return -1;
+	if (r->repeats && *r->repeats && parse_long(r->repeats, 1, 1000, "REPEATS", &x->repeats, e))
+		return -1;
+	return 0;
+}
+
+void experiment_free(struct experiment *x)
+{
+	for (size_t i = 0; i < x->npol; i++) {
+		free(x->pol[i].name);
+		cfg_free(&x->pol[i].cfg);
+	}
+	free(x->pol);
+	free(x->wl.name);
+	cfg_free(&x->wl.cfg);
+	cfg_free(&x->vm);
+	memset(x, 0, sizeof(*x));
+}
+
+size_t experiment_nruns(const struct experiment *x)
+{
+	return x->npol * (size_t)x->repeats;
+}
+
+size_t experiment_run_policy(const struct experiment *x, size_t k)
+{
+	size_t repeat = k / x->npol, slot = k % x->npol;
+	return (slot + repeat) % x->npol;
+}
+
+void experiment_plan(const struct experiment *x, struct cfg *plan)
+{
+	char buf[64];
+	memset(plan, 0, sizeof(*plan));
+	cfg_set(plan, "plan", "workload", x->wl.name);
+	snprintf(buf, sizeof(buf), "%zu", experiment_nruns(x));
+	cfg_set(plan, "plan", "runs", buf);
+	snprintf(buf, sizeof(buf), "%ld", x->duration);
+	cfg_set(plan, "plan", "duration", buf);
+	snprintf(buf, sizeof(buf), "%ld", x->warmup);
+	cfg_set(plan, "plan", "warmup", buf);
+	snprintf(buf, sizeof(buf), "%ld", x->load_timeout);
+	cfg_set(plan, "plan", "load_timeout", buf);
+	cfg_set(plan, "plan", "clock", x->clock);
+	cfg_set(plan, "plan", "target", x->target);
+
+	char *wdir = xasprintf("workloads/%s", x->wl.name);
+	cfg_set(plan, "workload", "dir", wdir);
+	free(wdir);
+	cfg_set(plan, "workload", "start", x->wl.start);
+	cfg_set(plan, "workload", "client", x->wl.client);
+	cfg_set(plan, "workload", "stop", x->wl.stop);
+	cfg_set(plan, "workload", "headline", x->wl.headline);
+	for (size_t i = 0; i < x->wl.cfg.n; i++)
+		if (!strcmp(x->wl.cfg.v[i].section, "params"))
+			cfg_set(plan, "workload.params", x->wl.cfg.v[i].key, x->wl.cfg.v[i].value);
+
+	for (size_t k = 0; k < experiment_nruns(x); k++) {
+		const struct policy_def *p = &x->pol[experiment_run_policy(x, k)];
+		char sec[32];
+		snprintf(sec, sizeof(sec), "run.%zu", k + 1);
+		cfg_set(plan, sec, "policy", p->name);
+		cfg_set(plan, sec, "kind", p->kind);
+		cfg_set(plan, sec, "ops_name", p->ops_name);
+		char *loader = *p->loader ? xasprintf("bin/%s", p->loader) : xstrdup("");
+		cfg_set(plan, sec, "loader", loader);
+		free(loader);
+		cfg_set(plan, sec, "args", p->args);
+		snprintf(buf, sizeof(buf), "%zu", k / x->npol + 1);
+		cfg_set(plan, sec, "repeat", buf);
+	}
+}

@@ -1,0 +1,24 @@
+/* Reading what the kernel says about sched_ext (/sys/kernel/sched_ext). The root is a
+ * parameter so that tests can point it at a fake tree. */
+#ifndef SCXLAB_SCHEDEXT_H
+#define SCXLAB_SCHEDEXT_H
+#include <stdbool.h>
+
+#define SCX_SYSFS "/sys/kernel/sched_ext"
+
+struct scx_status {
+	bool present;		/* the kernel has sched_ext at all */
+	char state[32];		/* "enabled", "disabled", "enabling", "disabling", ... */
+	char ops[128];		/* root/ops: the ops name in charge, "" when none */
+};
+
+void scx_read(const char *root, struct scx_status *s);
+/* expected == NULL or "": in charge means no sched_ext scheduler (the fair class rules). */
+bool scx_in_charge(const struct scx_status *s, const char *expected);
+/* One line describing s, for messages. */
+const char *scx_describe(const struct scx_status *s, char *buf, int len);
+/* Copy every readable file of the sched_ext tree (state, root/ops, root/events, ...) into
+ * out_dir as NAME or root_NAME. Returns the number copied. */
+int scx_snapshot(const char *root, const char *out_dir);
+
+#endif

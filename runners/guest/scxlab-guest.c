@@ -1,0 +1,662 @@
+/*
+ * scxlab-guest: the agent that runs an experiment plan on a kernel with sched_ext.
+ *
+ * In the VM it is PID 1 (exec'd by kernel/guest-init once the job disk is unpacked); with
+ * TARGET=host it is an ordinary process on a host whose kernel has sched_ext. For each run
+ * of the plan (runners/common/experiment.c writes it) it:
+ *   1. starts the workload's server (workloads/<name>/<start>),
+ *   2. starts the policy's loader and waits until the kernel reports that policy in charge
+ *      (/sys/kernel/sched_ext/state = enabled, root/ops = its ops name); for cfs it checks
+ *      that no sched_ext scheduler is loaded,
+ *   3. runs the client once as warm-up, snapshots schedstat and sched_ext,
+ *   4. runs the measured client under `perf stat` (software events only), checking every
+ *      100 ms that the policy is still in charge: if the kernel ejected it the run is
+ *      marked invalid with the kernel's exit kind and reason,
+ *   5. snapshots again, stops the policy (its loader writes the kernel's exit info), stops
+ *      the server, saves dmesg, validates the workload's metrics.json,
+ *   6. writes runs/NNN-policy/{run.json,metrics.json,raw/} and, in the VM, rewrites the whole
+ *      results tree as a tar on the results disk, so a later crash loses only the run in
+ *      flight.
+ * Progress goes to stdout (the serial console) as "SCXLAB <event> ..." lines, which the host
+ * runner turns into its progress display.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "schedext.h"
+#include "util.h"
+
+struct agent {
+	struct cfg plan;
+	char *job_dir;
+	char *results;
+	const char *results_disk;
+	bool pid1;
+	bool have_perf;
+	long nruns, duration, warmup, load_timeout;
+};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("SCXLAB ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	va_end(ap);
+}
+
+static void power_off(struct agent *a, int code)
+{
+	fflush(stdout);
+	fflush(stderr);
+	if (!a->pid1)
+		exit(code);
+	sync();
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+static void fatal(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void fatal(struct agent *a, const char *fmt, ...)
+{
+	char msg[ERRLEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	say("fatal %s", msg);
+	power_off(a, EXIT_INFRA);
+	exit(EXIT_INFRA);
+}
+
+/* The whole results tree, as a tar on the raw results disk; read back by the host runner. */
+static void flush_results(struct agent *a)
+{
+	if (!a->results_disk)
+		return;
+	char *argv[] = { "tar", "-cf", (char *)a->results_disk, "-C", a->results, ".", NULL };
+	int rc = run_cmd(argv, NULL, NULL, NULL, 120);
+	sync();
+	if (rc != 0)
+		say("warning could not write results to %s (tar exit %d)", a->results_disk, rc);
+}
+
+static void reap_orphans(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void setup_pid1(void)
+{
+	static const struct { const char *src, *dst, *type; } mounts[] = {
+		{ "tracefs", "/sys/kernel/tracing", "tracefs" },
+		{ "debugfs", "/sys/kernel/debug", "debugfs" },
+		{ "bpffs", "/sys/fs/bpf", "bpf" },
+		{ "cgroup2", "/sys/fs/cgroup", "cgroup2" },
+		{ "devpts", "/dev/pts", "devpts" },
+	};
+	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		mkdir_p(mounts[i].dst, 0755);
+		if (mount(mounts[i].src, mounts[i].dst, mounts[i].type, 0, NULL) && errno != EBUSY)
+			say("warning mount %s: %s", mounts[i].dst, strerror(errno));
+	}
+	/* Loopback up: the workloads' servers and clients talk over 127.0.0.1. */
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq ifr = { 0 };
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) ||
+	    (ifr.ifr_flags |= IFF_UP | IFF_RUNNING, ioctl(fd, SIOCSIFFLAGS, &ifr)))
+		say("warning could not bring up lo: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	sethostname("scxlab-guest", 12);
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/root", 1);
+	setenv("LANG", "C.UTF-8", 1);
+}
+
+static void save_cmd_output(const char *out, const char *cmd)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	unlink(out);
+	run_cmd(argv, out, NULL, NULL, 30);
+}
+
+/* The environment of this boot, recorded once: guest/env/ and guest/guest.json. */
+static void capture_env(struct agent *a)
+{
+	char *env = xasprintf("%s/guest/env", a->results);
+	mkdir_p(env, 0755);
+	static const char *files[] = { "/proc/version", "/proc/cmdline", "/proc/cpuinfo", "/proc/meminfo",
+				       "/proc/schedstat", "/proc/sys/kernel/sched_schedstats" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *name = xstrdup(files[i] + 1);
+		for (char *p = name; *p; p++)
+			if (*p == '/')
+				*p = '_';
+		char *dst = xasprintf("%s/%s", env, name);
+		copy_file(files[i], dst, 0);
+		free(dst);
+		free(name);
+	}
+	struct utsname u;
+	uname(&u);
+	char *p = xasprintf("%s/sysctl-kernel-sched.txt", env);
+	save_cmd_output(p, "grep -r . /proc/sys/kernel/sched_* 2>/dev/null");
+	free(p);
+	p = xasprintf("%s/kconfig.sha256", env);
+	char *cmd = xasprintf("sha256sum /boot/config-%s | cut -d' ' -f1", u.release);
+	save_cmd_output(p, cmd);
+	char *ksha = read_line_file(p);
+	free(cmd);
+	free(p);
+	p = xasprintf("%s/sched_ext", env);
+	scx_snapshot(SCX_SYSFS, p);
+	free(p);
+
+	char *schedstats = read_line_file("/proc/sys/kernel/sched_schedstats");
+	json_t *g = json_pack("{s:s, s:s, s:s, s:i, s:b, s:b, s:s, s:b}",
+			      "kernel_release", u.release, "kernel_version", u.version, "machine", u.machine,
+			      "nr_cpus", (int)sysconf(_SC_NPROCESSORS_ONLN),
+			      "schedstats_enabled", !strcmp(schedstats, "1"),
+			      "sched_ext_present", is_dir(SCX_SYSFS), "kconfig_sha256", ksha,
+			      "perf_available", a->have_perf);
+	char *gj = xasprintf("%s/guest/guest.json", a->results);
+	json_dump_file(g, gj, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(g);
+	free(gj);
+	free(schedstats);
+	free(ksha);
+	free(env);
+}
+
+/* dmesg since the last call (the kernel log is cleared after each read). */
+static char *take_dmesg(void)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	if (size <= 0)
+		return xstrdup("");
+	char *buf = xmalloc(size + 1);
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	buf[n > 0 ? n : 0] = '\0';
+	klogctl(5 /* SYSLOG_ACTION_CLEAR */, NULL, 0);
+	return buf;
+}
+
+struct run {
+	struct agent *a;
+	int index;
+	const char *policy, *kind, *ops, *loader, *args, *repeat;
+	char *dir, *raw;
+	char **env;
+	json_t *j;		/* run.json */
+	json_t *reasons;	/* why invalid */
+	pid_t loader_pid;
+	int loader_status;
+	bool loader_reaped;
+	bool ejected;
+};
+
+static void invalid(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void invalid(struct run *r, const char *fmt, ...)
+{
+	char msg[ERRLEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(r->reasons, json_string(msg));
+	say("run-problem %d %s", r->index, msg);
+}
+
+static char *raw_path(struct run *r, const char *name)
+{
+	return xasprintf("%s/%s", r->raw, name);
+}
+
+static char **workload_env(struct agent *a, const char *out, long duration)
+{
+	struct strv env = { 0 };
+	const char *wdir = cfg_get(&a->plan, "workload", "dir");
+	strv_pushf(&env, "SCXLAB_OUT=%s", out);
+	strv_pushf(&env, "SCXLAB_DURATION=%ld", duration);
+	strv_pushf(&env, "SCXLAB_WORKLOAD_DIR=%s/%s", a->job_dir, wdir);
+	for (size_t i = 0; i < a->plan.n; i++) {
+		if (strcmp(a->plan.v[i].section, "workload.params"))
+			continue;
+		char *key = xstrdup(a->plan.v[i].key);
+		for (char *p = key; *p; p++)
+			*p = (*p >= 'a' && *p <= 'z') ? *p - 32 : (*p == '-' ? '_' : *p);
+		strv_pushf(&env, "WL_%s=%s", key, a->plan.v[i].value);
+		free(key);
+	}
+	return env.v;	/* leaked deliberately: putenv() in the child keeps pointers */
+}
+
+static int run_script(struct run *r, const char *which, const char *out_dir, long duration, double timeout,
+		      const char *log)
+{
+	struct agent *a = r->a;
+	char *script = xasprintf("%s/%s/%s", a->job_dir, cfg_get(&a->plan, "workload", "dir"),
+				 cfg_get(&a->plan, "workload", which));
+	char *argv[] = { script, NULL };
+	char *logp = raw_path(r, log);
+	int rc = run_cmd(argv, logp, workload_env(a, out_dir, duration), out_dir, timeout);
+	free(logp);
+	free(script);
+	return rc;
+}
+
+static bool loader_alive(struct run *r)
+{
+	if (r->loader_pid <= 0 || r->loader_reaped)
+		return false;
+	if (waitpid(r->loader_pid, &r->loader_status, WNOHANG) == r->loader_pid) {
+		r->loader_reaped = true;
+		return false;
+	}
+	return true;
+}
+
+/* Step 2: load the policy and wait until the kernel reports it in charge. */
+static bool start_policy(struct run *r)
+{
+	struct agent *a = r->a;
+	struct scx_status s;
+	char desc[256];
+	if (!strcmp(r->kind, "cfs")) {
+		scx_read(SCX_SYSFS, &s);
+		if (!scx_in_charge(&s, NULL)) {
+			invalid(r, "cfs run, but a sched_ext scheduler is loaded (%s)", scx_describe(&s, desc, sizeof desc));
+			return false;
+		}
+		json_object_set_new(r->j, "sched_ext_at_start", json_string(scx_describe(&s, desc, sizeof desc)));
+		return true;
+	}
+	struct strv argv = { 0 };
+	char *loader = xasprintf("%s/%s", a->job_dir, r->loader);
+	strv_push(&argv, loader);
+	strv_split_push(&argv, r->args);
+	strv_push(&argv, "--exit-info");
+	char *ei = raw_path(r, "exit-info.json");
+	strv_push(&argv, ei);
+	strv_push(&argv, "--stats-interval");
+	strv_push(&argv, "1");
+	char *log = raw_path(r, "loader.log");
+	char *cmdline = strv_join(&argv, " ");
+	json_object_set_new(r->j, "loader_command", json_string(cmdline));
+	double t0 = mono_now();
+	r->loader_pid = spawn(argv.v, log, NULL, NULL);
+	strv_free(&argv);
+	free(cmdline);
+	free(loader);
+	free(ei);
+	free(log);
+	if (r->loader_pid < 0) {
+		invalid(r, "could not start the loader of policy %s: %s", r->policy, strerror(errno));
+		return false;
+	}
+	for (;;) {
+		scx_read(SCX_SYSFS, &s);
+		if (scx_in_charge(&s, r->ops))
+			break;
+		if (!loader_alive(r)) {
+			invalid(r, "policy %s failed to load: its loader exited with code %d before the kernel "
+				"reported it in charge (%s); see raw/loader.log and raw/exit-info.json",
+				r->policy, exit_code_of(r->loader_status), scx_describe(&s, desc, sizeof desc));
+			return false;
+		}
+		if (mono_now() - t0 > a->load_timeout) {
+			invalid(r, "policy %s was not in charge %ld s after its loader started (%s, expected "
+				"state=enabled ops=%s)", r->policy, a->load_timeout,
+				scx_describe(&s, desc, sizeof desc), r->ops);
+			return false;
+		}
+		usleep(50000);
+	}
+	json_object_set_new(r->j, "load_s", json_real(mono_now() - t0));
+	json_object_set_new(r->j, "sched_ext_at_start", json_string(scx_describe(&s, desc, sizeof desc)));
+	json_object_set_new(r->j, "ops_seen", json_string(s.ops));
+	return true;
+}
+
+/* Step 5: stop the loader (it writes the kernel's exit info) and judge how the policy ended. */
+static void stop_policy(struct run *r)
+{
+	if (r->loader_pid <= 0)
+		return;
+	if (loader_alive(r)) {
+		kill(r->loader_pid, SIGINT);
+		bool timed_out;
+		r->loader_status = wait_timeout(r->loader_pid, 15, &timed_out);
+		r->loader_reaped = true;
+		if (timed_out)
+			invalid(r, "the loader of %s did not exit within 15 s of SIGINT and was killed", r->policy);
+	}
+	int code = exit_code_of(r->loader_status);
+	json_object_set_new(r->j, "loader_exit_code", json_integer(code));
+	char *ei = raw_path(r, "exit-info.json");
+	json_error_t jerr;
+	json_t *info = json_load_file(ei, 0, &jerr);
+	free(ei);
+	if (info) {
+		json_object_set(r->j, "exit_info", info);
+		if (json_is_true(json_object_get(info, "ejected")) || code == 1) {
+			r->ejected = true;
+			invalid(r, "policy %s was ejected by the kernel: kind=%s reason=\"%s\" msg=\"%s\"", r->policy,
+				json_string_value(json_object_get(info, "kind_name")) ?: "?",
+				json_string_value(json_object_get(info, "reason")) ?: "",
+				json_string_value(json_object_get(info, "msg")) ?: "");
+		}
+		json_decref(info);
+	} else {
+		invalid(r, "the loader of %s left no exit info (exit code %d): %s", r->policy, code, jerr.text);
+	}
+	if (code != 0 && !r->ejected)
+		invalid(r, "the loader of %s exited with code %d; see raw/loader.log", r->policy, code);
+}
+
+static json_t *read_perf_stat(const char *path)
+{
+	json_t *o = json_object();
+	char *s = read_file(path, NULL), *save = NULL;
+	for (char *line = s ? strtok_r(s, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || !strchr(line, ','))
+			continue;
+		char *f[4] = { 0 }, *p = line;
+		for (int i = 0; i < 4 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ',');
+			if (p)
+				*p++ = '\0';
+		}
+		if (f[2] && *f[2]) {
+			char *end;
+			double v = strtod(f[0], &end);
+			json_object_set_new(o, f[2], *end ? json_null() : json_real(v));
+		}
+	}
+	free(s);
+	return o;
+}
+
+/* Step 4: the measured client, with the policy watched every 100 ms. */
+static void measure(struct run *r)
+{
+	struct agent *a = r->a;
+	char *script = xasprintf("%s/%s/%s", a->job_dir, cfg_get(&a->plan, "workload", "dir"),
+				 cfg_get(&a->plan, "workload", "client"));
+	char *perf_out = raw_path(r, "perf-stat.csv");
+	struct strv argv = { 0 };
+	if (a->have_perf) {
+		strv_push(&argv, "perf");
+		strv_split_push(&argv, "stat -a -x , -e task-clock,context-switches,cpu-migrations -o");
+		strv_push(&argv, perf_out);
+		strv_push(&argv, "--");
+	}
+	strv_push(&argv, script);
+	char *log = raw_path(r, "client.log");
+	const char *expect = strcmp(r->kind, "cfs") ? r->ops : NULL;
+	double t0 = mono_now();
+	pid_t pid = spawn(argv.v, log, workload_env(a, r->raw, a->duration), r->raw);
+	int status = -1;
+	bool watching = true;
+	while (pid > 0) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (watching) {
+			struct scx_status s;
+			scx_read(SCX_SYSFS, &s);
+			if (!scx_in_charge(&s, expect)) {
+				char desc[256];
+				watching = false;
+				r->ejected = !!expect;
+				json_object_set_new(r->j, "left_charge_after_s", json_real(mono_now() - t0));
+				invalid(r, "%s stopped being in charge %.1f s into the measurement (%s)", r->policy,
+					mono_now() - t0, scx_describe(&s, desc, sizeof desc));
+			}
+		}
+		if (mono_now() - t0 > a->duration + 120) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			invalid(r, "the client ran %ld s past its duration and was killed", (long)(mono_now() - t0 - a->duration));
+			break;
+		}
+		usleep(100000);
+	}
+	json_object_set_new(r->j, "measure_s", json_real(mono_now() - t0));
+	int code = pid > 0 ? exit_code_of(status) : -1;
+	json_object_set_new(r->j, "client_exit_code", json_integer(code));
+	if (code != 0)
+		invalid(r, "the workload client exited with code %d; see raw/client.log", code);
+	if (a->have_perf)
+		json_object_set_new(json_object_get(r->j, "monitors"), "perf_stat", read_perf_stat(perf_out));
+	strv_free(&argv);
+	free(log);
+	free(perf_out);
+	free(script);
+}
+
+static void snapshot(struct run *r, const char *when)
+{
+	char *p = xasprintf("%s/schedstat-%s.txt", r->raw, when);
+	copy_file("/proc/schedstat", p, 0);
+	free(p);
+	p = xasprintf("%s/sched_ext-%s", r->raw, when);
+	scx_snapshot(SCX_SYSFS, p);
+	free(p);
+	p = xasprintf("%s/proc-stat-%s.txt", r->raw, when);
+	copy_file("/proc/stat", p, 0);
+	free(p);
+}
+
+/* Step 5b: the workload's metrics, checked against the contract, become metrics.json. */
+static void take_metrics(struct run *r)
+{
+	char *src = raw_path(r, "metrics.json");
+	json_error_t jerr;
+	struct err e = { 0 };
+	json_t *doc = json_load_file(src, 0, &jerr);
+	if (!doc) {
+		invalid(r, "the workload wrote no readable metrics.json: %s", jerr.text);
+	} else if (metrics_check(doc, &e)) {
+		invalid(r, "the workload's metrics.json breaks the metric contract: %s", e.msg);
+	} else {
+		if (json_is_false(json_object_get(doc, "valid")))
+			invalid(r, "the workload reports its measurement invalid: %s",
+				json_string_value(json_object_get(doc, "reason")) ?: "(no reason given)");
+		char *dst = xasprintf("%s/metrics.json", r->dir);
+		json_t *out = json_pack("{s:O}", "metrics", json_object_get(doc, "metrics"));
+		json_dump_file(out, dst, JSON_INDENT(2));
+		json_decref(out);
+		free(dst);
+		const char *headline = cfg_get(&r->a->plan, "workload", "headline");
+		double v;
+		if (metrics_value(doc, headline, &v, &e))
+			invalid(r, "headline %s", e.msg);
+		else
+			json_object_set_new(r->j, "headline", json_pack("{s:s,s:f}", "name", headline, "value", v));
+	}
+	json_decref(doc);
+	free(src);
+}
+
+static bool do_run(struct agent *a, int index)
+{
+	char sec[32];
+	snprintf(sec, sizeof(sec), "run.%d", index);
+	struct run r = { .a = a, .index = index };
+	r.policy = cfg_get(&a->plan, sec, "policy");
+	r.kind = cfg_get(&a->plan, sec, "kind");
+	r.ops = cfg_get(&a->plan, sec, "ops_name");
+	r.loader = cfg_get(&a->plan, sec, "loader");
+	r.args = cfg_get(&a->plan, sec, "args");
+	r.repeat = cfg_get(&a->plan, sec, "repeat");
+	if (!r.policy || !r.kind || !r.ops || !r.loader || !r.args || !r.repeat)
+		fatal(a, "plan section [%s] is incomplete", sec);
+	r.dir = xasprintf("%s/runs/%03d-%s", a->results, index, r.policy);
+	r.raw = xasprintf("%s/raw", r.dir);
+	char *warm = xasprintf("%s/warmup", r.raw);
+	mkdir_p(warm, 0755);
+	r.reasons = json_array();
+	char *started = iso_time_now();
+	r.j = json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:{}}", "index", index, "repeat", atoi(r.repeat),
+			"policy", r.policy, "kind", r.kind, "ops_expected", r.ops, "started", started, "monitors");
+	free(started);
+	free(take_dmesg());	/* start this run's kernel log afresh */
+
+	say("run-begin %d %ld %s", index, a->nruns, r.policy);
+	say("phase %d server 0", index);
+	int rc = run_script(&r, "start", r.raw, a->duration, 120, "server-start.log");
+	if (rc != 0)
+		invalid(&r, "the workload server failed to start (exit code %d); see raw/server-start.log", rc);
+	say("phase %d policy 0", index);
+	if (rc == 0 && start_policy(&r)) {
+		if (a->warmup > 0) {
+			say("phase %d warmup %ld", index, a->warmup);
+			run_script(&r, "client", warm, a->warmup, a->warmup + 120, "warmup.log");
+		}
+		snapshot(&r, "before");
+		say("phase %d measure %ld", index, a->duration);
+		measure(&r);
+		snapshot(&r, "after");
+		struct scx_status s;
+		char desc[256];
+		scx_read(SCX_SYSFS, &s);
+		json_object_set_new(r.j, "sched_ext_at_end", json_string(scx_describe(&s, desc, sizeof desc)));
+	}
+	say("phase %d teardown 0", index);
+	stop_policy(&r);
+	run_script(&r, "stop", r.raw, a->duration, 60, "server-stop.log");
+	take_metrics(&r);
+
+	char *dmesg = take_dmesg(), *dp = raw_path(&r, "dmesg.txt");
+	write_file(dp, dmesg, strlen(dmesg));
+	json_t *kmsgs = json_array();
+	char *save = NULL;
+	for (char *l = strtok_r(dmesg, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (strstr(l, "sched_ext"))
+			json_array_append_new(kmsgs, json_string(l));
+	json_object_set_new(r.j, "kernel_sched_ext_messages", kmsgs);
+	free(dp);
+	free(dmesg);
+
+	bool valid = json_array_size(r.reasons) == 0;
+	char *finished = iso_time_now();
+	json_object_set_new(r.j, "finished", json_string(finished));
+	json_object_set_new(r.j, "ejected", json_boolean(r.ejected));
+	json_object_set_new(r.j, "valid", json_boolean(valid));
+	json_object_set_new(r.j, "invalid_reasons", r.reasons);
+	char *rj = xasprintf("%s/run.json", r.dir);
+	json_dump_file(r.j, rj, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(r.j);
+	reap_orphans();
+	flush_results(a);
+	say("run-end %d %s", index, valid ? "valid" : "invalid");
+	free(finished);
+	free(rj);
+	free(warm);
+	free(r.dir);
+	free(r.raw);
+	return valid;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: scxlab-guest --plan PLAN.ini (--results-disk DEV | --results-dir DIR)\n"
+	      "Runs an scxlab experiment plan on this kernel (it must have sched_ext); normally started\n"
+	      "by the host runner, as PID 1 of the guest or with TARGET=host.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = { .pid1 = getpid() == 1 };
+	const char *plan_path = NULL, *results_dir = NULL;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--plan") && i + 1 < argc)
+			plan_path = argv[++i];
+		else if (!strcmp(argv[i], "--results-disk") && i + 1 < argc)
+			a.results_disk = argv[++i];
+		else if (!strcmp(argv[i], "--results-dir") && i + 1 < argc)
+			results_dir = argv[++i];
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!plan_path || (!a.results_disk == !results_dir)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (a.pid1)
+		setup_pid1();
+	struct err e = { 0 };
+	if (cfg_load(&a.plan, plan_path, &e))
+		fatal(&a, "%s", e.msg);
+	char *pp = realpath(plan_path, NULL);
+	a.job_dir = xstrdup(dirname(pp));
+	free(pp);
+	a.results = xstrdup(results_dir ? results_dir : "/results");
+	if (cfg_get_long(&a.plan, "plan", "runs", 0, 1, 100000, &a.nruns, &e) ||
+	    cfg_get_long(&a.plan, "plan", "duration", 0, 1, 3600, &a.duration, &e) ||
+	    cfg_get_long(&a.plan, "plan", "warmup", 0, 0, 600, &a.warmup, &e) ||
+	    cfg_get_long(&a.plan, "plan", "load_timeout", 15, 1, 600, &a.load_timeout, &e))
+		fatal(&a, "%s", e.msg);
+	if (mkdir_p(a.results, 0755))
+		fatal(&a, "cannot create %s: %s", a.results, strerror(errno));
+	if (!is_dir(SCX_SYSFS))
+		fatal(&a, "this kernel has no sched_ext (%s is missing)", SCX_SYSFS);
+	char *perf_argv[] = { "perf", "stat", "-a", "-e", "task-clock", "-o", "/dev/null", "--", "true", NULL };
+	a.have_perf = run_cmd(perf_argv, "/dev/null", NULL, NULL, 30) == 0;
+	if (!a.have_perf)
+		say("warning perf stat does not work here; runs will have no perf-stat monitor");
+
+	struct utsname u;
+	uname(&u);
+	say("guest-ready %s", u.release);
+	capture_env(&a);
+	char *bootlog = take_dmesg(), *bp = xasprintf("%s/guest/dmesg-boot.txt", a.results);
+	write_file(bp, bootlog, strlen(bootlog));
+	free(bootlog);
+	free(bp);
+	flush_results(&a);
+
+	int nvalid = 0;
+	for (int i = 1; i <= a.nruns; i++)
+		nvalid += do_run(&a, i);
+	char *done = xasprintf("%s/guest/done", a.results);
+	write_text(done, "%d of %ld runs valid\n", nvalid, a.nruns);
+	free(done);
+	flush_results(&a);
+	say("guest-done %d %ld", nvalid, a.nruns);
+	power_off(&a, nvalid == a.nruns ? EXIT_OK : EXIT_INVALID_RUN);
+	return 0;
+}

@@ -1,0 +1,781 @@
+/*
+ * scxlab: the host-side experiment runner (what `make experiment` and `make compare` call).
+ *
+ *   scxlab run --policies "cfs fifo" --workload nginx [--duration S] [--repeats N]
+ *              [--clock virtual|real] [--target vm|host]
+ *
+ * 1. Reads configs/ (runners/common/experiment.c) and refuses bad input before touching
+ *    anything: the error names the problem and the valid choices; exit code 2.
+ * 2. Assembles a job: the plan (one section per run, policies interleaved), the guest agent,
+ *    the policies' loaders and the workload's folder, as a tar.
+ * 3. TARGET=vm: boots the pinned sched_ext guest under QEMU TCG (the clock decides
+ *    -accel/-icount), the job tar as the second disk and an empty results disk as the third,
+ *    and follows the serial console: every line goes to raw/console.log, "SCXLAB ..." lines
+ *    drive the progress display (phase, run k of n, time left). TARGET=host runs the agent
+ *    directly, only on a kernel that has sched_ext.
+ * 4. Unpacks what the guest wrote, adds manifest.json (every factor of the setup), summary.json,
+ *    reproduce.sh and raw/ host-side records, and renames the staging folder to
+ *    results/<id>/ (or results/<id>-INVALID/ if any run is invalid). Prints a summary and, as
+ *    its last line, the result directory. Exit code 0 when every run is valid, 1 otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "experiment.h"
+#include "metrics.h"
+#include "results.h"
+#include "schedext.h"
+#include "stats.h"
+#include "util.h"
+
+struct opts {
+	struct request req;
+	const char *repo, *configs, *results, *build, *image, *command;
+};
+
+struct ctx {
+	struct opts *o;
+	struct experiment x;
+	char *id, *staging, *raw, *jobdir;
+	json_t *problems;	/* reasons the whole result is invalid, beyond per-run ones */
+	double t0, boot_s;
+	bool guest_done;
+	/* progress */
+	size_t nruns, run_current, runs_done;
+	double run_started, run_total_s;
+	const char *phase;
+};
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void progress(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	long el = (long)(mono_now() - c->t0);
+	fprintf(stderr, "[scxlab %2ld:%02ld] ", el / 60, el % 60);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Seconds left: the runs not finished, at the measured per-run time once one finished. */
+static long time_left(struct ctx *c)
+{
+	double per_run = c->runs_done ? c->run_total_s / c->runs_done
+				      : (double)(c->x.warmup + c->x.duration + 8);
+	double in_run = c->run_current ? mono_now() - c->run_started : 0;
+	double left = per_run * (c->nruns - c->runs_done) - in_run;
+	return left > 0 ? (long)left : 0;
+}
+
+static void on_guest_line(struct ctx *c, char *line)
+{
+	char word[32] = "", arg[256] = "";
+	int i = 0;
+	long n = 0, secs = 0;
+	if (strncmp(line, "SCXLAB ", 7))
+		return;
+	sscanf(line + 7, "%31s", word);
+	if (!strcmp(word, "guest-ready")) {
+		c->boot_s = mono_now() - c->t0;
+		progress(c, "guest up after %.0f s (kernel %s); %zu run(s), about %ld s to go", c->boot_s,
+			 line + 19, c->nruns, time_left(c));
+	} else if (!strcmp(word, "run-begin") && sscanf(line + 7, "%*s %d %ld %255s", &i, &n, arg) == 3) {
+		c->run_current = i;
+		c->run_started = mono_now();
+		progress(c, "run %d/%ld: %s on %s", i, n, arg, c->x.wl.name);
+	} else if (!strcmp(word, "phase") && sscanf(line + 7, "%*s %d %255s %ld", &i, arg, &secs) == 3) {
+		if (secs > 0)
+			progress(c, "run %d/%zu: %s %ld s (about %ld s left in all)", i, c->nruns, arg, secs,
+				 time_left(c));
+	} else if (!strcmp(word, "run-end") && sscanf(line + 7, "%*s %d %255s", &i, arg) == 2) {
+		c->runs_done++;
+		c->run_total_s += mono_now() - c->run_started;
+		c->run_current = 0;
+		progress(c, "run %d/%zu %s", i, c->nruns, arg);
+	} else if (!strcmp(word, "run-problem")) {
+		progress(c, "problem: %s", line + 19);
+	} else if (!strcmp(word, "guest-done")) {
+		c->guest_done = true;
+	} else if (!strcmp(word, "fatal") || !strcmp(word, "boot-error") || !strcmp(word, "warning")) {
+		progress(c, "guest %s", line + 7);
+	}
+}
+
+static void problem(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct ctx *c, const char *fmt, ...)
+{
+	char msg[ERRLEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(c->problems, json_string(msg));
+	progress(c, "problem: %s", msg);
+}
+
+/*
+ * Runs argv with stdout+stderr piped back; every line goes to raw/console.log with the host's
+ * elapsed time and through the progress parser. Stops the child after deadline_s, or when
+ * the user interrupts. Returns the child's exit code.
+ */
+static int follow(struct ctx *c, char *const argv[], double boot_deadline, double deadline)
+{
+	int fds[2];
+	if (pipe(fds))
+		die(EXIT_INFRA, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		die(EXIT_INFRA, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		setpgid(0, 0);
+		close(fds[0]);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		int in = open("/dev/null", 0);
+		dup2(in, 0);
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	char *logp = xasprintf("%s/console.log", c->raw);
+	FILE *log = fopen(logp, "w");
+	free(logp);
+	char buf[8192];
+	size_t have = 0;
+	bool eof = false, stopped = false;
+	while (!eof) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		int r = poll(&p, 1, 500);
+		if (r > 0) {
+			ssize_t n = read(fds[0], buf + have, sizeof(buf) - 1 - have);
+			if (n <= 0) {
+				eof = true;
+				n = 0;
+				if (have)
+					buf[have++] = '\n';
+			}
+			have += n;
+			char *start = buf, *nl;
+			while ((nl = memchr(start, '\n', have - (start - buf))) || (have == sizeof(buf) - 1 && start == buf)) {
+				if (!nl)
+					nl = buf + have - 1;
+				*nl = '\0';
+				for (char *q = start; *q; q++)
+					if (*q == '\r')
+						*q = ' ';
+				if (log)
+					fprintf(log, "[%9.3f] %s\n", mono_now() - c->t0, start);
+				on_guest_line(c, trim(start));
+				start = nl + 1;
+			}
+			have -= start - buf;
+			memmove(buf, start, have);
+			if (log)
+				fflush(log);
+		}
+		if (stopped)
+			continue;
+		double el = mono_now() - c->t0;
+		const char *why = NULL;
+		if (interrupted)
+			why = "interrupted by the user";
+		else if (!c->boot_s && el > boot_deadline)
+			why = "the guest did not come up within configs/vm.ini boot_timeout";
+		else if (el > deadline)
+			why = "the guest ran past the time its runs should take";
+		if (why) {
+			problem(c, "%s (after %.0f s); stopped it", why, el);
+			kill(-pid, SIGTERM);
+			usleep(500000);
+			kill(-pid, SIGKILL);
+			stopped = true;
+		}
+	}
+	close(fds[0]);
+	if (log)
+		fclose(log);
+	int status;
+	waitpid(pid, &status, 0);
+	return exit_code_of(status);
+}
+
+static void copy_tree(const char *from, const char *to)
+{
+	char *argv[] = { "cp", "-a", (char *)from, (char *)to, NULL };
+	if (run_cmd(argv, NULL, NULL, NULL, 120))
+		die(EXIT_INFRA, "cannot copy %s to %s", from, to);
+}
+
+/* The job: plan.ini, bin/scxlab-guest, bin/<loader> for each policy, workloads/<name>/. */
+static void build_job(struct ctx *c)
+{
+	struct opts *o = c->o;
+	c->jobdir = xasprintf("%s/.job", c->staging);
+	char *bin = xasprintf("%s/bin", c->jobdir), *wl = xasprintf("%s/workloads", c->jobdir);
+	if (mkdir_p(bin, 0755) || mkdir_p(wl, 0755))
+		die(EXIT_INFRA, "cannot create %s: %s", c->jobdir, strerror(errno));
+	char *agent = xasprintf("%s/runners/scxlab-guest", o->build), *dst = xasprintf("%s/scxlab-guest", bin);
+	if (copy_file(agent, dst, 0755))
+		die(EXIT_INFRA, "cannot copy the guest agent %s: %s (run 'make build')", agent, strerror(errno));
+	free(agent);
+	free(dst);
+	for (size_t i = 0; i < c->x.npol; i++) {
+		const char *l = c->x.pol[i].loader;
+		if (!*l)
+			continue;
+		char *src = xasprintf("%s/schedulers/%s/%s", o->build, l, l);
+		dst = xasprintf("%s/%s", bin, l);
+		if (copy_file(src, dst, 0755))
+			die(EXIT_INFRA, "cannot copy loader %s of policy %s: %s (is schedulers/%s/ built? run "
+			    "'make build')", src, c->x.pol[i].name, strerror(errno), l);
+		free(src);
+		free(dst);
+	}
+	char *wsrc = xasprintf("%s/%s", o->repo, c->x.wl.dir);
+	copy_tree(wsrc, wl);
+	free(wsrc);
+	/* the folder keeps the workload's name in the job, whatever its source path */
+	char *copied = xasprintf("%s/%s", wl, strrchr(c->x.wl.dir, '/') ? strrchr(c->x.wl.dir, '/') + 1 : c->x.wl.dir);
+	char *named = xasprintf("%s/%s", wl, c->x.wl.name);
+	if (strcmp(copied, named) && rename(copied, named))
+		die(EXIT_INFRA, "cannot rename %s: %s", copied, strerror(errno));
+	free(copied);
+	free(named);
+
+	struct cfg plan;
+	experiment_plan(&c->x, &plan);
+	char *pp = xasprintf("%s/plan.ini", c->jobdir);
+	FILE *f = fopen(pp, "w");
+	if (!f || cfg_write(&plan, f) || fclose(f))
+		die(EXIT_INFRA, "cannot write %s", pp);
+	char *rawplan = xasprintf("%s/plan.ini", c->raw);
+	copy_file(pp, rawplan, 0);
+	free(rawplan);
+	free(pp);
+	cfg_free(&plan);
+	free(bin);
+	free(wl);
+}
+
+static void run_vm(struct ctx *c)
+{
+	struct opts *o = c->o;
+	struct experiment *x = &c->x;
+	char *jobtar = xasprintf("%s/.job.tar", c->staging), *resdisk = xasprintf("%s/.results.img", c->staging);
+	char *tar_argv[] = { "tar", "-cf", jobtar, "-C", c->jobdir, ".", NULL };
+	if (run_cmd(tar_argv, NULL, NULL, NULL, 120))
+		die(EXIT_INFRA, "cannot pack the job into %s", jobtar);
+	FILE *rf = fopen(resdisk, "w");
+	if (!rf || ftruncate(fileno(rf), (off_t)x->results_disk_mb << 20) || fclose(rf))
+		die(EXIT_INFRA, "cannot create the results disk %s", resdisk);
+
+	struct strv a = { 0 };
+	strv_push(&a, x->qemu);
+	strv_split_push(&a, "-name scxlab -display none -serial stdio -monitor none -no-reboot -nic none");
+	strv_push(&a, "-accel");
+	strv_push(&a, x->accel);
+	if (*x->icount) {
+		strv_push(&a, "-icount");
+		strv_push(&a, x->icount);
+	}
+	strv_push(&a, "-cpu");
+	strv_push(&a, x->cpu);
+	strv_push(&a, "-smp");
+	strv_pushf(&a, "%ld,sockets=1,cores=%ld,threads=%ld", x->vcpus, x->vcpus / x->threads_per_core,
+		   x->threads_per_core);
+	strv_push(&a, "-m");
+	strv_pushf(&a, "%ld", x->memory_mb);
+	strv_push(&a, "-kernel");
+	strv_pushf(&a, "%s/vmlinuz", o->image);
+	strv_push(&a, "-initrd");
+	strv_pushf(&a, "%s/initrd.img", o->image);
+	strv_push(&a, "-append");
+	strv_push(&a, x->cmdline);
+	strv_push(&a, "-drive");
+	strv_pushf(&a, "file=%s/rootfs.ext4,if=virtio,format=raw,snapshot=on", o->image);
+	strv_push(&a, "-drive");
+	strv_pushf(&a, "file=%s,if=virtio,format=raw,readonly=on", jobtar);
+	strv_push(&a, "-drive");
+	strv_pushf(&a, "file=%s,if=virtio,format=raw", resdisk);
+	char *line = strv_join(&a, " ");
+	char *qp = xasprintf("%s/qemu-command.txt", c->raw);
+	write_text(qp, "%s\n", line);
+	free(qp);
+	free(line);
+
+	double per_run = (x->warmup + x->duration) * 3.0 + 180;
+	progress(c, "booting the guest: %ld vCPU, %ld MiB, clock=%s (%s%s%s)", x->vcpus, x->memory_mb, x->clock,
+		 x->accel, *x->icount ? ", icount " : "", x->icount);
+	int rc = follow(c, a.v, x->boot_timeout, x->boot_timeout + per_run * c->nruns);
+	strv_free(&a);
+	if (rc != 0 && !interrupted)
+		problem(c, "QEMU exited with code %d; see raw/console.log", rc);
+
+	char *x_argv[] = { "tar", "-xf", resdisk, "-C", c->staging, NULL };
+	char *xlog = xasprintf("%s/results-unpack.log", c->raw);
+	if (run_cmd(x_argv, xlog, NULL, NULL, 300))
+		problem(c, "the results disk could not be unpacked completely; see raw/results-unpack.log");
+	free(xlog);
+	unlink(jobtar);
+	unlink(resdisk);
+	free(jobtar);
+	free(resdisk);
+}
+
+static void run_host(struct ctx *c)
+{
+	char *agent = xasprintf("%s/bin/scxlab-guest", c->jobdir), *plan = xasprintf("%s/plan.ini", c->jobdir);
+	char *argv[] = { agent, "--plan", plan, "--results-dir", c->staging, NULL };
+	progress(c, "running on this host's kernel (TARGET=host)");
+	c->boot_s = 0.001;
+	int rc = follow(c, argv, 1e9, 1e9);
+	if (rc != 0 && rc != EXIT_INVALID_RUN)
+		problem(c, "the agent exited with code %d; see raw/console.log", rc);
+	free(agent);
+	free(plan);
+}
+
+static json_t *load_json(const char *path)
+{
+	json_error_t e;
+	return json_load_file(path, 0, &e);
+}
+
+/* Versions of the packages that shape the results, from a dpkg-query listing. */
+static json_t *package_versions(const char *listing, const char *const *prefixes)
+{
+	json_t *o = json_object();
+	char *s = read_file(listing, NULL), *save = NULL;
+	for (char *l = s ? strtok_r(s, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(l, '\t');
+		if (!tab)
+			continue;
+		*tab = '\0';
+		for (const char *const *p = prefixes; *p; p++)
+			if (!strncmp(l, *p, strlen(*p)))
+				json_object_set_new(o, l, json_string(tab + 1));
+	}
+	free(s);
+	return o;
+}
+
+static json_t *policy_factors(struct experiment *x)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < x->npol; i++) {
+		json_t *p = json_object();
+		for (size_t k = 0; k < x->pol[i].cfg.n; k++)
+			json_object_set_new(p, x->pol[i].cfg.v[k].key, json_string(x->pol[i].cfg.v[k].value));
+		json_object_set_new(o, x->pol[i].name, p);
+	}
+	return o;
+}
+
+static json_t *section_object(const struct cfg *c, const char *section)
+{
+	json_t *o = json_object();
+	for (size_t k = 0; k < c->n; k++)
+		if (!strcmp(c->v[k].section, section))
+			json_object_set_new(o, c->v[k].key, json_string(c->v[k].value));
+	return o;
+}
+
+static void write_reproduce(struct ctx *c, const char *commit)
+{
+	struct experiment *x = &c->x;
+	struct strv pols = { 0 };
+	for (size_t i = 0; i < x->npol; i++)
+		strv_push(&pols, x->pol[i].name);
+	char *pj = strv_join(&pols, " ");
+	char *qp = shell_quote(pj);
+	char *path = xasprintf("%s/reproduce.sh", c->staging);
+	write_text(path,
+		   "#!/bin/sh\n"
+		   "# Reruns the experiment behind this result directory (%s).\n"
+		   "# It was made by scxlab commit %s; run this from a checkout of that commit.\n"
+		   "# Original command: %s\n"
+		   "set -e\n"
+		   "cd \"${SCXLAB_REPO:-$(dirname \"$0\")/../..}\"\n"
+		   "[ \"$(git rev-parse HEAD 2>/dev/null)\" = %s ] || echo \"reproduce.sh: note: this checkout is not "
+		   "commit %s\" >&2\n"
+		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld REPEATS=%ld CLOCK=%s TARGET=%s\n",
+		   c->id, commit, c->o->command ? c->o->command : "(not given)", commit, commit, qp, x->wl.name,
+		   x->duration, x->repeats, x->clock, x->target);
+	chmod(path, 0755);
+	free(path);
+	free(qp);
+	free(pj);
+	strv_free(&pols);
+}
+
+/* Per policy: the headline metric over valid runs. Printed, and kept as summary.json. */
+static json_t *summarize_runs(struct ctx *c, json_t *runs)
+{
+	struct experiment *x = &c->x;
+	json_t *out = json_object();
+	double cfs_mean = 0;
+	fprintf(stderr, "\n%-10s %5s %14s %8s %14s %14s  %s\n", "policy", "runs", "mean", "CV", "min", "max",
+		"vs cfs");
+	for (size_t i = 0; i < x->npol; i++) {
+		double *v = xmalloc(sizeof(double) * (json_array_size(runs) + 1));
+		size_t n = 0, nbad = 0, k;
+		json_t *r;
+		json_array_foreach(runs, k, r) {
+			if (strcmp(json_string_value(json_object_get(r, "policy")) ?: "", x->pol[i].name))
+				continue;
+			json_t *h = json_object_get(r, "headline_value");
+			if (json_is_true(json_object_get(r, "valid")) && json_is_number(h))
+				v[n++] = json_number_value(h);
+			else
+				nbad++;
+		}
+		struct summary s = summarize(v, n);
+		free(v);
+		if (!strcmp(x->pol[i].name, "cfs"))
+			cfs_mean = s.mean;
+		json_object_set_new(out, x->pol[i].name,
+				    json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "metric", x->wl.headline,
+					      "valid_runs", (json_int_t)n, "invalid_runs", (json_int_t)nbad, "mean", s.mean,
+					      "sd", s.sd, "cv", s.cv, "min", s.min, "max", s.max));
+		char ratio[32] = "";
+		if (cfs_mean > 0 && n && strcmp(x->pol[i].name, "cfs"))
+			snprintf(ratio, sizeof(ratio), "%+.1f%%", (s.mean / cfs_mean - 1) * 100);
+		if (n)
+			fprintf(stderr, "%-10s %5zu %14.2f %7.1f%% %14.2f %14.2f  %s%s\n", x->pol[i].name, n, s.mean,
+				s.cv * 100, s.min, s.max, ratio, nbad ? " (some runs invalid)" : "");
+		else
+			fprintf(stderr, "%-10s %5zu %14s %8s %14s %14s  (%zu invalid)\n", x->pol[i].name, n, "-", "-", "-",
+				"-", nbad);
+	}
+	fprintf(stderr, "(%s, %s; clock=%s, emulated guest: compare only within one result. "
+		"Confidence intervals: analysis/.)\n", x->wl.headline, x->wl.name, x->clock);
+	return out;
+}
+
+static bool assemble(struct ctx *c, const char *started)
+{
+	struct opts *o = c->o;
+	struct experiment *x = &c->x;
+	json_t *runs = json_array();
+	size_t nvalid = 0;
+	for (size_t k = 0; k < c->nruns; k++) {
+		const struct policy_def *p = &x->pol[experiment_run_policy(x, k)];
+		char *dir = xasprintf("runs/%03zu-%s", k + 1, p->name);
+		char *rj = xasprintf("%s/%s/run.json", c->staging, dir);
+		json_t *run = load_json(rj);
+		json_t *entry = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)(k + 1), "policy", p->name, "dir", dir);
+		if (!run) {
+			json_object_set_new(entry, "valid", json_false());
+			json_object_set_new(entry, "invalid_reasons",
+					    json_pack("[s]", "the guest did not finish this run (no run.json)"));
+		} else {
+			json_object_set(entry, "valid", json_object_get(run, "valid"));
+			json_object_set(entry, "invalid_reasons", json_object_get(run, "invalid_reasons"));
+			json_object_set(entry, "ejected", json_object_get(run, "ejected"));
+			json_object_set(entry, "ops_seen", json_object_get(run, "ops_seen"));
+			json_t *h = json_object_get(json_object_get(run, "headline"), "value");
+			if (h)
+				json_object_set(entry, "headline_value", h);
+			nvalid += json_is_true(json_object_get(run, "valid"));
+			json_decref(run);
+		}
+		json_array_append_new(runs, entry);
+		free(dir);
+		free(rj);
+	}
+	if (!c->guest_done && !strcmp(x->target, "vm"))
+		problem(c, "the guest stopped before it finished its plan; see raw/console.log");
+	bool valid = nvalid == c->nruns && json_array_size(c->problems) == 0;
+
+	char *gj = xasprintf("%s/guest/guest.json", c->staging);
+	json_t *guest = load_json(gj);
+	free(gj);
+	if (!guest)
+		guest = json_object();
+	char *kver = xasprintf("%s/kernel-release", o->image), *krel = read_line_file(kver);
+	const char *guest_rel = json_string_value(json_object_get(guest, "kernel_release"));
+	if (!strcmp(x->target, "vm") && guest_rel && strcmp(guest_rel, krel))
+		problem(c, "the guest ran kernel %s, not the image's %s", guest_rel, krel);
+
+	char *commit = cmd_output("git -c safe.directory='*' -C . rev-parse HEAD 2>/dev/null");
+	char *dirty = cmd_output("git -c safe.directory='*' -C . status --porcelain --untracked-files=no 2>/dev/null | head -c 1");
+	struct utsname u;
+	uname(&u);
+	char *cpu = cmd_output("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'");
+	char *qv = xasprintf("%s -version 2>/dev/null | head -n1", x->qemu), *qemu_ver = cmd_output(qv);
+	free(qv);
+	char *finished = iso_time_now();
+
+	static const char *const image_pkgs[] = { "linux-image-", "linux-perf", "nginx", "wrk", "apache2", "rt-tests",
+						  "stress-ng", "libbpf1", "bpftool", "libc6", NULL };
+	static const char *const tool_pkgs[] = { "qemu-system-x86", "clang-", "libbpf-dev", "bpftool", "gcc-1", NULL };
+	char *iv = xasprintf("%s/versions.txt", o->image);
+	char *tv = xasprintf("%s/../versions.txt", getenv("TOOLS_ROOT") ? getenv("TOOLS_ROOT") : "/nonexistent");
+	char *ivc = xasprintf("%s/image-versions.txt", c->raw), *tvc = xasprintf("%s/tools-versions.txt", c->raw);
+	copy_file(iv, ivc, 0);
+	copy_file(tv, tvc, 0);
+	char *kcfg = xasprintf("sha256sum %s/kconfig 2>/dev/null | cut -d' ' -f1", o->image);
+	char *kcfg_sha = cmd_output(kcfg);
+
+	json_t *vm = json_object();
+	json_object_set_new(vm, "vcpus", json_integer(x->vcpus));
+	json_object_set_new(vm, "threads_per_core", json_integer(x->threads_per_core));
+	json_object_set_new(vm, "memory_mb", json_integer(x->memory_mb));
+	json_object_set_new(vm, "qemu", json_string(x->qemu));
+	json_object_set_new(vm, "qemu_version", json_string(qemu_ver));
+	json_object_set_new(vm, "cpu", json_string(x->cpu));
+	json_object_set_new(vm, "kernel_cmdline", json_string(x->cmdline));
+	json_object_set_new(vm, "image", json_string(o->image ? o->image : ""));
+
+	json_t *factors = json_object(), *pl = json_array(), *order = json_array();
+	for (size_t i = 0; i < x->npol; i++)
+		json_array_append_new(pl, json_string(x->pol[i].name));
+	for (size_t k = 0; k < c->nruns; k++)
+		json_array_append_new(order, json_string(x->pol[experiment_run_policy(x, k)].name));
+	const char *ksha = json_string_value(json_object_get(guest, "kconfig_sha256"));
+	json_object_set_new(factors, "workload", json_string(x->wl.name));
+	json_object_set_new(factors, "workload_params", section_object(&x->wl.cfg, "params"));
+	json_object_set_new(factors, "headline_metric", json_string(x->wl.headline));
+	json_object_set_new(factors, "policies", pl);
+	json_object_set_new(factors, "policy_configs", policy_factors(x));
+	json_object_set_new(factors, "run_order", order);
+	json_object_set_new(factors, "duration_s", json_integer(x->duration));
+	json_object_set_new(factors, "warmup_s", json_integer(x->warmup));
+	json_object_set_new(factors, "repeats", json_integer(x->repeats));
+	json_object_set_new(factors, "clock", json_string(x->clock));
+	json_object_set_new(factors, "clock_qemu", json_pack("{s:s, s:s}", "accel", x->accel, "icount", x->icount));
+	json_object_set_new(factors, "target", json_string(x->target));
+	json_object_set_new(factors, "vm", vm);
+	json_object_set_new(factors, "kernel_release", json_string(guest_rel ? guest_rel : krel));
+	json_object_set_new(factors, "kconfig_sha256", json_string(ksha && *ksha ? ksha : kcfg_sha));
+	json_object_set_new(factors, "monitors", json_pack("[ssss]", "perf stat -a (software events)",
+							   "/proc/schedstat before/after",
+							   "/sys/kernel/sched_ext before/after", "dmesg"));
+
+	json_t *reasons = json_array();
+	json_array_extend(reasons, c->problems);
+	size_t k;
+	json_t *r;
+	json_array_foreach(runs, k, r) {
+		if (!json_is_true(json_object_get(r, "valid")))
+			json_array_append_new(reasons, json_sprintf("run %zu (%s): %s", k + 1,
+				json_string_value(json_object_get(r, "policy")),
+				json_string_value(json_array_get(json_object_get(r, "invalid_reasons"), 0)) ?: "invalid"));
+	}
+	json_t *summary = summarize_runs(c, runs);
+	json_t *software = json_object();
+	json_object_set_new(software, "git_commit", json_string(commit));
+	json_object_set_new(software, "git_dirty", json_boolean(dirty[0] != '\0'));
+	json_object_set_new(software, "image_packages", package_versions(iv, image_pkgs));
+	json_object_set_new(software, "tools_packages", package_versions(tv, tool_pkgs));
+	json_t *host = json_object();
+	json_object_set_new(host, "kernel", json_string(u.release));
+	json_object_set_new(host, "machine", json_string(u.machine));
+	json_object_set_new(host, "cpu_model", json_string(cpu));
+	json_object_set_new(host, "nproc", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	json_t *times = json_object();
+	json_object_set_new(times, "started", json_string(started));
+	json_object_set_new(times, "finished", json_string(finished));
+	json_object_set_new(times, "wall_s", json_real(mono_now() - c->t0));
+	json_object_set_new(times, "boot_s", json_real(c->boot_s));
+
+	json_t *m = json_object();
+	json_object_set_new(m, "format", json_integer(1));
+	json_object_set_new(m, "run_id", json_string(c->id));
+	json_object_set_new(m, "valid", json_boolean(valid));
+	json_object_set_new(m, "invalid_reasons", reasons);
+	json_object_set_new(m, "command", json_string(o->command ? o->command : ""));
+	json_object_set_new(m, "emulated", json_string(strcmp(x->target, "vm")
+		? "no: ran on the host's own kernel"
+		: "yes: QEMU TCG guest; absolute numbers are not those of real hardware"));
+	json_object_set_new(m, "factors", factors);
+	json_object_set_new(m, "guest", guest);
+	json_object_set_new(m, "software", software);
+	json_object_set_new(m, "host", host);
+	json_object_set_new(m, "times", times);
+	json_object_set(m, "summary", summary);
+	json_object_set_new(m, "runs", runs);
+	char *mp = xasprintf("%s/manifest.json", c->staging), *sp = xasprintf("%s/summary.json", c->staging);
+	if (json_dump_file(m, mp, JSON_INDENT(2)) || json_dump_file(summary, sp, JSON_INDENT(2)))
+		die(EXIT_INFRA, "cannot write %s", mp);
+	write_reproduce(c, commit);
+	if (!valid) {
+		char *ip = xasprintf("%s/INVALID", c->staging);
+		char *txt = json_dumps(reasons, JSON_INDENT(2));
+		write_text(ip, "This result is invalid; do not use its numbers. Reasons:\n%s\n", txt);
+		free(txt);
+		free(ip);
+	}
+	json_decref(summary);
+	json_decref(m);
+	free(mp);
+	free(sp);
+	free(kcfg);
+	free(kcfg_sha);
+	free(iv);
+	free(tv);
+	free(ivc);
+	free(tvc);
+	free(finished);
+	free(qemu_ver);
+	free(cpu);
+	free(commit);
+	free(dirty);
+	free(kver);
+	free(krel);
+	return valid;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: scxlab run --policies \"P1 P2...\" --workload W [options]\n"
+	      "Runs each policy against the workload in one boot of the sched_ext guest, interleaved,\n"
+	      "and writes one self-describing result directory (printed as the last line).\n\n"
+	      "  --policies LIST   policies (configs/policies/NAME.ini), e.g. \"cfs fifo\"\n"
+	      "  --workload W      workload (configs/workloads/W.ini), e.g. nginx\n"
+	      "  --duration S      seconds per measured run (default: the workload's config)\n"
+	      "  --repeats N       runs per policy (default 1)\n"
+	      "  --clock C         virtual (default; deterministic, QEMU -icount) or real (MTTCG)\n"
+	      "  --target T        vm (default; boots the guest) or host (needs sched_ext here)\n"
+	      "  --repo DIR --configs DIR --results DIR --build DIR --image DIR   locations\n"
+	      "  --command STR     the user's command, recorded in the manifest\n\n"
+	      "Exit codes: 0 all runs valid; 1 some run invalid (e.g. the policy was ejected);\n"
+	      "2 bad input (nothing ran, no result touched); 3 the target could not be prepared.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .repo = ".", .image = getenv("IMAGE_DIR") };
+	static const struct option longopts[] = {
+		{ "policies", 1, 0, 'p' }, { "workload", 1, 0, 'w' }, { "duration", 1, 0, 'd' },
+		{ "repeats", 1, 0, 'n' },  { "clock", 1, 0, 'c' },    { "target", 1, 0, 't' },
+		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
+		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
+		{ "help", 0, 0, 'h' },     { 0 } };
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "run")) {
+		usage(stderr);
+		die(EXIT_USAGE, "unknown command '%s' (the only command is 'run')", argv[1]);
+	}
+	int ch;
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': o.req.policies = optarg; break;
+		case 'w': o.req.workload = optarg; break;
+		case 'd': o.req.duration = optarg; break;
+		case 'n': o.req.repeats = optarg; break;
+		case 'c': o.req.clock = optarg; break;
+		case 't': o.req.target = optarg; break;
+		case 'R': o.repo = optarg; break;
+		case 'C': o.configs = optarg; break;
+		case 'r': o.results = optarg; break;
+		case 'b': o.build = optarg; break;
+		case 'i': o.image = optarg; break;
+		case 'm': o.command = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (!o.configs)
+		o.configs = xasprintf("%s/configs", o.repo);
+	if (!o.results)
+		o.results = xasprintf("%s/results", o.repo);
+	if (!o.build)
+		o.build = xasprintf("%s/build", o.repo);
+
+	struct ctx c = { .o = &o, .t0 = mono_now(), .problems = json_array() };
+	struct err e = { 0 };
+	if (experiment_load(&c.x, o.configs, &o.req, &e))
+		die(EXIT_USAGE, "%s", e.msg);
+	c.nruns = experiment_nruns(&c.x);
+	if (!strcmp(c.x.target, "host")) {
+		struct utsname u;
+		uname(&u);
+		if (!is_dir(SCX_SYSFS))
+			die(EXIT_USAGE, "TARGET=host needs a kernel with sched_ext, but this host's kernel %s has no %s "
+			    "(CONFIG_SCHED_CLASS_EXT is off). Use TARGET=vm, the default, to run in the pinned guest.",
+			    u.release, SCX_SYSFS);
+	} else {
+		static const char *const need[] = { "rootfs.ext4", "vmlinuz", "initrd.img", "kernel-release" };
+		if (!o.image || !*o.image)
+			die(EXIT_USAGE, "no guest image given (IMAGE_DIR or --image); run 'make setup'");
+		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+			char *p = xasprintf("%s/%s", o.image, need[i]);
+			if (!path_exists(p))
+				die(EXIT_USAGE, "the guest image is missing %s; run 'make setup' to build it", p);
+			free(p);
+		}
+	}
+	char *wdir = xasprintf("%s/%s", o.repo, c.x.wl.dir);
+	if (!is_dir(wdir))
+		die(EXIT_USAGE, "workload %s: folder %s does not exist", c.x.wl.name, wdir);
+	free(wdir);
+
+	if (mkdir_p(o.results, 0755))
+		die(EXIT_INFRA, "cannot create %s: %s", o.results, strerror(errno));
+	const char **names = xmalloc(c.x.npol * sizeof(char *));
+	for (size_t i = 0; i < c.x.npol; i++)
+		names[i] = c.x.pol[i].name;
+	c.id = results_new_id(o.results, c.x.wl.name, names, c.x.npol, (long long)time(NULL));
+	free(names);
+	c.staging = results_staging_path(o.results, c.id);
+	c.raw = xasprintf("%s/raw", c.staging);
+	if (mkdir(c.staging, 0755) || mkdir_p(c.raw, 0755))
+		die(EXIT_INFRA, "cannot create %s: %s", c.staging, strerror(errno));
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	char *started = iso_time_now();
+	progress(&c, "%s: %zu policies x %ld repeats on %s, %ld s each (+%ld s warm-up), target=%s, clock=%s",
+		 c.id, c.x.npol, c.x.repeats, c.x.wl.name, c.x.duration, c.x.warmup, c.x.target, c.x.clock);
+	build_job(&c);
+	if (!strcmp(c.x.target, "vm"))
+		run_vm(&c);
+	else
+		run_host(&c);
+	if (interrupted)
+		problem(&c, "interrupted by signal %d", (int)interrupted);
+
+	char *rm_argv[] = { "rm", "-rf", c.jobdir, NULL };
+	run_cmd(rm_argv, NULL, NULL, NULL, 60);
+	bool valid = assemble(&c, started);
+	char *final = results_finalize(o.results, c.id, valid, &e);
+	if (!final)
+		die(EXIT_INFRA, "%s", e.msg);
+	progress(&c, "%s after %.0f s", valid ? "done" : "done, but the result is INVALID", mono_now() - c.t0);
+	printf("%s\n", final);
+	free(final);
+	free(started);
+	experiment_free(&c.x);
+	return valid ? EXIT_OK : EXIT_INVALID_RUN;
+}

@@ -1,0 +1,35 @@
+-- wrk's done() hook: write the run's metrics in scxlab's metric contract (metrics.json in
+-- the current directory, which client.sh sets to the run's raw folder).
+local function json_metric(name, unit, value, higher)
+   return string.format('{"name": "%s", "unit": "%s", "value": %.6f, "higher_is_better": %s}',
+                        name, unit, value, higher and "true" or "false")
+end
+
+done = function(summary, latency, requests)
+   local secs = summary.duration / 1e6
+   local e = summary.errors
+   local errors = e.connect + e.read + e.write + e.status + e.timeout
+   local valid, reason = true, ""
+   if summary.requests == 0 then
+      valid, reason = false, "wrk completed no request"
+   elseif errors > 0 then
+      valid = false
+      reason = string.format("wrk saw %d errors (connect %d, read %d, write %d, status %d, timeout %d)",
+                             errors, e.connect, e.read, e.write, e.status, e.timeout)
+   end
+   local m = {
+      json_metric("requests_per_sec", "req/s", summary.requests / secs, true),
+      json_metric("transfer_bytes_per_sec", "B/s", summary.bytes / secs, true),
+      json_metric("requests", "count", summary.requests, true),
+      json_metric("latency_mean_us", "us", latency.mean, false),
+      json_metric("latency_p50_us", "us", latency:percentile(50), false),
+      json_metric("latency_p90_us", "us", latency:percentile(90), false),
+      json_metric("latency_p99_us", "us", latency:percentile(99), false),
+      json_metric("latency_max_us", "us", latency.max, false),
+      json_metric("errors", "count", errors, false),
+   }
+   local f = assert(io.open("metrics.json", "w"))
+   f:write(string.format('{"valid": %s, "reason": "%s", "duration_s": %.6f,\n "metrics": [\n  %s\n ]}\n',
+                         valid and "true" or "false", reason, secs, table.concat(m, ",\n  ")))
+   f:close()
+end
