@@ -1,0 +1,184 @@
+/* Turning a request into a plan: validation messages, interleaving, the plan file. Uses the
+ * repository's real configs/ (tests run from the repository root). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "experiment.h"
+#include "testutil.h"
+
+static int load(struct experiment *x, struct err *e, const char *pols, const char *wl, const char *dur,
+		const char *rep, const char *clock, const char *target)
+{
+	struct request r = { .policies = pols, .workload = wl, .duration = dur, .repeats = rep,
+			     .clock = clock, .target = target };
+	return experiment_load(x, "configs", &r, e);
+}
+
+static void expect_error(const char *pols, const char *wl, const char *dur, const char *rep, const char *clock,
+			 const char *target, const char *const *fragments)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	assert_int_equal(load(&x, &e, pols, wl, dur, rep, clock, target), -1);
+	for (const char *const *f = fragments; *f; f++) {
+		if (!strstr(e.msg, *f))
+			fail_msg("error '%s' lacks '%s'", e.msg, *f);
+	}
+	experiment_free(&x);
+}
+
+static void test_defaults_from_configs(void **state)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	assert_int_equal(load(&x, &e, "cfs fifo", "nginx", NULL, NULL, NULL, NULL), 0);
+	assert_int_equal(x.npol, 2);
+	assert_string_equal(x.pol[0].kind, "cfs");
+	assert_string_equal(x.pol[1].kind, "scx");
+	assert_string_equal(x.pol[1].ops_name, "fifo");
+	assert_string_equal(x.clock, "virtual");
+	assert_non_null(strstr(x.accel, "thread=single"));
+	assert_non_null(strstr(x.icount, "shift="));
+	assert_string_equal(x.target, "vm");
+	assert_int_equal(x.repeats, 1);
+	assert_true(x.duration > 0);
+	experiment_free(&x);
+}
+
+static void test_overrides(void **state)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	assert_int_equal(load(&x, &e, "fifo", "nginx", "7", "4", "real", "host"), 0);
+	assert_int_equal(x.duration, 7);
+	assert_int_equal(x.repeats, 4);
+	assert_string_equal(x.clock, "real");
+	assert_non_null(strstr(x.accel, "thread=multi"));
+	assert_string_equal(x.icount, "");
+	assert_string_equal(x.target, "host");
+	experiment_free(&x);
+}
+
+static void test_unknown_policy_lists_choices(void **state)
+{
+	expect_error("cfs nosuch", "nginx", NULL, NULL, NULL, NULL,
+		     (const char *[]){ "unknown policy 'nosuch'", "cfs", "fifo", NULL });
+}
+
+static void test_unknown_workload_lists_choices(void **state)
+{
+	expect_error("cfs", "nosuch", NULL, NULL, NULL, NULL,
+		     (const char *[]){ "unknown workload 'nosuch'", "nginx", NULL });
+}
+
+static void test_missing_policy_and_workload(void **state)
+{
+	expect_error("", "nginx", NULL, NULL, NULL, NULL, (const char *[]){ "no policy given", "fifo", NULL });
+	expect_error("cfs", "", NULL, NULL, NULL, NULL, (const char *[]){ "no workload given", "nginx", NULL });
+}
+
+static void test_names_cannot_escape_configs(void **state)
+{
+	expect_error("../vm", "nginx", NULL, NULL, NULL, NULL, (const char *[]){ "not a valid name", NULL });
+}
+
+static void test_bad_duration_and_repeats(void **state)
+{
+	expect_error("cfs", "nginx", "ten", NULL, NULL, NULL, (const char *[]){ "DURATION", "'ten'", NULL });
+	expect_error("cfs", "nginx", "0", NULL, NULL, NULL, (const char *[]){ "DURATION", "out of range", NULL });
+	expect_error("cfs", "nginx", "-3", NULL, NULL, NULL, (const char *[]){ "DURATION", NULL });
+	expect_error("cfs", "nginx", NULL, "0", NULL, NULL, (const char *[]){ "REPEATS", NULL });
+}
+
+static void test_bad_clock_and_target(void **state)
+{
+	expect_error("cfs", "nginx", NULL, NULL, "fast", NULL,
+		     (const char *[]){ "CLOCK = 'fast'", "virtual", "real", NULL });
+	expect_error("cfs", "nginx", NULL, NULL, NULL, "cloud",
+		     (const char *[]){ "TARGET = 'cloud'", "vm", "host", NULL });
+}
+
+static void test_policy_listed_twice(void **state)
+{
+	expect_error("fifo fifo", "nginx", NULL, NULL, NULL, NULL, (const char *[]){ "listed twice", NULL });
+}
+
+static void test_interleaving_rotates_each_repeat(void **state)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	assert_int_equal(load(&x, &e, "cfs fifo faulty", "nginx", NULL, "3", NULL, NULL), 0);
+	assert_int_equal(experiment_nruns(&x), 9);
+	const char *want[] = { "cfs", "fifo", "faulty", "fifo", "faulty", "cfs", "faulty", "cfs", "fifo" };
+	for (size_t k = 0; k < 9; k++)
+		assert_string_equal(x.pol[experiment_run_policy(&x, k)].name, want[k]);
+	experiment_free(&x);
+}
+
+static void test_plan_carries_everything_the_guest_needs(void **state)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	struct cfg plan;
+	assert_int_equal(load(&x, &e, "cfs faulty", "nginx", "5", "2", NULL, NULL), 0);
+	experiment_plan(&x, &plan);
+	assert_string_equal(cfg_get(&plan, "plan", "runs"), "4");
+	assert_string_equal(cfg_get(&plan, "plan", "duration"), "5");
+	assert_string_equal(cfg_get(&plan, "workload", "dir"), "workloads/nginx");
+	assert_string_equal(cfg_get(&plan, "workload", "headline"), "requests_per_sec");
+	assert_string_equal(cfg_get(&plan, "workload.params", "port"), cfg_get(&x.wl.cfg, "params", "port"));
+	assert_string_equal(cfg_get(&plan, "run.1", "policy"), "cfs");
+	assert_string_equal(cfg_get(&plan, "run.1", "loader"), "");
+	assert_string_equal(cfg_get(&plan, "run.2", "policy"), "faulty");
+	assert_string_equal(cfg_get(&plan, "run.2", "loader"), "bin/faulty");
+	assert_string_equal(cfg_get(&plan, "run.2", "ops_name"), "faulty");
+	assert_non_null(strstr(cfg_get(&plan, "run.2", "args"), "--fault"));
+	assert_string_equal(cfg_get(&plan, "run.3", "policy"), "faulty");
+	assert_string_equal(cfg_get(&plan, "run.3", "repeat"), "2");
+	assert_null(cfg_get(&plan, "run.5", "policy"));
+	cfg_free(&plan);
+	experiment_free(&x);
+}
+
+static void test_malformed_policy_config(void **state)
+{
+	char *dir = scratch_dir();
+	char *cmd = xasprintf("cp -r configs/. %s/", dir);
+	assert_int_equal(system(cmd), 0);
+	put_file(dir, "policies/broken.ini", "[policy]\nkind = scx\nloader = broken\n");
+	put_file(dir, "policies/weird.ini", "[policy]\nkind = bpf\n");
+	struct experiment x;
+	struct err e = { 0 };
+	struct request r = { .policies = "broken", .workload = "nginx" };
+	assert_int_equal(experiment_load(&x, dir, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "[policy] ops_name is required"));
+	experiment_free(&x);
+	r.policies = "weird";
+	assert_int_equal(experiment_load(&x, dir, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "'bpf' is not one of: cfs|scx"));
+	experiment_free(&x);
+	remove_tree(dir);
+	free(cmd);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_from_configs),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_unknown_policy_lists_choices),
+		cmocka_unit_test(test_unknown_workload_lists_choices),
+		cmocka_unit_test(test_missing_policy_and_workload),
+		cmocka_unit_test(test_names_cannot_escape_configs),
+		cmocka_unit_test(test_bad_duration_and_repeats),
+		cmocka_unit_test(test_bad_clock_and_target),
+		cmocka_unit_test(test_policy_listed_twice),
+		cmocka_unit_test(test_interleaving_rotates_each_repeat),
+		cmocka_unit_test(test_plan_carries_everything_the_guest_needs),
+		cmocka_unit_test(test_malformed_policy_config),
+	};
+	return cmocka_run_group_tests_name("experiment", tests, NULL, NULL);
+}
