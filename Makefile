@@ -35,7 +35,7 @@ $(SETUP_ENV): $(SETUP_INPUTS)
 	kernel/setup.sh
 
 build: $(SETUP_ENV)
-	$(TOOLS) $(MAKE) --no-print-directory -f build.mk -j2 all
+	@$(TOOLS) env MAKEFLAGS= make --no-print-directory -f build.mk -j2 all >&2
 
 # The runner's exit code is the experiment's verdict: 0 valid, 1 invalid run, 2 bad input.
 RUN = $(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
@@ -49,7 +49,7 @@ compare: build
 	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)"'
 
 unit-test: build
-	$(TOOLS) $(MAKE) --no-print-directory -f build.mk unit-tests
+	$(TOOLS) env MAKEFLAGS= make --no-print-directory -f build.mk unit-tests
 
 integration-test: build
 	$(PY) -m pytest -v tests/integration

@@ -18,8 +18,8 @@ COMMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC))
 LOADER_LIB_SRC := $(wildcard schedulers/lib/*.c)
 LOADER_LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LOADER_LIB_SRC))
 
-POLICIES := $(patsubst schedulers/%/,%,$(filter-out schedulers/lib/ schedulers/include/,$(wildcard schedulers/*/)))
-POLICY_BINS := $(foreach p,$(POLICIES),$(B)/schedulers/$(p)/$(p))
+SCHED_DIRS := $(patsubst schedulers/%/,%,$(filter-out schedulers/lib/ schedulers/include/,$(wildcard schedulers/*/)))
+POLICY_BINS := $(foreach p,$(SCHED_DIRS),$(B)/schedulers/$(p)/$(p))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -50,7 +50,7 @@ $(B)/schedulers/$(1)/$(1).o: schedulers/$(1)/$(1).c $(B)/schedulers/$(1)/$(1).sk
 $(B)/schedulers/$(1)/$(1): $(B)/schedulers/$(1)/$(1).o $(LOADER_LIB_OBJ)
 	$(CC) $$^ -o $$@ $(LOADER_LIBS)
 endef
-$(foreach p,$(POLICIES),$(eval $(call POLICY_RULE,$(p))))
+$(foreach p,$(SCHED_DIRS),$(eval $(call POLICY_RULE,$(p))))
 
 # Unit tests (cmocka): each tests/unit/test_X.c links with the runner's common code and the
 # loader library, so what they test is the code the runners run.

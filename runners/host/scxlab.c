@@ -579,10 +579,13 @@ static bool assemble(struct ctx *c, const char *started)
 	size_t k;
 	json_t *r;
 	json_array_foreach(runs, k, r) {
-		if (!json_is_true(json_object_get(r, "valid")))
+		if (json_is_true(json_object_get(r, "valid")))
+			continue;
+		size_t j;
+		json_t *why;
+		json_array_foreach(json_object_get(r, "invalid_reasons"), j, why)
 			json_array_append_new(reasons, json_sprintf("run %zu (%s): %s", k + 1,
-				json_string_value(json_object_get(r, "policy")),
-				json_string_value(json_array_get(json_object_get(r, "invalid_reasons"), 0)) ?: "invalid"));
+				json_string_value(json_object_get(r, "policy")), json_string_value(why)));
 	}
 	json_t *summary = summarize_runs(c, runs);
 	json_t *software = json_object();

@@ -1,0 +1,171 @@
+"""End to end: the real guest, nginx under cfs and fifo, a faulty policy, and bad input."""
+import os
+import stat
+import subprocess
+
+import pytest
+
+from conftest import REPO, load, make, result_dir, tree_snapshot
+
+
+@pytest.fixture(scope="module")
+def compare(results_root):
+    before = tree_snapshot(results_root)
+    proc = make("compare", "POLICIES=cfs fifo", "WORKLOAD=nginx", "DURATION=3", "REPEATS=2",
+                results=results_root)
+    return proc, before
+
+
+def test_compare_succeeds_and_prints_its_result_dir(compare):
+    proc, _ = compare
+    assert proc.returncode == 0, proc.stderr
+    d = result_dir(proc)
+    assert not d.name.endswith("-INVALID")
+    assert not d.name.startswith(".staging")
+    # progress was shown while it ran
+    assert "booting the guest" in proc.stderr
+    assert "run 4/4" in proc.stderr and "left" in proc.stderr
+
+
+def test_manifest_records_the_setup(compare):
+    d = result_dir(compare[0])
+    m = load(d / "manifest.json")
+    assert m["valid"] is True and m["invalid_reasons"] == []
+    f = m["factors"]
+    assert f["policies"] == ["cfs", "fifo"]
+    assert f["run_order"] == ["cfs", "fifo", "fifo", "cfs"]
+    assert f["workload"] == "nginx" and f["duration_s"] == 3 and f["repeats"] == 2
+    assert f["clock"] == "virtual" and "icount" in f["clock_qemu"] and f["clock_qemu"]["icount"]
+    assert f["target"] == "vm" and f["vm"]["vcpus"] >= 1
+    image = f["vm"]["image"]
+    with open(os.path.join(image, "kernel-release")) as kr:
+        assert f["kernel_release"] == kr.read().strip()
+    assert len(f["kconfig_sha256"]) == 64
+    assert any(k.startswith("linux-image-") for k in m["software"]["image_packages"])
+    assert "qemu-system-x86" in m["software"]["tools_packages"]
+    assert len(m["software"]["git_commit"]) == 40
+    assert m["emulated"].startswith("yes")
+    assert m["times"]["boot_s"] > 0
+    assert m["guest"]["schedstats_enabled"] is True
+
+
+def test_every_run_is_valid_with_metrics_and_raw_data(compare):
+    d = result_dir(compare[0])
+    m = load(d / "manifest.json")
+    assert len(m["runs"]) == 4
+    for entry in m["runs"]:
+        run_dir = d / entry["dir"]
+        run = load(run_dir / "run.json")
+        assert run["valid"] is True, run["invalid_reasons"]
+        assert run["ejected"] is False
+        metrics = load(run_dir / "metrics.json")["metrics"]
+        names = {x["name"]: x for x in metrics}
+        rps = names["requests_per_sec"]
+        assert rps["unit"] == "req/s" and rps["higher_is_better"] is True and rps["value"] > 0
+        assert names["latency_p99_us"]["higher_is_better"] is False
+        assert run["headline"]["value"] == rps["value"]
+        raw = run_dir / "raw"
+        for name in ["schedstat-before.txt", "schedstat-after.txt", "perf-stat.csv", "dmesg.txt",
+                     "sched_ext-before/state", "sched_ext-after/state", "client.log"]:
+            assert (raw / name).exists(), name
+        assert (raw / "schedstat-before.txt").read_text().startswith("version ")
+        assert run["monitors"]["perf_stat"]["context-switches"] > 0
+        if entry["policy"] == "fifo":
+            # the kernel reported fifo in charge before the workload started
+            assert run["ops_seen"] == "fifo"
+            assert run["sched_ext_at_start"] == "state=enabled ops=fifo"
+            assert (raw / "sched_ext-before" / "root_ops").read_text().strip() == "fifo"
+            assert run["exit_info"]["kind_name"] == "UNREG" and run["exit_info"]["ejected"] is False
+            assert run["loader_exit_code"] == 0
+        else:
+            assert run["sched_ext_at_start"] == "state=disabled ops=(none)"
+
+
+def test_summary_and_reproduce_script(compare):
+    d = result_dir(compare[0])
+    s = load(d / "summary.json")
+    for pol in ("cfs", "fifo"):
+        assert s[pol]["valid_runs"] == 2 and s[pol]["mean"] > 0 and s[pol]["min"] <= s[pol]["max"]
+    rep = d / "reproduce.sh"
+    assert rep.stat().st_mode & stat.S_IXUSR
+    text = rep.read_text()
+    assert "make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual TARGET=vm" in text
+    for name in ["console.log", "qemu-command.txt", "plan.ini", "image-versions.txt"]:
+        assert (d / "raw" / name).exists(), name
+    assert "-icount shift=3,sleep=off" in (d / "raw" / "qemu-command.txt").read_text()
+
+
+def test_earlier_results_untouched(compare, results_root):
+    _, before = compare
+    after = tree_snapshot(results_root)
+    for path, sig in before.items():
+        assert after.get(path) == sig, f"{path} changed"
+    assert not [p for p in os.listdir(results_root) if p.startswith(".staging")]
+
+
+def test_ejected_policy_makes_an_invalid_result(results_root):
+    proc = make("experiment", "POLICY=faulty", "WORKLOAD=nginx", "DURATION=8", results=results_root)
+    assert proc.returncode != 0, proc.stderr
+    assert "the result is INVALID" in proc.stderr
+    d = result_dir(proc)
+    assert d.name.endswith("-INVALID")
+    assert (d / "INVALID").exists()
+    m = load(d / "manifest.json")
+    assert m["valid"] is False
+    assert any("ejected" in r for r in m["invalid_reasons"])
+    run = load(d / m["runs"][0]["dir"] / "run.json")
+    assert run["valid"] is False and run["ejected"] is True
+    assert run["exit_info"]["kind_name"] == "ERROR_BPF"
+    assert "injected fault" in run["exit_info"]["msg"]
+    assert any("disabled" in line for line in run["kernel_sched_ext_messages"])
+    # its raw data is kept
+    assert (d / m["runs"][0]["dir"] / "raw" / "dmesg.txt").stat().st_size > 0
+    assert (d / m["runs"][0]["dir"] / "raw" / "loader.log").exists()
+    assert "ejected" in proc.stderr
+
+
+def test_real_clock_is_recorded(results_root):
+    proc = make("experiment", "POLICY=fifo", "WORKLOAD=nginx", "DURATION=2", "CLOCK=real", results=results_root)
+    assert proc.returncode == 0, proc.stderr
+    m = load(result_dir(proc) / "manifest.json")
+    assert m["factors"]["clock"] == "real"
+    assert "thread=multi" in m["factors"]["clock_qemu"]["accel"] and m["factors"]["clock_qemu"]["icount"] == ""
+
+
+@pytest.mark.parametrize("args, words", [
+    (["experiment", "POLICY=nosuch"], ["unknown policy 'nosuch'", "cfs", "fifo"]),
+    (["experiment", "WORKLOAD=nosuch"], ["unknown workload 'nosuch'", "nginx"]),
+    (["experiment", "DURATION=ten"], ["DURATION", "'ten'"]),
+    (["experiment", "DURATION=0"], ["DURATION", "out of range"]),
+    (["compare", "POLICIES=cfs cfs"], ["listed twice"]),
+    (["experiment", "CLOCK=fast"], ["CLOCK = 'fast'", "virtual", "real"]),
+])
+def test_bad_input_is_refused_and_touches_nothing(results_root, args, words):
+    before = tree_snapshot(results_root)
+    entries = set(os.listdir(results_root))
+    proc = make(*args, results=results_root, timeout=300)
+    assert proc.returncode != 0
+    assert "scxlab: error:" in proc.stderr
+    for w in words:
+        assert w in proc.stderr, (w, proc.stderr)
+    assert set(os.listdir(results_root)) == entries
+    assert tree_snapshot(results_root) == before
+
+
+def test_missing_image_is_refused(results_root, tmp_path):
+    entries = set(os.listdir(results_root))
+    proc = subprocess.run([str(REPO / "kernel/tools-exec"), "build/runners/scxlab", "run", "--repo", str(REPO),
+                           "--results", str(results_root), "--policies", "fifo", "--workload", "nginx",
+                           "--image", str(tmp_path / "no-image")], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "missing" in proc.stderr and "make setup" in proc.stderr
+    assert set(os.listdir(results_root)) == entries
+
+
+@pytest.mark.skipif(os.path.isdir("/sys/kernel/sched_ext"), reason="this host's kernel has sched_ext")
+def test_target_host_without_sched_ext_is_refused(results_root):
+    entries = set(os.listdir(results_root))
+    proc = make("experiment", "TARGET=host", results=results_root, timeout=300)
+    assert proc.returncode != 0
+    assert "TARGET=host needs a kernel with sched_ext" in proc.stderr and "TARGET=vm" in proc.stderr
+    assert set(os.listdir(results_root)) == entries
