@@ -21,10 +21,15 @@ LOADER_LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LOADER_LIB_SRC))
 SCHED_DIRS := $(patsubst schedulers/%/,%,$(filter-out schedulers/lib/ schedulers/include/,$(wildcard schedulers/*/)))
 POLICY_BINS := $(foreach p,$(SCHED_DIRS),$(B)/schedulers/$(p)/$(p))
 
+# Workload helpers written in C (workloads/<name>/*.c), built static so that they also run in
+# a nested guest's initramfs; the host runner ships build/workloads/<name>/ with the job.
+WORKLOAD_SRC := $(wildcard workloads/*/*.c)
+WORKLOAD_BINS := $(patsubst %.c,$(B)/%,$(WORKLOAD_SRC))
+
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-all: $(B)/runners/scxlab $(B)/runners/scxlab-guest $(POLICY_BINS) $(UNIT_BINS)
+all: $(B)/runners/scxlab $(B)/runners/scxlab-guest $(POLICY_BINS) $(WORKLOAD_BINS) $(UNIT_BINS)
 .PHONY: all unit-tests
 .SECONDARY:
 
@@ -51,6 +56,10 @@ $(B)/schedulers/$(1)/$(1): $(B)/schedulers/$(1)/$(1).o $(LOADER_LIB_OBJ)
 	$(CC) $$^ -o $$@ $(LOADER_LIBS)
 endef
 $(foreach p,$(SCHED_DIRS),$(eval $(call POLICY_RULE,$(p))))
+
+$(B)/workloads/%: workloads/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -static $< -o $@ -lm
 
 # Unit tests (cmocka): each tests/unit/test_X.c links with the runner's common code and the
 # loader library, so what they test is the code the runners run.

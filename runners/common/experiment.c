@@ -1,5 +1,6 @@
 #include "experiment.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,11 +74,10 @@ static int load_workload(struct workload_def *w, const char *configs_dir, const 
 
 static int load_vm(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e)
 {
-	char *path = xasprintf("%s/vm.ini", configs_dir);
-	int rc = cfg_load(&x->vm, path, e);
-	free(path);
-	if (rc)
+	x->vm_name = (r->vm && *r->vm) ? r->vm : "default";
+	if (load_named(configs_dir, "vms", "VM", x->vm_name, &x->vm, e))
 		return -1;
+	int rc;
 	const char *def_clock;
 	if (cfg_get_long(&x->vm, "vm", "vcpus", 2, 1, 64, &x->vcpus, e) ||
 	    cfg_get_long(&x->vm, "vm", "threads_per_core", 1, 1, 2, &x->threads_per_core, e) ||
@@ -91,7 +91,7 @@ static int load_vm(struct experiment *x, const char *configs_dir, const struct r
 	    cfg_get_choice(&x->vm, "vm", "default_clock", "virtual", "virtual|real", &def_clock, e))
 		return -1;
 	if (x->vcpus % x->threads_per_core)
-		return errf(e, "configs/vm.ini: vcpus = %ld is not a multiple of threads_per_core = %ld",
+		return errf(e, "%s: vcpus = %ld is not a multiple of threads_per_core = %ld", x->vm.path,
 			    x->vcpus, x->threads_per_core);
 	x->clock = (r->clock && *r->clock) ? r->clock : def_clock;
 	if (strcmp(x->clock, "virtual") && strcmp(x->clock, "real"))
@@ -104,6 +104,25 @@ static int load_vm(struct experiment *x, const char *configs_dir, const struct r
 		x->icount = "";
 	free(sec);
 	return rc;
+}
+
+/* A policy's [requires] section: the least VM it can run on (e.g. pair needs SMT siblings). */
+static int check_requirements(const struct experiment *x, const struct policy_def *p, struct err *e)
+{
+	static const struct { const char *key; size_t off; } reqs[] = {
+		{ "threads_per_core", offsetof(struct experiment, threads_per_core) },
+		{ "vcpus", offsetof(struct experiment, vcpus) },
+	};
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		long want, have = *(const long *)((const char *)x + reqs[i].off);
+		if (cfg_get_long(&p->cfg, "requires", reqs[i].key, 0, 0, 1024, &want, e))
+			return -1;
+		if (have < want)
+			return errf(e, "policy %s needs a VM with %s >= %ld, but VM '%s' (%s) has %ld; choose a VM "
+				    "that has it (VM=smt gives SMT siblings)", p->name, reqs[i].key, want, x->vm_name,
+				    x->vm.path, have);
+	}
+	return 0;
 }
 
 int experiment_load(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e)
@@ -144,6 +163,9 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 		}
 	}
 	strv_free(&names);
+	for (size_t i = 0; i < x->npol; i++)
+		if (check_requirements(x, &x->pol[i], e))
+			return -1;
 
 	if (!r->workload || !*r->workload) {
 		char *dir = xasprintf("%s/workloads", configs_dir), *all = config_names(dir);

@@ -1,7 +1,7 @@
 /*
- * What to run, read from configs/: the VM shape (configs/vm.ini), each policy
+ * What to run, read from configs/: the VM shape (configs/vms/NAME.ini), each policy
  * (configs/policies/NAME.ini) and the workload (configs/workloads/NAME.ini), combined with
- * the user's request (POLICY/POLICIES, WORKLOAD, DURATION, REPEATS, CLOCK, TARGET).
+ * the user's request (POLICY/POLICIES, WORKLOAD, DURATION, REPEATS, CLOCK, TARGET, VM).
  * experiment_load() validates everything before anything runs, so bad input is reported
  * with the valid choices and touches no result. experiment_plan() expands the matrix into
  * the ordered list of runs the guest agent executes.
@@ -30,11 +30,12 @@ struct workload_def {
 struct request {
 	const char *policies;	/* space-separated names */
 	const char *workload;
-	const char *duration, *repeats, *clock, *target;	/* NULL or "" = the config's default */
+	const char *duration, *repeats, *clock, *target, *vm;	/* NULL or "" = the config's default */
 };
 
 struct experiment {
 	struct cfg vm;
+	const char *vm_name;	/* configs/vms/<vm_name>.ini */
 	long vcpus, threads_per_core, memory_mb, boot_timeout, load_timeout, results_disk_mb;
 	const char *qemu, *cpu, *cmdline;
 	const char *clock, *accel, *icount;

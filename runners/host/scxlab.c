@@ -202,7 +202,7 @@ static int follow(struct ctx *c, char *const argv[], double boot_deadline, doubl
 		if (interrupted)
 			why = "interrupted by the user";
 		else if (!c->boot_s && el > boot_deadline)
-			why = "the guest did not come up within configs/vm.ini boot_timeout";
+			why = "the guest did not come up within its VM config's boot_timeout";
 		else if (el > deadline)
 			why = "the guest ran past the time its runs should take";
 		if (why) {
@@ -261,6 +261,14 @@ static void build_job(struct ctx *c)
 	char *named = xasprintf("%s/%s", wl, c->x.wl.name);
 	if (strcmp(copied, named) && rename(copied, named))
 		die(EXIT_INFRA, "cannot rename %s: %s", copied, strerror(errno));
+	/* C helpers of the workload, built by build.mk, go to workloads/<name>/bin/ */
+	char *wbuild = xasprintf("%s/workloads/%s", o->build, strrchr(c->x.wl.dir, '/') ? strrchr(c->x.wl.dir, '/') + 1 : c->x.wl.dir);
+	if (is_dir(wbuild)) {
+		char *wbin = xasprintf("%s/bin", named);
+		copy_tree(wbuild, wbin);
+		free(wbin);
+	}
+	free(wbuild);
 	free(copied);
 	free(named);
 
@@ -420,9 +428,9 @@ static void write_reproduce(struct ctx *c, const char *commit)
 		   "cd \"${SCXLAB_REPO:-$(dirname \"$0\")/../..}\"\n"
 		   "[ \"$(git rev-parse HEAD 2>/dev/null)\" = %s ] || echo \"reproduce.sh: note: this checkout is not "
 		   "commit %s\" >&2\n"
-		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld REPEATS=%ld CLOCK=%s TARGET=%s\n",
+		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld REPEATS=%ld CLOCK=%s TARGET=%s VM=%s\n",
 		   c->id, commit, c->o->command ? c->o->command : "(not given)", commit, commit, qp, x->wl.name,
-		   x->duration, x->repeats, x->clock, x->target);
+		   x->duration, x->repeats, x->clock, x->target, x->vm_name);
 	chmod(path, 0755);
 	free(path);
 	free(qp);
@@ -540,6 +548,7 @@ static bool assemble(struct ctx *c, const char *started)
 	char *kcfg_sha = cmd_output(kcfg);
 
 	json_t *vm = json_object();
+	json_object_set_new(vm, "name", json_string(x->vm_name));
 	json_object_set_new(vm, "vcpus", json_integer(x->vcpus));
 	json_object_set_new(vm, "threads_per_core", json_integer(x->threads_per_core));
 	json_object_set_new(vm, "memory_mb", json_integer(x->memory_mb));
@@ -662,6 +671,7 @@ static void usage(FILE *f)
 	      "  --repeats N       runs per policy (default 1)\n"
 	      "  --clock C         virtual (default; deterministic, QEMU -icount) or real (MTTCG)\n"
 	      "  --target T        vm (default; boots the guest) or host (needs sched_ext here)\n"
+	      "  --vm NAME         VM shape (configs/vms/NAME.ini, default: default)\n"
 	      "  --repo DIR --configs DIR --results DIR --build DIR --image DIR   locations\n"
 	      "  --command STR     the user's command, recorded in the manifest\n\n"
 	      "Exit codes: 0 all runs valid; 1 some run invalid (e.g. the policy was ejected);\n"
@@ -675,6 +685,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "policies", 1, 0, 'p' }, { "workload", 1, 0, 'w' }, { "duration", 1, 0, 'd' },
 		{ "repeats", 1, 0, 'n' },  { "clock", 1, 0, 'c' },    { "target", 1, 0, 't' },
+		{ "vm", 1, 0, 'v' },
 		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
 		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
 		{ "help", 0, 0, 'h' },     { 0 } };
@@ -696,6 +707,7 @@ int main(int argc, char **argv)
 		case 'n': o.req.repeats = optarg; break;
 		case 'c': o.req.clock = optarg; break;
 		case 't': o.req.target = optarg; break;
+		case 'v': o.req.vm = optarg; break;
 		case 'R': o.repo = optarg; break;
 		case 'C': o.configs = optarg; break;
 		case 'r': o.results = optarg; break;

@@ -164,6 +164,34 @@ static void test_malformed_policy_config(void **state)
 	free(dir);
 }
 
+static void test_policy_requirements_need_a_matching_vm(void **state)
+{
+	char *dir = scratch_dir();
+	char *cmd = xasprintf("cp -r configs/. %s/", dir);
+	assert_int_equal(system(cmd), 0);
+	put_file(dir, "policies/needsmt.ini", "[policy]\nkind = scx\nloader = x\nops_name = x\n[requires]\nthreads_per_core = 2\n");
+	struct experiment x;
+	struct err e = { 0 };
+	struct request r = { .policies = "needsmt", .workload = "nginx" };
+	assert_int_equal(experiment_load(&x, dir, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "policy needsmt needs a VM with threads_per_core >= 2"));
+	assert_non_null(strstr(e.msg, "VM=smt"));
+	experiment_free(&x);
+	r.vm = "smt";
+	assert_int_equal(experiment_load(&x, dir, &r, &e), 0);
+	assert_string_equal(x.vm_name, "smt");
+	assert_int_equal(x.threads_per_core, 2);
+	experiment_free(&x);
+	r.vm = "huge";
+	assert_int_equal(experiment_load(&x, dir, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "unknown VM 'huge'"));
+	assert_non_null(strstr(e.msg, "default smt"));
+	experiment_free(&x);
+	remove_tree(dir);
+	free(cmd);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_interleaving_rotates_each_repeat),
 		cmocka_unit_test(test_plan_carries_everything_the_guest_needs),
 		cmocka_unit_test(test_malformed_policy_config),
+		cmocka_unit_test(test_policy_requirements_need_a_matching_vm),
 	};
 	return cmocka_run_group_tests_name("experiment", tests, NULL, NULL);
 }
