@@ -16,6 +16,8 @@ REPEATS ?=
 CLOCK ?=
 TARGET ?= vm
 VM ?= default
+MONITORS ?=
+CGROUPS ?=
 RESULTS ?= $(CURDIR)/results
 
 SETUP_ENV := build/setup.env
@@ -41,13 +43,13 @@ build: $(SETUP_ENV)
 # The runner's exit code is the experiment's verdict: 0 valid, 1 invalid run, 2 bad input.
 RUN = $(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
 	build/runners/scxlab run --repo $(CURDIR) --results $(RESULTS) --workload "$(WORKLOAD)" \
-	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --target "$(TARGET)" --vm "$(VM)"
+	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --target "$(TARGET)" --vm "$(VM)" --monitors "$(MONITORS)" --cgroups "$(CGROUPS)"
 
 experiment: build
-	@$(RUN) --policies "$(POLICY)" --command 'make experiment POLICY="$(POLICY)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)"'
+	@$(RUN) --policy "$(POLICY)" --command 'make experiment POLICY="$(POLICY)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)"'
 
 compare: build
-	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)"'
+	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)"'
 
 unit-test: build
 	$(TOOLS) env MAKEFLAGS= make --no-print-directory -f build.mk unit-tests

@@ -18,7 +18,9 @@ COMMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC))
 LOADER_LIB_SRC := $(wildcard schedulers/lib/*.c)
 LOADER_LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LOADER_LIB_SRC))
 
-SCHED_DIRS := $(patsubst schedulers/%/,%,$(filter-out schedulers/lib/ schedulers/include/,$(wildcard schedulers/*/)))
+# a policy folder counts once it has both its BPF side and its loader
+SCHED_DIRS := $(foreach d,$(filter-out lib include,$(notdir $(patsubst %/,%,$(wildcard schedulers/*/)))),\
+	$(if $(and $(wildcard schedulers/$(d)/$(d).c),$(wildcard schedulers/$(d)/$(d).bpf.c)),$(d)))
 POLICY_BINS := $(foreach p,$(SCHED_DIRS),$(B)/schedulers/$(p)/$(p))
 
 # Workload helpers written in C (workloads/<name>/*.c), built static so that they also run in

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int check_name(const char *what, const char *name, struct err *e)
 {
@@ -32,8 +33,46 @@ static int load_named(const char *configs_dir, const char *sub, const char *what
 	return rc;
 }
 
+/* "external:/path/to/binary [args]" */
+static int load_external(struct policy_def *p, const char *spec, struct err *e)
+{
+	struct strv words = { 0 };
+	strv_split_push(&words, spec + strlen("external:"));
+	if (!words.n || words.v[0][0] != '/') {
+		strv_free(&words);
+		return errf(e, "external policy '%s': give an absolute path, e.g. external:/usr/bin/scx_simple", spec);
+	}
+	if (access(words.v[0], X_OK)) {
+		errf(e, "external policy '%s': %s is not an executable file", spec, words.v[0]);
+		strv_free(&words);
+		return -1;
+	}
+	const char *base = strrchr(words.v[0], '/') + 1;
+	char *name = xasprintf("external-%s", base);
+	for (char *c = name; *c; c++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_-", *c))
+			*c = (*c >= 'A' && *c <= 'Z') ? *c + 32 : '_';
+	p->name = name;
+	p->external = true;
+	p->kind = "scx";
+	p->ops_name = "";
+	cfg_set(&p->cfg, "policy", "spec", spec);
+	cfg_set(&p->cfg, "policy", "loader", words.v[0]);
+	p->loader = cfg_get(&p->cfg, "policy", "loader");
+	/* the arguments, as given after the path */
+	const char *rest = strstr(spec, words.v[0]) + strlen(words.v[0]);
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	cfg_set(&p->cfg, "policy", "args", rest);
+	p->args = cfg_get(&p->cfg, "policy", "args");
+	strv_free(&words);
+	return 0;
+}
+
 static int load_policy(struct policy_def *p, const char *configs_dir, const char *name, struct err *e)
 {
+	if (!strncmp(name, "external:", 9))
+		return load_external(p, name, e);
 	p->name = xstrdup(name);
 	if (load_named(configs_dir, "policies", "policy", name, &p->cfg, e))
 		return -1;
@@ -53,7 +92,7 @@ static int load_policy(struct policy_def *p, const char *configs_dir, const char
 		p->ops_name = "";
 		p->loader = "";
 	}
-	return 0;
+	return cfg_get_long(&p->cfg, "inject", "sysrq_after_s", 0, 0, 3600, &p->sysrq_after_s, e);
 }
 
 static int load_workload(struct workload_def *w, const char *configs_dir, const char *name, struct err *e)
@@ -125,6 +164,44 @@ static int check_requirements(const struct experiment *x, const struct policy_de
 	return 0;
 }
 
+/*
+ * Instance overrides must name parameters the workload has. Several instances need their own
+ * ports: one without a port override gets the workload's port + (K - 1).
+ */
+static int check_instances(struct experiment *x, struct err *e)
+{
+	const char *port = cfg_get(&x->wl.cfg, "params", "port");
+	for (size_t i = 0; i < x->tree.ninst; i++) {
+		struct cginstance *in = &x->tree.inst[i];
+		struct strv w = { 0 };
+		bool has_port = false;
+		strv_split_push(&w, in->params);
+		for (size_t j = 0; j < w.n; j++) {
+			char *eq = strchr(w.v[j], '=');
+			if (!eq || eq == w.v[j]) {
+				errf(e, "cgroup tree %s: instance %zu: params '%s' is not key=value", x->tree.name, i + 1, w.v[j]);
+				strv_free(&w);
+				return -1;
+			}
+			*eq = '\0';
+			if (!cfg_get(&x->wl.cfg, "params", w.v[j])) {
+				errf(e, "cgroup tree %s: instance %zu overrides '%s', which workload %s does not have",
+				     x->tree.name, i + 1, w.v[j], x->wl.name);
+				strv_free(&w);
+				return -1;
+			}
+			has_port |= !strcmp(w.v[j], "port");
+		}
+		strv_free(&w);
+		if (port && !has_port && x->tree.ninst > 1) {
+			char *p = xasprintf("%s%sport=%ld", in->params, *in->params ? " " : "", atol(port) + (long)i);
+			free(in->params);
+			in->params = p;
+		}
+	}
+	return 0;
+}
+
 int experiment_load(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e)
 {
 	memset(x, 0, sizeof(*x));
@@ -139,7 +216,17 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 			    "under QEMU) or host (this machine's own kernel, which must have sched_ext)", x->target);
 
 	struct strv names = { 0 };
-	strv_split_push(&names, r->policies ? r->policies : "");
+	if (r->policy && *r->policy) {
+		strv_push(&names, r->policy);
+	} else if (r->policies && strchr(r->policies, ';')) {
+		char *copy = xstrdup(r->policies), *save = NULL;
+		for (char *t = strtok_r(copy, ";", &save); t; t = strtok_r(NULL, ";", &save))
+			if (*trim(t))
+				strv_push(&names, trim(t));
+		free(copy);
+	} else {
+		strv_split_push(&names, r->policies ? r->policies : "");
+	}
 	if (!names.n) {
 		strv_free(&names);
 		char *dir = xasprintf("%s/policies", configs_dir), *all = config_names(dir);
@@ -183,6 +270,25 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 		return -1;
 	if (r->repeats && *r->repeats && parse_long(r->repeats, 1, 1000, "REPEATS", &x->repeats, e))
 		return -1;
+	struct strv mons = { 0 };
+	strv_split_push(&mons, r->monitors ? r->monitors : "");
+	for (size_t i = 0; i < mons.n; i++) {
+		char *padded = xasprintf(" %s ", mons.v[i]);
+		bool known = strstr(" " EXTRA_MONITORS " ", padded) != NULL;
+		free(padded);
+		if (!known) {
+			errf(e, "MONITORS: unknown monitor '%s'; choose from: %s", mons.v[i], EXTRA_MONITORS);
+			strv_free(&mons);
+			return -1;
+		}
+	}
+	x->monitors = r->monitors ? r->monitors : "";
+	strv_free(&mons);
+	if (r->cgroups && *r->cgroups) {
+		x->has_tree = true;
+		if (cgtree_load(&x->tree, configs_dir, r->cgroups, e) || check_instances(x, e))
+			return -1;
+	}
 	return 0;
 }
 
@@ -195,6 +301,8 @@ void experiment_free(struct experiment *x)
 	free(x->pol);
 	free(x->wl.name);
 	cfg_free(&x->wl.cfg);
+	if (x->has_tree)
+		cgtree_free(&x->tree);
 	cfg_free(&x->vm);
 	memset(x, 0, sizeof(*x));
 }
@@ -225,6 +333,9 @@ void experiment_plan(const struct experiment *x, struct cfg *plan)
 	cfg_set(plan, "plan", "load_timeout", buf);
 	cfg_set(plan, "plan", "clock", x->clock);
 	cfg_set(plan, "plan", "target", x->target);
+	cfg_set(plan, "plan", "monitors", x->monitors ? x->monitors : "");
+	if (x->has_tree)
+		cgtree_to_cfg(&x->tree, plan);
 
 	char *wdir = xasprintf("workloads/%s", x->wl.name);
 	cfg_set(plan, "workload", "dir", wdir);
@@ -244,9 +355,13 @@ void experiment_plan(const struct experiment *x, struct cfg *plan)
 		cfg_set(plan, sec, "policy", p->name);
 		cfg_set(plan, sec, "kind", p->kind);
 		cfg_set(plan, sec, "ops_name", p->ops_name);
-		char *loader = *p->loader ? xasprintf("bin/%s", p->loader) : xstrdup("");
+		char *loader = p->external ? xasprintf("bin/%s", p->name)
+					   : *p->loader ? xasprintf("bin/%s", p->loader) : xstrdup("");
 		cfg_set(plan, sec, "loader", loader);
 		free(loader);
+		cfg_set(plan, sec, "external", p->external ? "1" : "0");
+		snprintf(buf, sizeof(buf), "%ld", p->sysrq_after_s);
+		cfg_set(plan, sec, "sysrq_after_s", buf);
 		cfg_set(plan, sec, "args", p->args);
 		snprintf(buf, sizeof(buf), "%zu", k / x->npol + 1);
 		cfg_set(plan, sec, "repeat", buf);

@@ -9,6 +9,7 @@
 #ifndef SCXLAB_EXPERIMENT_H
 #define SCXLAB_EXPERIMENT_H
 
+#include "cgroups.h"
 #include "config.h"
 
 struct policy_def {
@@ -18,6 +19,11 @@ struct policy_def {
 	const char *ops_name;	/* what /sys/kernel/sched_ext/root/ops must say while it runs */
 	const char *loader;	/* binary under build/schedulers/ */
 	const char *args;	/* extra loader arguments */
+	/* external:/path/to/binary [args]: any sched_ext scheduler binary the user has. Its ops
+	 * name is not known in advance (any enabled scheduler counts as in charge, and the name
+	 * seen is recorded) and it speaks no scxlab loader options; loader is the host path. */
+	bool external;
+	long sysrq_after_s;	/* [inject] sysrq_after_s: press SysRq-S this far into the measurement */
 };
 
 struct workload_def {
@@ -28,7 +34,10 @@ struct workload_def {
 };
 
 struct request {
-	const char *policies;	/* space-separated names */
+	const char *policy;	/* one policy, taken whole (POLICY=, may be "external:/bin/x args") */
+	const char *policies;	/* several: split on ';' if it has one, else on whitespace */
+	const char *monitors;	/* optional extra monitors, space-separated (e.g. "bpf-stats") */
+	const char *cgroups;	/* a cgroup tree: configs/cgroups/NAME.ini or pair:DEPTH:RATIO */
 	const char *workload;
 	const char *duration, *repeats, *clock, *target, *vm;	/* NULL or "" = the config's default */
 };
@@ -44,7 +53,13 @@ struct experiment {
 	size_t npol;
 	struct workload_def wl;
 	long duration, warmup, repeats;
+	const char *monitors;	/* validated extra monitors, "" when none */
+	bool has_tree;
+	struct cgtree tree;	/* workload instances in cgroups, when has_tree */
 };
+
+/* Monitors a user may add; each is off by default because it perturbs the measurement. */
+#define EXTRA_MONITORS "bpf-stats"
 
 int experiment_load(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e);
 void experiment_free(struct experiment *x);

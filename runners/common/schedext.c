@@ -25,6 +25,8 @@ bool scx_in_charge(const struct scx_status *s, const char *expected)
 {
 	if (!expected || !*expected)
 		return !s->present || (!strcmp(s->state, "disabled") && !s->ops[0]);
+	if (!strcmp(expected, SCX_ANY_OPS))
+		return s->present && !strcmp(s->state, "enabled") && s->ops[0];
 	return s->present && !strcmp(s->state, "enabled") && !strcmp(s->ops, expected);
 }
 

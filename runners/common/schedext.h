@@ -13,7 +13,9 @@ struct scx_status {
 };
 
 void scx_read(const char *root, struct scx_status *s);
-/* expected == NULL or "": in charge means no sched_ext scheduler (the fair class rules). */
+/* expected == NULL or "": in charge means no sched_ext scheduler (the fair class rules);
+ * SCX_ANY_OPS: any enabled sched_ext scheduler (an external one whose name is not known). */
+#define SCX_ANY_OPS "*"
 bool scx_in_charge(const struct scx_status *s, const char *expected);
 /* One line describing s, for messages. */
 const char *scx_describe(const struct scx_status *s, char *buf, int len);

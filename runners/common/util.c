@@ -218,6 +218,12 @@ int rename_noreplace(const char *from, const char *to)
 
 pid_t spawn(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd)
 {
+	return spawn_in(argv, out_path, env_extra, cwd, NULL);
+}
+
+pid_t spawn_in(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd,
+	       const char *cgroup_dir)
+{
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -238,6 +244,14 @@ pid_t spawn(char *const argv[], const char *out_path, char *const env_extra[], c
 		dup2(fd, 1);
 		dup2(fd, 2);
 		close(fd);
+	}
+	if (cgroup_dir) {
+		/* writing "0" moves the writer itself; children (daemons too) inherit the cgroup */
+		char *procs = xasprintf("%s/cgroup.procs", cgroup_dir);
+		if (write_text(procs, "0\n")) {
+			fprintf(stderr, "scxlab: cannot enter cgroup %s: %s\n", cgroup_dir, strerror(errno));
+			_exit(126);
+		}
 	}
 	for (size_t i = 0; env_extra && env_extra[i]; i++)
 		putenv(env_extra[i]);
@@ -290,7 +304,13 @@ int exit_code_of(int status)
 int run_cmd(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd,
 	    double timeout_s)
 {
-	pid_t pid = spawn(argv, out_path, env_extra, cwd);
+	return run_cmd_in(argv, out_path, env_extra, cwd, timeout_s, NULL);
+}
+
+int run_cmd_in(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd,
+	       double timeout_s, const char *cgroup_dir)
+{
+	pid_t pid = spawn_in(argv, out_path, env_extra, cwd, cgroup_dir);
 	if (pid < 0)
 		return -1;
 	return exit_code_of(wait_timeout(pid, timeout_s, NULL));

@@ -50,12 +50,17 @@ int rename_noreplace(const char *from, const char *to);
  * NULL-terminated list of "NAME=value" added to the environment, may be NULL.
  */
 pid_t spawn(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd);
+/* The same, with the child first moved into the cgroup v2 folder cgroup_dir (NULL: stay). */
+pid_t spawn_in(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd,
+	       const char *cgroup_dir);
 /* Waits up to timeout_s (<=0: forever); kills the process group on timeout. Returns the
  * exit status as from waitpid, or -1 on timeout (then *timed_out is set). */
 int wait_timeout(pid_t pid, double timeout_s, bool *timed_out);
 /* spawn + wait; returns the exit code (128+signal when killed, -1 on timeout/spawn error). */
 int run_cmd(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd,
 	    double timeout_s);
+int run_cmd_in(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd,
+	       double timeout_s, const char *cgroup_dir);
 int exit_code_of(int status);
 /* stdout of a shell command, trailing newlines removed; "" on failure. Caller frees. */
 char *cmd_output(const char *cmd);

@@ -39,6 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroups.h"
 #include "config.h"
 #include "metrics.h"
 #include "schedext.h"
@@ -206,12 +207,30 @@ static char *take_dmesg(void)
 	return buf;
 }
 
+/* One workload instance: its server and its client, in its cgroup when there is a tree. */
+struct inst {
+	int k;			/* 1-based */
+	char *out;		/* its raw folder: the run's raw/ alone, raw/i<K>/ with several */
+	char *cg;		/* its cgroup folder, NULL without a tree */
+	const char *params;	/* "key=value ..." overrides of the workload's params */
+	pid_t pid;
+	int status;
+	bool done;
+	long long usage0, usage1;	/* cpu.stat usage_usec around the measurement */
+};
+
 struct run {
 	struct agent *a;
 	int index;
 	const char *policy, *kind, *ops, *loader, *args, *repeat;
+	bool external;		/* any sched_ext binary: no scxlab loader options, ops name unknown */
+	long sysrq_after_s;
+	char ops_seen[128];
 	char *dir, *raw;
-	char **env;
+	struct cgtree tree;	/* the plan's cgroup tree; ntree == 0 without one */
+	bool has_tree;
+	struct inst *inst;	/* workload instances: one, or one per [instance.K] of the tree */
+	size_t ninst;
 	json_t *j;		/* run.json */
 	json_t *reasons;	/* why invalid */
 	pid_t loader_pid;
@@ -237,37 +256,69 @@ static char *raw_path(struct run *r, const char *name)
 	return xasprintf("%s/%s", r->raw, name);
 }
 
-static char **workload_env(struct agent *a, const char *out, long duration)
+/* The value of key in a "key=value ..." override list, or NULL. */
+static char *override_of(const char *overrides, const char *key)
+{
+	struct strv w = { 0 };
+	char *found = NULL;
+	strv_split_push(&w, overrides ? overrides : "");
+	for (size_t i = 0; i < w.n && !found; i++) {
+		char *eq = strchr(w.v[i], '=');
+		if (eq && (size_t)(eq - w.v[i]) == strlen(key) && !strncmp(w.v[i], key, eq - w.v[i]))
+			found = xstrdup(eq + 1);
+	}
+	strv_free(&w);
+	return found;
+}
+
+static char **workload_env(struct agent *a, const struct inst *in, const char *out, long duration)
 {
 	struct strv env = { 0 };
 	const char *wdir = cfg_get(&a->plan, "workload", "dir");
 	strv_pushf(&env, "SCXLAB_OUT=%s", out);
 	strv_pushf(&env, "SCXLAB_DURATION=%ld", duration);
 	strv_pushf(&env, "SCXLAB_WORKLOAD_DIR=%s/%s", a->job_dir, wdir);
+	strv_pushf(&env, "SCXLAB_INSTANCE=%d", in->k);
 	for (size_t i = 0; i < a->plan.n; i++) {
 		if (strcmp(a->plan.v[i].section, "workload.params"))
 			continue;
-		char *key = xstrdup(a->plan.v[i].key);
+		char *key = xstrdup(a->plan.v[i].key), *over = override_of(in->params, key);
 		for (char *p = key; *p; p++)
 			*p = (*p >= 'a' && *p <= 'z') ? *p - 32 : (*p == '-' ? '_' : *p);
-		strv_pushf(&env, "WL_%s=%s", key, a->plan.v[i].value);
+		strv_pushf(&env, "WL_%s=%s", key, over ? over : a->plan.v[i].value);
+		free(over);
 		free(key);
 	}
 	return env.v;	/* leaked deliberately: putenv() in the child keeps pointers */
 }
 
-static int run_script(struct run *r, const char *which, const char *out_dir, long duration, double timeout,
+static char *script_path(struct agent *a, const char *which)
+{
+	return xasprintf("%s/%s/%s", a->job_dir, cfg_get(&a->plan, "workload", "dir"),
+			 cfg_get(&a->plan, "workload", which));
+}
+
+/* A workload script of one instance, run to completion in the instance's cgroup. */
+static int run_script(struct run *r, struct inst *in, const char *which, long duration, double timeout,
 		      const char *log)
 {
-	struct agent *a = r->a;
-	char *script = xasprintf("%s/%s/%s", a->job_dir, cfg_get(&a->plan, "workload", "dir"),
-				 cfg_get(&a->plan, "workload", which));
+	char *script = script_path(r->a, which);
 	char *argv[] = { script, NULL };
-	char *logp = raw_path(r, log);
-	int rc = run_cmd(argv, logp, workload_env(a, out_dir, duration), out_dir, timeout);
+	char *logp = xasprintf("%s/%s", in->out, log);
+	int rc = run_cmd_in(argv, logp, workload_env(r->a, in, in->out, duration), in->out, timeout, in->cg);
 	free(logp);
 	free(script);
 	return rc;
+}
+
+/* The instance number in messages, only when there are several. */
+static const char *inst_label(struct run *r, struct inst *in, char *buf, size_t len)
+{
+	if (r->ninst > 1)
+		snprintf(buf, len, " (instance %d)", in->k);
+	else
+		buf[0] = '\0';
+	return buf;
 }
 
 static bool loader_alive(struct run *r)
@@ -300,11 +351,14 @@ static bool start_policy(struct run *r)
 	char *loader = xasprintf("%s/%s", a->job_dir, r->loader);
 	strv_push(&argv, loader);
 	strv_split_push(&argv, r->args);
-	strv_push(&argv, "--exit-info");
 	char *ei = raw_path(r, "exit-info.json");
-	strv_push(&argv, ei);
-	strv_push(&argv, "--stats-interval");
-	strv_push(&argv, "1");
+	if (!r->external) {
+		strv_push(&argv, "--exit-info");
+		strv_push(&argv, ei);
+		strv_push(&argv, "--stats-interval");
+		strv_push(&argv, "1");
+	}
+	const char *expect = r->external ? SCX_ANY_OPS : r->ops;
 	char *log = raw_path(r, "loader.log");
 	char *cmdline = strv_join(&argv, " ");
 	json_object_set_new(r->j, "loader_command", json_string(cmdline));
@@ -321,7 +375,7 @@ static bool start_policy(struct run *r)
 	}
 	for (;;) {
 		scx_read(SCX_SYSFS, &s);
-		if (scx_in_charge(&s, r->ops))
+		if (scx_in_charge(&s, expect))
 			break;
 		if (!loader_alive(r)) {
 			invalid(r, "policy %s failed to load: its loader exited with code %d before the kernel "
@@ -332,7 +386,7 @@ static bool start_policy(struct run *r)
 		if (mono_now() - t0 > a->load_timeout) {
 			invalid(r, "policy %s was not in charge %ld s after its loader started (%s, expected "
 				"state=enabled ops=%s)", r->policy, a->load_timeout,
-				scx_describe(&s, desc, sizeof desc), r->ops);
+				scx_describe(&s, desc, sizeof desc), r->external ? "(any)" : r->ops);
 			return false;
 		}
 		usleep(50000);
@@ -340,6 +394,7 @@ static bool start_policy(struct run *r)
 	json_object_set_new(r->j, "load_s", json_real(mono_now() - t0));
 	json_object_set_new(r->j, "sched_ext_at_start", json_string(scx_describe(&s, desc, sizeof desc)));
 	json_object_set_new(r->j, "ops_seen", json_string(s.ops));
+	snprintf(r->ops_seen, sizeof(r->ops_seen), "%s", s.ops);
 	return true;
 }
 
@@ -358,6 +413,12 @@ static void stop_policy(struct run *r)
 	}
 	int code = exit_code_of(r->loader_status);
 	json_object_set_new(r->j, "loader_exit_code", json_integer(code));
+	if (r->external) {
+		/* no exit-info file: the kernel's own messages (taken with dmesg) say why it stopped */
+		if (code != 0 && code != 128 + SIGINT && !r->ejected)
+			invalid(r, "external scheduler %s exited with code %d; see raw/loader.log", r->loader, code);
+		return;
+	}
 	char *ei = raw_path(r, "exit-info.json");
 	json_error_t jerr;
 	json_t *info = json_load_file(ei, 0, &jerr);
@@ -403,30 +464,92 @@ static json_t *read_perf_stat(const char *path)
 	return o;
 }
 
-/* Step 4: the measured client, with the policy watched every 100 ms. */
-static void measure(struct run *r)
+/*
+ * The bpf-stats monitor: kernel.bpf_stats_enabled makes the kernel time every BPF program
+ * run (two clock reads per call, so it is off unless asked for). before=true enables it and
+ * returns a snapshot; before=false snapshots, disables it, and keeps bpftool's JSON in raw/.
+ */
+static json_t *bpf_prog_stats(struct run *r, bool before)
+{
+	if (before)
+		write_text("/proc/sys/kernel/bpf_stats_enabled", "1\n");
+	char *out = raw_path(r, before ? "bpf-progs-before.json" : "bpf-progs-after.json");
+	char *argv[] = { "bpftool", "--json", "prog", "show", NULL };
+	unlink(out);
+	char *tmp = xasprintf("%s.tmp", out);
+	int fd_ok = run_cmd(argv, tmp, NULL, NULL, 30) == 0;
+	rename(tmp, out);
+	free(tmp);
+	if (!before)
+		write_text("/proc/sys/kernel/bpf_stats_enabled", "0\n");
+	json_error_t jerr;
+	json_t *doc = fd_ok ? json_load_file(out, 0, &jerr) : NULL;
+	free(out);
+	return doc ? doc : json_array();
+}
+
+/* Per struct_ops program: run count and run time during the measurement, and ns per call. */
+static json_t *bpf_stats_delta(json_t *before, json_t *after)
+{
+	json_t *out = json_object();
+	size_t i, j;
+	json_t *a, *b;
+	json_array_foreach(after, i, a) {
+		const char *type = json_string_value(json_object_get(a, "type"));
+		const char *name = json_string_value(json_object_get(a, "name"));
+		if (!type || !name || strcmp(type, "struct_ops"))
+			continue;
+		json_int_t id = json_integer_value(json_object_get(a, "id"));
+		json_int_t cnt = json_integer_value(json_object_get(a, "run_cnt"));
+		json_int_t ns = json_integer_value(json_object_get(a, "run_time_ns"));
+		json_array_foreach(before, j, b) {
+			if (json_integer_value(json_object_get(b, "id")) == id) {
+				cnt -= json_integer_value(json_object_get(b, "run_cnt"));
+				ns -= json_integer_value(json_object_get(b, "run_time_ns"));
+			}
+		}
+		json_object_set_new(out, name, json_pack("{s:I, s:I, s:f}", "run_cnt", cnt, "run_time_ns", ns,
+							 "ns_per_run", cnt ? (double)ns / cnt : 0.0));
+	}
+	return out;
+}
+
+/*
+ * Runs every instance's client at once (in its cgroup) and waits for all of them. When
+ * watch is set (the measurement), checks every 100 ms that the policy is still in charge and
+ * presses SysRq-S when the policy config asks for it.
+ */
+static void run_clients(struct run *r, const char *sub, long duration, bool watch)
 {
 	struct agent *a = r->a;
-	char *script = xasprintf("%s/%s/%s", a->job_dir, cfg_get(&a->plan, "workload", "dir"),
-				 cfg_get(&a->plan, "workload", "client"));
-	char *perf_out = raw_path(r, "perf-stat.csv");
-	struct strv argv = { 0 };
-	if (a->have_perf) {
-		strv_push(&argv, "perf");
-		strv_split_push(&argv, "stat -a -x , -e task-clock,context-switches,cpu-migrations -o");
-		strv_push(&argv, perf_out);
-		strv_push(&argv, "--");
-	}
-	strv_push(&argv, script);
-	char *log = raw_path(r, "client.log");
-	const char *expect = strcmp(r->kind, "cfs") ? r->ops : NULL;
+	char *script = script_path(a, "client");
+	char *argv[] = { script, NULL };
+	const char *expect = strcmp(r->kind, "cfs") ? (r->external ? r->ops_seen : r->ops) : NULL;
+	bool sysrq_done = false, watching = watch;
 	double t0 = mono_now();
-	pid_t pid = spawn(argv.v, log, workload_env(a, r->raw, a->duration), r->raw);
-	int status = -1;
-	bool watching = true;
-	while (pid > 0) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
+	for (size_t i = 0; i < r->ninst; i++) {
+		struct inst *in = &r->inst[i];
+		char *out = sub ? xasprintf("%s/%s", in->out, sub) : xstrdup(in->out);
+		char *log = xasprintf("%s/%s", in->out, sub ? "warmup.log" : "client.log");
+		mkdir_p(out, 0755);
+		in->done = false;
+		in->pid = spawn_in(argv, log, workload_env(a, in, out, duration), out, in->cg);
+		if (in->pid < 0) {
+			in->done = true;
+			in->status = -1;
+		}
+		free(out);
+		free(log);
+	}
+	for (;;) {
+		size_t running = 0;
+		for (size_t i = 0; i < r->ninst; i++) {
+			struct inst *in = &r->inst[i];
+			if (!in->done && waitpid(in->pid, &in->status, WNOHANG) == in->pid)
+				in->done = true;
+			running += !in->done;
+		}
+		if (!running)
 			break;
 		if (watching) {
 			struct scx_status s;
@@ -440,25 +563,168 @@ static void measure(struct run *r)
 					mono_now() - t0, scx_describe(&s, desc, sizeof desc));
 			}
 		}
-		if (mono_now() - t0 > a->duration + 120) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			invalid(r, "the client ran %ld s past its duration and was killed", (long)(mono_now() - t0 - a->duration));
+		if (watch && r->sysrq_after_s && !sysrq_done && mono_now() - t0 >= r->sysrq_after_s) {
+			/* SysRq-S: the kernel must hand every task back to the fair class */
+			sysrq_done = true;
+			write_text("/proc/sysrq-trigger", "S");
+			json_object_set_new(r->j, "injected_sysrq_s_at", json_real(mono_now() - t0));
+			say("run-problem %d injected SysRq-S %.1f s into the measurement", r->index, mono_now() - t0);
+		}
+		if (mono_now() - t0 > duration + 120) {
+			for (size_t i = 0; i < r->ninst; i++) {
+				struct inst *in = &r->inst[i];
+				if (in->done)
+					continue;
+				kill(-in->pid, SIGKILL);
+				waitpid(in->pid, &in->status, 0);
+				in->done = true;
+			}
+			invalid(r, "a client ran %ld s past its duration and was killed", (long)(mono_now() - t0 - duration));
 			break;
 		}
 		usleep(100000);
 	}
-	json_object_set_new(r->j, "measure_s", json_real(mono_now() - t0));
-	int code = pid > 0 ? exit_code_of(status) : -1;
-	json_object_set_new(r->j, "client_exit_code", json_integer(code));
-	if (code != 0)
-		invalid(r, "the workload client exited with code %d; see raw/client.log", code);
-	if (a->have_perf)
-		json_object_set_new(json_object_get(r->j, "monitors"), "perf_stat", read_perf_stat(perf_out));
-	strv_free(&argv);
-	free(log);
-	free(perf_out);
+	if (watch)
+		json_object_set_new(r->j, "measure_s", json_real(mono_now() - t0));
+	for (size_t i = 0; i < r->ninst && watch; i++) {
+		char lab[32];
+		int code = exit_code_of(r->inst[i].status);
+		if (code != 0)
+			invalid(r, "the workload client%s exited with code %d; see its client.log",
+				inst_label(r, &r->inst[i], lab, sizeof lab), code);
+	}
 	free(script);
+}
+
+static long long cgroup_usage_usec(const char *cg)
+{
+	char *p = xasprintf("%s/cpu.stat", cg), *text = read_file(p, NULL);
+	long long v = -1;
+	char *at = text ? strstr(text, "usage_usec ") : NULL;
+	if (at)
+		v = atoll(at + strlen("usage_usec "));
+	free(text);
+	free(p);
+	return v;
+}
+
+/* Step 4: the measured clients, with perf stat system-wide alongside and the policy watched. */
+static void measure(struct run *r)
+{
+	struct agent *a = r->a;
+	char *perf_out = raw_path(r, "perf-stat.csv");
+	bool bpf_stats = strstr(cfg_get(&a->plan, "plan", "monitors") ?: "", "bpf-stats") != NULL;
+	json_t *progs_before = bpf_stats ? bpf_prog_stats(r, true) : NULL;
+	pid_t perf = -1;
+	if (a->have_perf) {
+		struct strv argv = { 0 };
+		strv_push(&argv, "perf");
+		strv_split_push(&argv, "stat -a -x , -e task-clock,context-switches,cpu-migrations -o");
+		strv_push(&argv, perf_out);
+		char *log = raw_path(r, "perf-stat.log");
+		perf = spawn(argv.v, log, NULL, NULL);
+		strv_free(&argv);
+		free(log);
+	}
+	for (size_t i = 0; i < r->ninst; i++)
+		if (r->inst[i].cg)
+			r->inst[i].usage0 = cgroup_usage_usec(r->inst[i].cg);
+	run_clients(r, NULL, a->duration, true);
+	for (size_t i = 0; i < r->ninst; i++)
+		if (r->inst[i].cg)
+			r->inst[i].usage1 = cgroup_usage_usec(r->inst[i].cg);
+	if (perf > 0) {
+		kill(perf, SIGINT);
+		wait_timeout(perf, 10, NULL);
+		json_object_set_new(json_object_get(r->j, "monitors"), "perf_stat", read_perf_stat(perf_out));
+	}
+	if (bpf_stats) {
+		json_t *after = bpf_prog_stats(r, false);
+		json_object_set_new(json_object_get(r->j, "monitors"), "bpf_prog_stats",
+				    bpf_stats_delta(progs_before, after));
+		json_decref(progs_before);
+		json_decref(after);
+	}
+	free(perf_out);
+}
+
+/*
+ * The cgroup tree of the plan, made afresh for each run under /sys/fs/cgroup/scxlab so that
+ * the policy sees it created (and its cgroup callbacks run) like any other. With the cpu
+ * controller on, every level enables it for its children and each cgroup gets its cpu.weight.
+ */
+static bool make_tree(struct run *r)
+{
+	char *root = xasprintf("/sys/fs/cgroup/%s", CGROUP_ROOT);
+	bool ok = mkdir_p(root, 0755) == 0;
+	if (ok && r->tree.cpu_controller) {
+		ok = write_text("/sys/fs/cgroup/cgroup.subtree_control", "+cpu\n") == 0;
+		char *sc = xasprintf("%s/cgroup.subtree_control", root);
+		ok = ok && write_text(sc, "+cpu\n") == 0;
+		free(sc);
+	}
+	for (size_t n = 0; ok && n < r->tree.nnodes; n++) {
+		char *dir = xasprintf("%s/%s", root, r->tree.nodes[n].path);
+		ok = mkdir(dir, 0755) == 0 || errno == EEXIST;
+		bool has_children = false;
+		for (size_t m = 0; m < r->tree.nnodes; m++)
+			has_children |= r->tree.nodes[m].parent == (int)n;
+		if (ok && r->tree.cpu_controller) {
+			char *w = xasprintf("%s/cpu.weight", dir);
+			ok = write_text(w, "%ld\n", r->tree.nodes[n].weight) == 0;
+			free(w);
+			if (ok && has_children) {
+				char *sc = xasprintf("%s/cgroup.subtree_control", dir);
+				ok = write_text(sc, "+cpu\n") == 0;
+				free(sc);
+			}
+		}
+		if (!ok)
+			invalid(r, "could not set up cgroup %s: %s", dir, strerror(errno));
+		free(dir);
+	}
+	if (!ok && !json_array_size(r->reasons))
+		invalid(r, "could not set up the cgroup root %s: %s", root, strerror(errno));
+	free(root);
+	return ok;
+}
+
+/* Leftover processes are killed (cgroup.kill), then the cgroups are removed, deepest first. */
+static void remove_tree(struct run *r)
+{
+	for (size_t n = r->tree.nnodes; n-- > 0;) {
+		char *dir = xasprintf("/sys/fs/cgroup/%s/%s", CGROUP_ROOT, r->tree.nodes[n].path);
+		char *kill_file = xasprintf("%s/cgroup.kill", dir);
+		write_text(kill_file, "1\n");
+		for (int tries = 0; tries < 50 && rmdir(dir) && errno == EBUSY; tries++)
+			usleep(100000);
+		free(kill_file);
+		free(dir);
+	}
+	char *sc = xasprintf("/sys/fs/cgroup/%s/cgroup.subtree_control", CGROUP_ROOT);
+	write_text(sc, "-cpu\n");
+	free(sc);
+}
+
+/* Per instance: the CPU share its weights entitle it to, and what it got during the measurement. */
+static void record_shares(struct run *r)
+{
+	long long total = 0;
+	for (size_t i = 0; i < r->ninst; i++)
+		if (r->inst[i].usage0 >= 0 && r->inst[i].usage1 >= 0)
+			total += r->inst[i].usage1 - r->inst[i].usage0;
+	json_t *list = json_array();
+	for (size_t i = 0; i < r->ninst; i++) {
+		struct inst *in = &r->inst[i];
+		long long used = in->usage1 - in->usage0;
+		const struct cgnode *node = &r->tree.nodes[r->tree.inst[i].node];
+		json_array_append_new(list, json_pack("{s:i, s:s, s:I, s:f, s:I, s:f}", "instance", in->k, "cgroup",
+						      node->path, "weight", (json_int_t)node->weight, "entitled_share",
+						      cgtree_entitled(&r->tree, i), "usage_usec", (json_int_t)used,
+						      "achieved_share", total > 0 ? (double)used / total : 0.0));
+	}
+	json_object_set_new(r->j, "cgroups", json_pack("{s:s, s:b, s:o}", "tree", r->tree.name, "cpu_controller",
+						       r->tree.cpu_controller, "instances", list));
 }
 
 static void snapshot(struct run *r, const char *when)
@@ -474,35 +740,78 @@ static void snapshot(struct run *r, const char *when)
 	free(p);
 }
 
-/* Step 5b: the workload's metrics, checked against the contract, become metrics.json. */
+/*
+ * Step 5b: each instance's metrics, checked against the contract, become the run's
+ * metrics.json. With several instances every metric is kept as "i<K>.<name>", and rates
+ * (units ending in "/s") are also summed into the plain name, so the headline is the total.
+ */
 static void take_metrics(struct run *r)
 {
-	char *src = raw_path(r, "metrics.json");
-	json_error_t jerr;
-	struct err e = { 0 };
-	json_t *doc = json_load_file(src, 0, &jerr);
-	if (!doc) {
-		invalid(r, "the workload wrote no readable metrics.json: %s", jerr.text);
-	} else if (metrics_check(doc, &e)) {
-		invalid(r, "the workload's metrics.json breaks the metric contract: %s", e.msg);
-	} else {
+	json_t *merged = json_array();
+	const char *headline = cfg_get(&r->a->plan, "workload", "headline");
+	for (size_t i = 0; i < r->ninst; i++) {
+		struct inst *in = &r->inst[i];
+		char lab[32];
+		char *src = xasprintf("%s/metrics.json", in->out);
+		json_error_t jerr;
+		struct err e = { 0 };
+		json_t *doc = json_load_file(src, 0, &jerr);
+		free(src);
+		inst_label(r, in, lab, sizeof lab);
+		if (!doc) {
+			invalid(r, "the workload%s wrote no readable metrics.json: %s", lab, jerr.text);
+			continue;
+		}
+		if (metrics_check(doc, &e)) {
+			invalid(r, "the workload's metrics.json%s breaks the metric contract: %s", lab, e.msg);
+			json_decref(doc);
+			continue;
+		}
 		if (json_is_false(json_object_get(doc, "valid")))
-			invalid(r, "the workload reports its measurement invalid: %s",
+			invalid(r, "the workload%s reports its measurement invalid: %s", lab,
 				json_string_value(json_object_get(doc, "reason")) ?: "(no reason given)");
+		size_t k;
+		json_t *m;
+		json_array_foreach(json_object_get(doc, "metrics"), k, m) {
+			if (r->ninst == 1) {
+				json_array_append(merged, m);
+				continue;
+			}
+			json_t *copy = json_deep_copy(m);
+			json_object_set_new(copy, "name", json_sprintf("i%d.%s", in->k,
+							   json_string_value(json_object_get(m, "name"))));
+			json_array_append_new(merged, copy);
+			const char *unit = json_string_value(json_object_get(m, "unit"));
+			if (strlen(unit) < 2 || strcmp(unit + strlen(unit) - 2, "/s"))
+				continue;
+			const char *name = json_string_value(json_object_get(m, "name"));
+			json_t *sum = NULL;
+			size_t j;
+			json_t *o;
+			json_array_foreach(merged, j, o)
+				if (!strcmp(json_string_value(json_object_get(o, "name")), name))
+					sum = o;
+			if (sum)
+				json_object_set_new(sum, "value", json_real(json_number_value(json_object_get(sum, "value")) +
+									    json_number_value(json_object_get(m, "value"))));
+			else
+				json_array_append_new(merged, json_deep_copy(m));
+		}
+		json_decref(doc);
+	}
+	json_t *out = json_pack("{s:o}", "metrics", merged);
+	struct err e = { 0 };
+	double v;
+	if (json_array_size(merged)) {
 		char *dst = xasprintf("%s/metrics.json", r->dir);
-		json_t *out = json_pack("{s:O}", "metrics", json_object_get(doc, "metrics"));
 		json_dump_file(out, dst, JSON_INDENT(2));
-		json_decref(out);
 		free(dst);
-		const char *headline = cfg_get(&r->a->plan, "workload", "headline");
-		double v;
-		if (metrics_value(doc, headline, &v, &e))
+		if (metrics_value(out, headline, &v, &e))
 			invalid(r, "headline %s", e.msg);
 		else
 			json_object_set_new(r->j, "headline", json_pack("{s:s,s:f}", "name", headline, "value", v));
 	}
-	json_decref(doc);
-	free(src);
+	json_decref(out);
 }
 
 static bool do_run(struct agent *a, int index)
@@ -516,12 +825,13 @@ static bool do_run(struct agent *a, int index)
 	r.loader = cfg_get(&a->plan, sec, "loader");
 	r.args = cfg_get(&a->plan, sec, "args");
 	r.repeat = cfg_get(&a->plan, sec, "repeat");
+	r.external = !strcmp(cfg_get(&a->plan, sec, "external") ?: "0", "1");
+	r.sysrq_after_s = atol(cfg_get(&a->plan, sec, "sysrq_after_s") ?: "0");
 	if (!r.policy || !r.kind || !r.ops || !r.loader || !r.args || !r.repeat)
 		fatal(a, "plan section [%s] is incomplete", sec);
 	r.dir = xasprintf("%s/runs/%03d-%s", a->results, index, r.policy);
 	r.raw = xasprintf("%s/raw", r.dir);
-	char *warm = xasprintf("%s/warmup", r.raw);
-	mkdir_p(warm, 0755);
+	mkdir_p(r.raw, 0755);
 	r.reasons = json_array();
 	char *started = iso_time_now();
 	r.j = json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:{}}", "index", index, "repeat", atoi(r.repeat),
@@ -529,21 +839,47 @@ static bool do_run(struct agent *a, int index)
 	free(started);
 	free(take_dmesg());	/* start this run's kernel log afresh */
 
+	/* instances: one per [instance.K] of the plan's cgroup tree, else a single one */
+	struct err e = { 0 };
+	r.has_tree = cfg_has_section(&a->plan, "tree");
+	if (r.has_tree && cgtree_from_cfg(&r.tree, &a->plan, cfg_get(&a->plan, "tree", "name") ?: "", &e))
+		fatal(a, "plan: %s", e.msg);
+	r.ninst = r.has_tree ? r.tree.ninst : 1;
+	r.inst = xmalloc(r.ninst * sizeof(*r.inst));
+	for (size_t i = 0; i < r.ninst; i++) {
+		struct inst *in = &r.inst[i];
+		in->k = (int)i + 1;
+		in->out = r.ninst > 1 ? xasprintf("%s/i%d", r.raw, in->k) : xstrdup(r.raw);
+		in->cg = r.has_tree ? xasprintf("/sys/fs/cgroup/%s/%s", CGROUP_ROOT, r.tree.inst[i].cgroup) : NULL;
+		in->params = r.has_tree ? r.tree.inst[i].params : "";
+		in->usage0 = in->usage1 = -1;
+		mkdir_p(in->out, 0755);
+	}
+
 	say("run-begin %d %ld %s", index, a->nruns, r.policy);
 	say("phase %d server 0", index);
-	int rc = run_script(&r, "start", r.raw, a->duration, 120, "server-start.log");
-	if (rc != 0)
-		invalid(&r, "the workload server failed to start (exit code %d); see raw/server-start.log", rc);
+	bool ready = !r.has_tree || make_tree(&r);
+	for (size_t i = 0; ready && i < r.ninst; i++) {
+		char lab[32];
+		int rc = run_script(&r, &r.inst[i], "start", a->duration, 120, "server-start.log");
+		if (rc != 0) {
+			invalid(&r, "the workload server%s failed to start (exit code %d); see its server-start.log",
+				inst_label(&r, &r.inst[i], lab, sizeof lab), rc);
+			ready = false;
+		}
+	}
 	say("phase %d policy 0", index);
-	if (rc == 0 && start_policy(&r)) {
+	if (ready && start_policy(&r)) {
 		if (a->warmup > 0) {
 			say("phase %d warmup %ld", index, a->warmup);
-			run_script(&r, "client", warm, a->warmup, a->warmup + 120, "warmup.log");
+			run_clients(&r, "warmup", a->warmup, false);
 		}
 		snapshot(&r, "before");
 		say("phase %d measure %ld", index, a->duration);
 		measure(&r);
 		snapshot(&r, "after");
+		if (r.has_tree)
+			record_shares(&r);
 		struct scx_status s;
 		char desc[256];
 		scx_read(SCX_SYSFS, &s);
@@ -551,7 +887,10 @@ static bool do_run(struct agent *a, int index)
 	}
 	say("phase %d teardown 0", index);
 	stop_policy(&r);
-	run_script(&r, "stop", r.raw, a->duration, 60, "server-stop.log");
+	for (size_t i = 0; i < r.ninst; i++)
+		run_script(&r, &r.inst[i], "stop", a->duration, 60, "server-stop.log");
+	if (r.has_tree)
+		remove_tree(&r);
 	take_metrics(&r);
 
 	char *dmesg = take_dmesg(), *dp = raw_path(&r, "dmesg.txt");
@@ -559,8 +898,21 @@ static bool do_run(struct agent *a, int index)
 	json_t *kmsgs = json_array();
 	char *save = NULL;
 	for (char *l = strtok_r(dmesg, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (strstr(l, "sched_ext"))
+		if (strstr(l, "sched_ext")) {
 			json_array_append_new(kmsgs, json_string(l));
+			/* 'BPF scheduler "NAME" disabled (REASON)': the kernel's own verdict */
+			char *d = strstr(l, "\" disabled (");
+			if (d && !json_object_get(r.j, "kernel_exit_reason")) {
+				char *reason = xstrdup(d + strlen("\" disabled ("));
+				char *close = strrchr(reason, ')');
+				if (close)
+					*close = '\0';
+				json_object_set_new(r.j, "kernel_exit_reason", json_string(reason));
+				if (r.external && r.ejected)
+					invalid(&r, "the kernel says: scheduler disabled (%s)", reason);
+				free(reason);
+			}
+		}
 	json_object_set_new(r.j, "kernel_sched_ext_messages", kmsgs);
 	free(dp);
 	free(dmesg);
@@ -579,7 +931,13 @@ static bool do_run(struct agent *a, int index)
 	say("run-end %d %s", index, valid ? "valid" : "invalid");
 	free(finished);
 	free(rj);
-	free(warm);
+	for (size_t i = 0; i < r.ninst; i++) {
+		free(r.inst[i].out);
+		free(r.inst[i].cg);
+	}
+	free(r.inst);
+	if (r.has_tree)
+		cgtree_free(&r.tree);
 	free(r.dir);
 	free(r.raw);
 	return valid;

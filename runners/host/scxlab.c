@@ -245,8 +245,8 @@ static void build_job(struct ctx *c)
 		const char *l = c->x.pol[i].loader;
 		if (!*l)
 			continue;
-		char *src = xasprintf("%s/schedulers/%s/%s", o->build, l, l);
-		dst = xasprintf("%s/%s", bin, l);
+		char *src = c->x.pol[i].external ? xstrdup(l) : xasprintf("%s/schedulers/%s/%s", o->build, l, l);
+		dst = xasprintf("%s/%s", bin, c->x.pol[i].external ? c->x.pol[i].name : l);
 		if (copy_file(src, dst, 0755))
 			die(EXIT_INFRA, "cannot copy loader %s of policy %s: %s (is schedulers/%s/ built? run "
 			    "'make build')", src, c->x.pol[i].name, strerror(errno), l);
@@ -414,10 +414,13 @@ static void write_reproduce(struct ctx *c, const char *commit)
 {
 	struct experiment *x = &c->x;
 	struct strv pols = { 0 };
-	for (size_t i = 0; i < x->npol; i++)
-		strv_push(&pols, x->pol[i].name);
-	char *pj = strv_join(&pols, " ");
-	char *qp = shell_quote(pj);
+	bool any_external = false;
+	for (size_t i = 0; i < x->npol; i++) {
+		any_external |= x->pol[i].external;
+		strv_push(&pols, x->pol[i].external ? cfg_get(&x->pol[i].cfg, "policy", "spec") : x->pol[i].name);
+	}
+	char *pj = strv_join(&pols, any_external ? ";" : " ");
+	char *qp = shell_quote(pj), *qm = shell_quote(x->monitors);
 	char *path = xasprintf("%s/reproduce.sh", c->staging);
 	write_text(path,
 		   "#!/bin/sh\n"
@@ -428,12 +431,13 @@ static void write_reproduce(struct ctx *c, const char *commit)
 		   "cd \"${SCXLAB_REPO:-$(dirname \"$0\")/../..}\"\n"
 		   "[ \"$(git rev-parse HEAD 2>/dev/null)\" = %s ] || echo \"reproduce.sh: note: this checkout is not "
 		   "commit %s\" >&2\n"
-		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld REPEATS=%ld CLOCK=%s TARGET=%s VM=%s\n",
+		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld REPEATS=%ld CLOCK=%s TARGET=%s VM=%s MONITORS=%s CGROUPS=%s\n",
 		   c->id, commit, c->o->command ? c->o->command : "(not given)", commit, commit, qp, x->wl.name,
-		   x->duration, x->repeats, x->clock, x->target, x->vm_name);
+		   x->duration, x->repeats, x->clock, x->target, x->vm_name, qm, x->has_tree ? x->tree.name : "");
 	chmod(path, 0755);
 	free(path);
 	free(qp);
+	free(qm);
 	free(pj);
 	strv_free(&pols);
 }
@@ -579,9 +583,31 @@ static bool assemble(struct ctx *c, const char *started)
 	json_object_set_new(factors, "vm", vm);
 	json_object_set_new(factors, "kernel_release", json_string(guest_rel ? guest_rel : krel));
 	json_object_set_new(factors, "kconfig_sha256", json_string(ksha && *ksha ? ksha : kcfg_sha));
-	json_object_set_new(factors, "monitors", json_pack("[ssss]", "perf stat -a (software events)",
-							   "/proc/schedstat before/after",
-							   "/sys/kernel/sched_ext before/after", "dmesg"));
+	json_t *mons = json_pack("[ssss]", "perf stat -a (software events)", "/proc/schedstat before/after",
+				 "/sys/kernel/sched_ext before/after", "dmesg");
+	struct strv extra = { 0 };
+	strv_split_push(&extra, x->monitors);
+	for (size_t i = 0; i < extra.n; i++)
+		json_array_append_new(mons, json_string(extra.v[i]));
+	strv_free(&extra);
+	json_object_set_new(factors, "monitors", mons);
+	if (x->has_tree) {
+		json_t *tree = json_object(), *inst = json_array();
+		json_object_set_new(tree, "name", json_string(x->tree.name));
+		json_object_set_new(tree, "cpu_controller", json_boolean(x->tree.cpu_controller));
+		json_t *nodes = json_object();
+		for (size_t i = 0; i < x->tree.nnodes; i++)
+			json_object_set_new(nodes, x->tree.nodes[i].path, json_integer(x->tree.nodes[i].weight));
+		json_object_set_new(tree, "weights", nodes);
+		for (size_t i = 0; i < x->tree.ninst; i++)
+			json_array_append_new(inst, json_pack("{s:s, s:s, s:f}", "cgroup", x->tree.inst[i].cgroup, "params",
+							      x->tree.inst[i].params, "entitled_share",
+							      cgtree_entitled(&x->tree, i)));
+		json_object_set_new(tree, "instances", inst);
+		json_object_set_new(factors, "cgroups", tree);
+	} else {
+		json_object_set_new(factors, "cgroups", json_null());
+	}
 
 	json_t *reasons = json_array();
 	json_array_extend(reasons, c->problems);
@@ -665,13 +691,18 @@ static void usage(FILE *f)
 	fputs("usage: scxlab run --policies \"P1 P2...\" --workload W [options]\n"
 	      "Runs each policy against the workload in one boot of the sched_ext guest, interleaved,\n"
 	      "and writes one self-describing result directory (printed as the last line).\n\n"
-	      "  --policies LIST   policies (configs/policies/NAME.ini), e.g. \"cfs fifo\"\n"
+	      "  --policies LIST   policies (configs/policies/NAME.ini), e.g. \"cfs fifo\"; separate with ';'\n"
+	      "                    when one is external:/path/to/scheduler-binary [args]\n"
+	      "  --policy P        one policy, taken whole (e.g. \"external:/usr/bin/scx_simple -v\")\n"
+	      "  --monitors LIST   extra monitors, off by default: " EXTRA_MONITORS "\n"
 	      "  --workload W      workload (configs/workloads/W.ini), e.g. nginx\n"
 	      "  --duration S      seconds per measured run (default: the workload's config)\n"
 	      "  --repeats N       runs per policy (default 1)\n"
 	      "  --clock C         virtual (default; deterministic, QEMU -icount) or real (MTTCG)\n"
 	      "  --target T        vm (default; boots the guest) or host (needs sched_ext here)\n"
 	      "  --vm NAME         VM shape (configs/vms/NAME.ini, default: default)\n"
+	      "  --cgroups TREE    run the workload's instances in a cgroup tree: configs/cgroups/TREE.ini,\n"
+	      "                    or pair:DEPTH:RATIO (two instances, siblings at DEPTH, weights RATIO:1)\n"
 	      "  --repo DIR --configs DIR --results DIR --build DIR --image DIR   locations\n"
 	      "  --command STR     the user's command, recorded in the manifest\n\n"
 	      "Exit codes: 0 all runs valid; 1 some run invalid (e.g. the policy was ejected);\n"
@@ -685,7 +716,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "policies", 1, 0, 'p' }, { "workload", 1, 0, 'w' }, { "duration", 1, 0, 'd' },
 		{ "repeats", 1, 0, 'n' },  { "clock", 1, 0, 'c' },    { "target", 1, 0, 't' },
-		{ "vm", 1, 0, 'v' },
+		{ "vm", 1, 0, 'v' },       { "policy", 1, 0, 'P' },   { "monitors", 1, 0, 'M' },
+		{ "cgroups", 1, 0, 'G' },
 		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
 		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
 		{ "help", 0, 0, 'h' },     { 0 } };
@@ -708,6 +740,9 @@ int main(int argc, char **argv)
 		case 'c': o.req.clock = optarg; break;
 		case 't': o.req.target = optarg; break;
 		case 'v': o.req.vm = optarg; break;
+		case 'P': o.req.policy = optarg; break;
+		case 'M': o.req.monitors = optarg; break;
+		case 'G': o.req.cgroups = optarg; break;
 		case 'R': o.repo = optarg; break;
 		case 'C': o.configs = optarg; break;
 		case 'r': o.results = optarg; break;
