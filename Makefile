@@ -18,6 +18,8 @@ TARGET ?= vm
 VM ?= default
 MONITORS ?=
 CGROUPS ?=
+PRECISION ?=
+MAX_REPEATS ?=
 RESULTS ?= $(CURDIR)/results
 
 SETUP_ENV := build/setup.env
@@ -25,7 +27,7 @@ SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kern
 TOOLS := kernel/tools-exec
 PY := /usr/bin/python3
 
-.PHONY: help setup build test unit-test integration-test experiment compare clean
+.PHONY: help setup build test unit-test integration-test experiment compare sweep clean
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
@@ -43,13 +45,20 @@ build: $(SETUP_ENV)
 # The runner's exit code is the experiment's verdict: 0 valid, 1 invalid run, 2 bad input.
 RUN = $(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
 	build/runners/scxlab run --repo $(CURDIR) --results $(RESULTS) --workload "$(WORKLOAD)" \
-	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --target "$(TARGET)" --vm "$(VM)" --monitors "$(MONITORS)" --cgroups "$(CGROUPS)"
+	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --target "$(TARGET)" --vm "$(VM)" --monitors "$(MONITORS)" --cgroups "$(CGROUPS)" --precision "$(PRECISION)" --max-repeats "$(MAX_REPEATS)"
 
 experiment: build
-	@$(RUN) --policy "$(POLICY)" --command 'make experiment POLICY="$(POLICY)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)"'
+	@$(RUN) --policy "$(POLICY)" --command 'make experiment POLICY="$(POLICY)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)" PRECISION="$(PRECISION)" MAX_REPEATS="$(MAX_REPEATS)"'
 
 compare: build
-	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)"'
+	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)" PRECISION="$(PRECISION)" MAX_REPEATS="$(MAX_REPEATS)"'
+
+# A parameter matrix (configs/sweeps/NAME.ini), one result directory per point; resumable.
+SWEEP ?=
+sweep: build
+	@$(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
+	build/runners/scxlab sweep --sweep "$(SWEEP)" --repo $(CURDIR) --results $(RESULTS) \
+	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --command 'make sweep SWEEP="$(SWEEP)"'
 
 unit-test: build
 	$(TOOLS) env MAKEFLAGS= make --no-print-directory -f build.mk unit-tests

@@ -35,11 +35,11 @@ all: $(B)/runners/scxlab $(B)/runners/scxlab-guest $(POLICY_BINS) $(WORKLOAD_BIN
 .PHONY: all unit-tests
 .SECONDARY:
 
-$(B)/%.o: %.c $(wildcard runners/common/*.h schedulers/lib/*.h schedulers/include/*.h)
+$(B)/%.o: %.c $(wildcard runners/*/*.h schedulers/lib/*.h schedulers/include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/runners/scxlab: $(B)/runners/host/scxlab.o $(COMMON_OBJ)
+$(B)/runners/scxlab: $(B)/runners/host/scxlab.o $(B)/runners/host/sweep.o $(COMMON_OBJ)
 	$(CC) $^ -o $@ -linih -ljansson -lm
 $(B)/runners/scxlab-guest: $(B)/runners/guest/scxlab-guest.o $(COMMON_OBJ)
 	$(CC) $^ -o $@ -linih -ljansson -lm

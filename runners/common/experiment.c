@@ -284,6 +284,28 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 	}
 	x->monitors = r->monitors ? r->monitors : "";
 	strv_free(&mons);
+	if (r->precision && *r->precision) {
+		char *end;
+		x->precision_pct = strtod(r->precision, &end);
+		if (*end || !(x->precision_pct >= 0.1 && x->precision_pct <= 50))
+			return errf(e, "PRECISION = '%s': give the target half-width of the 95%% confidence interval "
+				    "of each ratio to cfs, in percent (0.1 to 50)", r->precision);
+		if (r->repeats && *r->repeats)
+			return errf(e, "REPEATS and PRECISION exclude each other: PRECISION adds runs until it is "
+				    "reached; cap them with MAX_REPEATS");
+		bool has_cfs = false;
+		for (size_t i = 0; i < x->npol; i++)
+			has_cfs |= !strcmp(x->pol[i].name, "cfs");
+		if (!has_cfs || x->npol < 2)
+			return errf(e, "PRECISION needs cfs and at least one other policy in POLICIES (ratios are to cfs)");
+		x->min_repeats = 3;
+		x->repeats = 30;
+		if (r->max_repeats && *r->max_repeats &&
+		    parse_long(r->max_repeats, x->min_repeats, 1000, "MAX_REPEATS", &x->repeats, e))
+			return -1;
+	} else if (r->max_repeats && *r->max_repeats) {
+		return errf(e, "MAX_REPEATS only applies with PRECISION= (use REPEATS= for a fixed number)");
+	}
 	if (r->cgroups && *r->cgroups) {
 		x->has_tree = true;
 		if (cgtree_load(&x->tree, configs_dir, r->cgroups, e) || check_instances(x, e))
@@ -336,6 +358,17 @@ void experiment_plan(const struct experiment *x, struct cfg *plan)
 	cfg_set(plan, "plan", "monitors", x->monitors ? x->monitors : "");
 	if (x->has_tree)
 		cgtree_to_cfg(&x->tree, plan);
+	struct strv names = { 0 };
+	for (size_t i = 0; i < x->npol; i++)
+		strv_push(&names, x->pol[i].name);
+	char *joined = strv_join(&names, " ");
+	cfg_set(plan, "plan", "policies", joined);
+	free(joined);
+	strv_free(&names);
+	snprintf(buf, sizeof(buf), "%g", x->precision_pct);
+	cfg_set(plan, "plan", "precision_pct", buf);
+	snprintf(buf, sizeof(buf), "%ld", x->min_repeats);
+	cfg_set(plan, "plan", "min_repeats", buf);
 
 	char *wdir = xasprintf("workloads/%s", x->wl.name);
 	cfg_set(plan, "workload", "dir", wdir);

@@ -38,6 +38,8 @@ struct request {
 	const char *policies;	/* several: split on ';' if it has one, else on whitespace */
 	const char *monitors;	/* optional extra monitors, space-separated (e.g. "bpf-stats") */
 	const char *cgroups;	/* a cgroup tree: configs/cgroups/NAME.ini or pair:DEPTH:RATIO */
+	const char *precision;	/* PRECISION=: target half-width (%) of each ratio-to-cfs CI */
+	const char *max_repeats;	/* MAX_REPEATS=: the cap on repeats with PRECISION= */
 	const char *workload;
 	const char *duration, *repeats, *clock, *target, *vm;	/* NULL or "" = the config's default */
 };
@@ -56,6 +58,8 @@ struct experiment {
 	const char *monitors;	/* validated extra monitors, "" when none */
 	bool has_tree;
 	struct cgtree tree;	/* workload instances in cgroups, when has_tree */
+	double precision_pct;	/* 0: fixed repeats; else repeats is the cap of the stopping rule */
+	long min_repeats;
 };
 
 /* Monitors a user may add; each is off by default because it perturbs the measurement. */

@@ -4,10 +4,11 @@
  * In the VM it is PID 1 (exec'd by kernel/guest-init once the job disk is unpacked); with
  * TARGET=host it is an ordinary process on a host whose kernel has sched_ext. For each run
  * of the plan (runners/common/experiment.c writes it) it:
- *   1. starts the workload's server (workloads/<name>/<start>),
+ *   1. creates the run's cgroup tree, if the plan has one,
  *   2. starts the policy's loader and waits until the kernel reports that policy in charge
  *      (/sys/kernel/sched_ext/state = enabled, root/ops = its ops name); for cfs it checks
- *      that no sched_ext scheduler is loaded,
+ *      that no sched_ext scheduler is loaded; then starts the workload's servers
+ *      (workloads/<name>/<start>, one per instance, each in its cgroup),
  *   3. runs the client once as warm-up, snapshots schedstat and sched_ext,
  *   4. runs the measured client under `perf stat` (software events only), checking every
  *      100 ms that the policy is still in charge: if the kernel ejected it the run is
@@ -43,6 +44,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "schedext.h"
+#include "stats.h"
 #include "util.h"
 
 struct agent {
@@ -814,7 +816,7 @@ static void take_metrics(struct run *r)
 	json_decref(out);
 }
 
-static bool do_run(struct agent *a, int index)
+static bool do_run(struct agent *a, int index, double *headline)
 {
 	char sec[32];
 	snprintf(sec, sizeof(sec), "run.%d", index);
@@ -857,8 +859,10 @@ static bool do_run(struct agent *a, int index)
 	}
 
 	say("run-begin %d %ld %s", index, a->nruns, r.policy);
+	/* the policy takes charge before any of the workload starts */
+	say("phase %d policy 0", index);
+	bool ready = (!r.has_tree || make_tree(&r)) && start_policy(&r);
 	say("phase %d server 0", index);
-	bool ready = !r.has_tree || make_tree(&r);
 	for (size_t i = 0; ready && i < r.ninst; i++) {
 		char lab[32];
 		int rc = run_script(&r, &r.inst[i], "start", a->duration, 120, "server-start.log");
@@ -868,8 +872,7 @@ static bool do_run(struct agent *a, int index)
 			ready = false;
 		}
 	}
-	say("phase %d policy 0", index);
-	if (ready && start_policy(&r)) {
+	if (ready) {
 		if (a->warmup > 0) {
 			say("phase %d warmup %ld", index, a->warmup);
 			run_clients(&r, "warmup", a->warmup, false);
@@ -918,6 +921,7 @@ static bool do_run(struct agent *a, int index)
 	free(dmesg);
 
 	bool valid = json_array_size(r.reasons) == 0;
+	*headline = json_number_value(json_object_get(json_object_get(r.j, "headline"), "value"));
 	char *finished = iso_time_now();
 	json_object_set_new(r.j, "finished", json_string(finished));
 	json_object_set_new(r.j, "ejected", json_boolean(r.ejected));
@@ -941,6 +945,85 @@ static bool do_run(struct agent *a, int index)
 	free(r.dir);
 	free(r.raw);
 	return valid;
+}
+
+/*
+ * The stopping rule of PRECISION=: after each complete round (every policy once), from the
+ * third round on, the 95% bootstrap CI of each policy's headline ratio to cfs is computed
+ * over the valid runs so far; once every half-width is within the target, the remaining runs
+ * of the plan are skipped, and guest/stopping.json says why and where it stopped.
+ */
+struct precision {
+	double target_pct;	/* 0: no stopping rule */
+	long min_rounds;
+	struct strv policies;	/* the policies, baseline first among them as "cfs" */
+	double **vals;
+	size_t *n;
+	const struct cfg *plan;
+};
+
+static int policy_index(struct precision *p, const char *name)
+{
+	for (size_t i = 0; i < p->policies.n; i++)
+		if (!strcmp(p->policies.v[i], name))
+			return (int)i;
+	return -1;
+}
+
+static void precision_init(struct agent *a, struct precision *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->target_pct = atof(cfg_get(&a->plan, "plan", "precision_pct") ?: "0");
+	p->min_rounds = atol(cfg_get(&a->plan, "plan", "min_repeats") ?: "3");
+	strv_split_push(&p->policies, cfg_get(&a->plan, "plan", "policies") ?: "");
+	p->vals = xmalloc(sizeof(double *) * (p->policies.n + 1));
+	p->n = xmalloc(sizeof(size_t) * (p->policies.n + 1));
+	for (size_t i = 0; i < p->policies.n; i++)
+		p->vals[i] = xmalloc(sizeof(double) * (a->nruns + 1));
+	p->plan = &a->plan;
+}
+
+static void precision_add(struct precision *p, int index, bool valid, double headline)
+{
+	char sec[32];
+	snprintf(sec, sizeof(sec), "run.%d", index);
+	int k = policy_index(p, cfg_get(p->plan, sec, "policy") ?: "");
+	if (valid && k >= 0)
+		p->vals[k][p->n[k]++] = headline;
+}
+
+static bool precision_reached(struct agent *a, struct precision *p, int index)
+{
+	size_t npol = p->policies.n;
+	int base = policy_index(p, "cfs");
+	if (p->target_pct <= 0 || base < 0 || index % npol || (long)(index / npol) < p->min_rounds ||
+	    index >= a->nruns)
+		return false;
+	json_t *hw = json_object();
+	bool all = true;
+	for (size_t k = 0; k < npol; k++) {
+		double point, lo, hi;
+		if ((int)k == base)
+			continue;
+		if (bootstrap_ratio_ci(p->vals[k], p->n[k], p->vals[base], p->n[base], 1, 2000, &point, &lo, &hi)) {
+			all = false;
+			continue;
+		}
+		double w = ci_halfwidth_pct(point, lo, hi);
+		json_object_set_new(hw, p->policies.v[k], json_real(w));
+		all &= w <= p->target_pct;
+	}
+	say("precision after %ld rounds: %s", (long)(index / npol), all ? "reached" : "not yet");
+	if (all) {
+		char *path = xasprintf("%s/guest/stopping.json", a->results);
+		json_t *j = json_pack("{s:s, s:f, s:i, s:i, s:O}", "reason", "precision reached", "target_pct",
+				      p->target_pct, "runs_done", index, "rounds", (int)(index / npol), "halfwidth_pct", hw);
+		json_dump_file(j, path, JSON_INDENT(2));
+		json_decref(j);
+		free(path);
+	}
+	json_decref(hw);
+	return all;
 }
 
 static void usage(FILE *f)
@@ -1007,14 +1090,23 @@ int main(int argc, char **argv)
 	free(bp);
 	flush_results(&a);
 
-	int nvalid = 0;
-	for (int i = 1; i <= a.nruns; i++)
-		nvalid += do_run(&a, i);
+	int nvalid = 0, i;
+	struct precision prec;
+	precision_init(&a, &prec);
+	for (i = 1; i <= a.nruns; i++) {
+		double h = 0;
+		bool ok = do_run(&a, i, &h);
+		nvalid += ok;
+		precision_add(&prec, i, ok, h);
+		if (precision_reached(&a, &prec, i))
+			break;
+	}
+	long ran = i > a.nruns ? a.nruns : i;
 	char *done = xasprintf("%s/guest/done", a.results);
-	write_text(done, "%d of %ld runs valid\n", nvalid, a.nruns);
+	write_text(done, "%d of %ld runs valid\n", nvalid, ran);
 	free(done);
 	flush_results(&a);
-	say("guest-done %d %ld", nvalid, a.nruns);
-	power_off(&a, nvalid == a.nruns ? EXIT_OK : EXIT_INVALID_RUN);
+	say("guest-done %d %ld", nvalid, ran);
+	power_off(&a, nvalid == ran ? EXIT_OK : EXIT_INVALID_RUN);
 	return 0;
 }

@@ -40,6 +40,7 @@
 #include "results.h"
 #include "schedext.h"
 #include "stats.h"
+#include "sweep.h"
 #include "util.h"
 
 struct opts {
@@ -421,6 +422,8 @@ static void write_reproduce(struct ctx *c, const char *commit)
 	}
 	char *pj = strv_join(&pols, any_external ? ";" : " ");
 	char *qp = shell_quote(pj), *qm = shell_quote(x->monitors);
+	char *reps = x->precision_pct > 0 ? xasprintf("PRECISION=%g MAX_REPEATS=%ld", x->precision_pct, x->repeats)
+					  : xasprintf("REPEATS=%ld", x->repeats);
 	char *path = xasprintf("%s/reproduce.sh", c->staging);
 	write_text(path,
 		   "#!/bin/sh\n"
@@ -431,9 +434,10 @@ static void write_reproduce(struct ctx *c, const char *commit)
 		   "cd \"${SCXLAB_REPO:-$(dirname \"$0\")/../..}\"\n"
 		   "[ \"$(git rev-parse HEAD 2>/dev/null)\" = %s ] || echo \"reproduce.sh: note: this checkout is not "
 		   "commit %s\" >&2\n"
-		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld REPEATS=%ld CLOCK=%s TARGET=%s VM=%s MONITORS=%s CGROUPS=%s\n",
+		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld %s CLOCK=%s TARGET=%s VM=%s MONITORS=%s CGROUPS=%s\n",
 		   c->id, commit, c->o->command ? c->o->command : "(not given)", commit, commit, qp, x->wl.name,
-		   x->duration, x->repeats, x->clock, x->target, x->vm_name, qm, x->has_tree ? x->tree.name : "");
+		   x->duration, reps, x->clock, x->target, x->vm_name, qm, x->has_tree ? x->tree.name : "");
+	free(reps);
 	chmod(path, 0755);
 	free(path);
 	free(qp);
@@ -492,7 +496,14 @@ static bool assemble(struct ctx *c, const char *started)
 	struct experiment *x = &c->x;
 	json_t *runs = json_array();
 	size_t nvalid = 0;
-	for (size_t k = 0; k < c->nruns; k++) {
+	/* with PRECISION=, the guest may stop before the plan's last run: those were never due */
+	char *stp = xasprintf("%s/guest/stopping.json", c->staging);
+	json_t *stopping = load_json(stp);
+	free(stp);
+	size_t due = c->nruns;
+	if (stopping && json_integer_value(json_object_get(stopping, "runs_done")) > 0)
+		due = (size_t)json_integer_value(json_object_get(stopping, "runs_done"));
+	for (size_t k = 0; k < due; k++) {
 		const struct policy_def *p = &x->pol[experiment_run_policy(x, k)];
 		char *dir = xasprintf("runs/%03zu-%s", k + 1, p->name);
 		char *rj = xasprintf("%s/%s/run.json", c->staging, dir);
@@ -519,7 +530,7 @@ static bool assemble(struct ctx *c, const char *started)
 	}
 	if (!c->guest_done && !strcmp(x->target, "vm"))
 		problem(c, "the guest stopped before it finished its plan; see raw/console.log");
-	bool valid = nvalid == c->nruns && json_array_size(c->problems) == 0;
+	bool valid = nvalid == due && json_array_size(c->problems) == 0;
 
 	char *gj = xasprintf("%s/guest/guest.json", c->staging);
 	json_t *guest = load_json(gj);
@@ -655,6 +666,21 @@ static bool assemble(struct ctx *c, const char *started)
 	json_object_set_new(m, "times", times);
 	json_object_set(m, "summary", summary);
 	json_object_set_new(m, "runs", runs);
+	if (x->precision_pct > 0) {
+		json_t *prec = json_pack("{s:f, s:I, s:I, s:I}", "target_halfwidth_pct", x->precision_pct, "min_repeats",
+					 (json_int_t)x->min_repeats, "max_repeats", (json_int_t)x->repeats, "runs_done",
+					 (json_int_t)due);
+		json_object_set_new(prec, "stopped_because",
+				    json_string(stopping ? "precision reached"
+							 : "cap reached: MAX_REPEATS runs per policy without reaching the precision"));
+		json_object_set_new(prec, "reached", json_boolean(stopping != NULL));
+		if (stopping)
+			json_object_set(prec, "halfwidth_pct", json_object_get(stopping, "halfwidth_pct"));
+		json_object_set_new(m, "precision", prec);
+		progress(c, "precision %s after %zu runs (target +-%g%% on each ratio to cfs)",
+			 stopping ? "reached" : "NOT reached (cap hit)", due, x->precision_pct);
+	}
+	json_decref(stopping);
 	char *mp = xasprintf("%s/manifest.json", c->staging), *sp = xasprintf("%s/summary.json", c->staging);
 	if (json_dump_file(m, mp, JSON_INDENT(2)) || json_dump_file(summary, sp, JSON_INDENT(2)))
 		die(EXIT_INFRA, "cannot write %s", mp);
@@ -689,6 +715,7 @@ static bool assemble(struct ctx *c, const char *started)
 static void usage(FILE *f)
 {
 	fputs("usage: scxlab run --policies \"P1 P2...\" --workload W [options]\n"
+	      "       scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C]\n"
 	      "Runs each policy against the workload in one boot of the sched_ext guest, interleaved,\n"
 	      "and writes one self-describing result directory (printed as the last line).\n\n"
 	      "  --policies LIST   policies (configs/policies/NAME.ini), e.g. \"cfs fifo\"; separate with ';'\n"
@@ -701,6 +728,8 @@ static void usage(FILE *f)
 	      "  --clock C         virtual (default; deterministic, QEMU -icount) or real (MTTCG)\n"
 	      "  --target T        vm (default; boots the guest) or host (needs sched_ext here)\n"
 	      "  --vm NAME         VM shape (configs/vms/NAME.ini, default: default)\n"
+	      "  --precision PCT   add interleaved rounds until each ratio-to-cfs 95%% CI half-width is\n"
+	      "                    within PCT percent (from 3 rounds on), at most --max-repeats (default 30)\n"
 	      "  --cgroups TREE    run the workload's instances in a cgroup tree: configs/cgroups/TREE.ini,\n"
 	      "                    or pair:DEPTH:RATIO (two instances, siblings at DEPTH, weights RATIO:1)\n"
 	      "  --repo DIR --configs DIR --results DIR --build DIR --image DIR   locations\n"
@@ -710,6 +739,42 @@ static void usage(FILE *f)
 	      f);
 }
 
+static int sweep_command(int argc, char **argv)
+{
+	struct sweep_opts o = { .repo = ".", .image = getenv("IMAGE_DIR") };
+	static const struct option longopts[] = {
+		{ "sweep", 1, 0, 's' },   { "repo", 1, 0, 'R' },    { "configs", 1, 0, 'C' },
+		{ "results", 1, 0, 'r' }, { "image", 1, 0, 'i' },   { "command", 1, 0, 'm' },
+		{ "duration", 1, 0, 'd' }, { "repeats", 1, 0, 'n' }, { "clock", 1, 0, 'c' },
+		{ 0 } };
+	int ch;
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': o.name = optarg; break;
+		case 'R': o.repo = optarg; break;
+		case 'C': o.configs = optarg; break;
+		case 'r': o.results = optarg; break;
+		case 'i': o.image = optarg; break;
+		case 'm': o.command = optarg; break;
+		case 'd': o.duration = optarg; break;
+		case 'n': o.repeats = optarg; break;
+		case 'c': o.clock = optarg; break;
+		default: die(EXIT_USAGE, "usage: scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] "
+			     "[--results DIR] [--repo DIR]");
+		}
+	}
+	if (!o.name || !*o.name) {
+		char *names = config_names(xasprintf("%s/configs/sweeps", o.repo));
+		die(EXIT_USAGE, "no sweep given (SWEEP=); choose from: %s", names);
+	}
+	if (!o.configs)
+		o.configs = xasprintf("%s/configs", o.repo);
+	if (!o.results)
+		o.results = xasprintf("%s/results", o.repo);
+	return sweep_main(&o);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .repo = ".", .image = getenv("IMAGE_DIR") };
@@ -717,7 +782,7 @@ int main(int argc, char **argv)
 		{ "policies", 1, 0, 'p' }, { "workload", 1, 0, 'w' }, { "duration", 1, 0, 'd' },
 		{ "repeats", 1, 0, 'n' },  { "clock", 1, 0, 'c' },    { "target", 1, 0, 't' },
 		{ "vm", 1, 0, 'v' },       { "policy", 1, 0, 'P' },   { "monitors", 1, 0, 'M' },
-		{ "cgroups", 1, 0, 'G' },
+		{ "cgroups", 1, 0, 'G' },  { "precision", 1, 0, 'X' }, { "max-repeats", 1, 0, 'Y' },
 		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
 		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
 		{ "help", 0, 0, 'h' },     { 0 } };
@@ -725,9 +790,11 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
+	if (!strcmp(argv[1], "sweep"))
+		return sweep_command(argc, argv);
 	if (strcmp(argv[1], "run")) {
 		usage(stderr);
-		die(EXIT_USAGE, "unknown command '%s' (the only command is 'run')", argv[1]);
+		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep)", argv[1]);
 	}
 	int ch;
 	optind = 2;
@@ -743,6 +810,8 @@ int main(int argc, char **argv)
 		case 'P': o.req.policy = optarg; break;
 		case 'M': o.req.monitors = optarg; break;
 		case 'G': o.req.cgroups = optarg; break;
+		case 'X': o.req.precision = optarg; break;
+		case 'Y': o.req.max_repeats = optarg; break;
 		case 'R': o.repo = optarg; break;
 		case 'C': o.configs = optarg; break;
 		case 'r': o.results = optarg; break;

@@ -1,0 +1,97 @@
+"""Safety, as the sched_ext proposal promises it: an invalid decision, a stalled task or SysRq-S
+ejects the BPF scheduler, the guest survives, the tasks go on under the fair class, and the runner
+records the kernel's exit kind and reason. And every policy survives load without being ejected."""
+import configparser
+import pathlib
+
+import pytest
+
+from conftest import REPO, load, make, result_dir
+
+
+def policy_configs():
+    for path in sorted((REPO / "configs/policies").glob("*.ini")):
+        cfg = configparser.ConfigParser()
+        cfg.read(path)
+        yield path.stem, cfg
+
+
+def real_policies(needs_smt):
+    """Every sched_ext policy of scxlab that is not a test fixture, split by whether it needs SMT."""
+    names = []
+    for name, cfg in policy_configs():
+        p = cfg["policy"]
+        if p.get("kind") != "scx" or p.get("description", "").startswith("Test only"):
+            continue
+        smt = cfg.has_section("requires") and int(cfg["requires"].get("threads_per_core", "1")) > 1
+        if smt == needs_smt:
+            names.append(name)
+    return names
+
+
+@pytest.fixture(scope="module")
+def faults(results_root):
+    proc = make("compare", "POLICIES=faulty-stall fifo-sysrq faulty-bad-cpu cfs", "WORKLOAD=nginx",
+                "DURATION=10", results=results_root)
+    d = result_dir(proc)
+    m = load(d / "manifest.json")
+    runs = {e["policy"]: load(d / e["dir"] / "run.json") for e in m["runs"]}
+    metrics = {e["policy"]: load(d / e["dir"] / "metrics.json") for e in m["runs"]}
+    return proc, d, m, runs, metrics
+
+
+def requests(metrics):
+    return next(x["value"] for x in metrics["metrics"] if x["name"] == "requests")
+
+
+@pytest.mark.parametrize("policy, kind, reason", [
+    ("faulty-stall", "ERROR_STALL", "runnable task stall"),
+    ("fifo-sysrq", "SYSRQ", "disabled by sysrq-S"),
+    ("faulty-bad-cpu", "ERROR", "runtime error"),
+])
+def test_fault_is_caught_with_the_kernels_reason(faults, policy, kind, reason):
+    _, _, _, runs, metrics = faults
+    run = runs[policy]
+    assert run["valid"] is False and run["ejected"] is True
+    assert run["exit_info"]["kind_name"] == kind
+    assert run["exit_info"]["reason"] == reason
+    assert run["kernel_exit_reason"] == reason
+    assert any("ejected by the kernel" in r for r in run["invalid_reasons"])
+    # the fair class took over and the workload went on
+    assert run["sched_ext_at_end"] == "state=disabled ops=(none)"
+    assert requests(metrics[policy]) > 0
+
+
+def test_guest_survives_every_fault(faults):
+    proc, d, m, runs, _ = faults
+    assert proc.returncode != 0 and d.name.endswith("-INVALID")
+    # the cfs run came after all three ejections, in the same boot, and is valid
+    assert m["factors"]["run_order"][-1] == "cfs"
+    assert runs["cfs"]["valid"] is True
+    assert m["summary"]["cfs"]["valid_runs"] == 1
+    assert "guest-done" in (d / "raw" / "console.log").read_text()
+
+
+def test_sysrq_was_injected_during_the_measurement(faults):
+    run = faults[3]["fifo-sysrq"]
+    assert 1.5 <= run["injected_sysrq_s_at"] <= 4
+    assert run["left_charge_after_s"] >= run["injected_sysrq_s_at"]
+
+
+@pytest.mark.parametrize("needs_smt", [False, True], ids=["default-vm", "smt-vm"])
+def test_every_policy_survives_load(results_root, needs_smt):
+    policies = real_policies(needs_smt)
+    if not policies:
+        pytest.skip("no policy of this kind")
+    args = ["compare", f"POLICIES={' '.join(policies)}", "WORKLOAD=stress", "DURATION=30"]
+    if needs_smt:
+        args.append("VM=smt")
+    proc = make(*args, results=results_root, timeout=1800)
+    d = result_dir(proc)
+    m = load(d / "manifest.json")
+    bad = {e["policy"]: e["invalid_reasons"] for e in m["runs"] if not e["valid"]}
+    assert not bad, f"policies ejected or failed under load: {bad}"
+    for e in m["runs"]:
+        run = load(d / e["dir"] / "run.json")
+        assert run["ejected"] is False and run["measure_s"] >= 30
+    assert proc.returncode == 0
