@@ -271,7 +271,9 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 	if (r->repeats && *r->repeats && parse_long(r->repeats, 1, 1000, "REPEATS", &x->repeats, e))
 		return -1;
 	struct strv mons = { 0 };
-	strv_split_push(&mons, r->monitors ? r->monitors : "");
+	/* "none" says it explicitly (sweeps use it as a matrix value) */
+	const char *monitors = r->monitors && strcmp(r->monitors, "none") ? r->monitors : "";
+	strv_split_push(&mons, monitors);
 	for (size_t i = 0; i < mons.n; i++) {
 		char *padded = xasprintf(" %s ", mons.v[i]);
 		bool known = strstr(" " EXTRA_MONITORS " ", padded) != NULL;
@@ -282,7 +284,7 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 			return -1;
 		}
 	}
-	x->monitors = r->monitors ? r->monitors : "";
+	x->monitors = monitors;
 	strv_free(&mons);
 	if (r->precision && *r->precision) {
 		char *end;

@@ -257,6 +257,11 @@ static void build_job(struct ctx *c)
 	char *wsrc = xasprintf("%s/%s", o->repo, c->x.wl.dir);
 	copy_tree(wsrc, wl);
 	free(wsrc);
+	/* code the workloads share (workloads/lib/) travels with every job */
+	char *wlib = xasprintf("%s/workloads/lib", o->repo);
+	if (is_dir(wlib))
+		copy_tree(wlib, wl);
+	free(wlib);
 	/* the folder keeps the workload's name in the job, whatever its source path */
 	char *copied = xasprintf("%s/%s", wl, strrchr(c->x.wl.dir, '/') ? strrchr(c->x.wl.dir, '/') + 1 : c->x.wl.dir);
 	char *named = xasprintf("%s/%s", wl, c->x.wl.name);

@@ -152,9 +152,11 @@ int sweep_main(const struct sweep_opts *o)
 	struct cfg c;
 	if (cfg_load(&c, path, &e))
 		die(EXIT_USAGE, "%s", e.msg);
-	const char *policies, *workload;
-	if (cfg_require(&c, "sweep", "policies", &policies, &e) || cfg_require(&c, "sweep", "workload", &workload, &e))
+	const char *policies, *workload = cfg_get(&c, "sweep", "workload");
+	if (cfg_require(&c, "sweep", "policies", &policies, &e))
 		die(EXIT_USAGE, "%s", e.msg);
+	if (!workload && !cfg_get(&c, "point", "workload"))
+		die(EXIT_USAGE, "%s: give the workload in [sweep] or as a [point] template", path);
 	size_t npts;
 	struct point *pts = expand(&c, &npts, &e);
 	if (!pts)
@@ -166,8 +168,10 @@ int sweep_main(const struct sweep_opts *o)
 	strv_push(&common, "run");
 	strv_push(&common, "--policies");
 	strv_push(&common, policies);
-	strv_push(&common, "--workload");
-	strv_push(&common, workload);
+	if (workload) {
+		strv_push(&common, "--workload");
+		strv_push(&common, workload);
+	}
 	static const char *const keys[] = { "duration", "repeats", "clock", "vm", "monitors" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *v = cfg_get(&c, "sweep", keys[i]);
