@@ -5,6 +5,8 @@
 #   make test                                    unit + integration tests (what .ci/run calls)
 #   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= TARGET=
 #   make compare POLICIES="cfs fifo" WORKLOAD=nginx REPEATS=5   interleaved in one boot
+#   make sweep SWEEP=cgroup-weights               a resumable parameter matrix
+#   make report | figures | paper | publish | verify BUNDLE=...   analysis (see analysis/analysis.mk)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -27,10 +29,13 @@ SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kern
 TOOLS := kernel/tools-exec
 PY := /usr/bin/python3
 
+# report, figures, paper, paper-add, reproduce-paper, publish, verify, analysis-test
+include analysis/analysis.mk
+
 .PHONY: help setup build test unit-test integration-test experiment compare sweep clean
 
 help:
-	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
 
 # `make setup` always checks the cache (seconds when nothing changed); other targets only
 # rerun it when its recipe changed or it never ran in this checkout.

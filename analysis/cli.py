@@ -1,0 +1,203 @@
+"""`python3 -m analysis <command>`: the entry point behind `make report|figures|paper|publish|verify|
+reproduce-paper` (analysis/analysis.mk).
+
+    report [RESULT...] [--json] [--metric M]...   comparison table; default: newest under --results
+    ci RESULT... [--metric M] [--within PCT] [--json]
+                                   per policy: ratio to cfs of the headline metric (or M), its 95%
+                                   bootstrap CI and the CI's half-width in percentage points. With
+                                   --within, exit 0 only if every half-width is at most PCT (1 if
+                                   not): the stopping rule of `make compare PRECISION=`
+    figures [RESULT...] [--out DIR] [--format svg,png,pdf]
+                                   default: the paper's results into paper/figures; named
+                                   results into build/figures
+    paper [--paper-dir DIR]        regenerate the paper from paper/claims.ini and paper/results
+    add-result RESULT [--paper-dir DIR]
+                                   keep a result under paper/results (big raw files compressed)
+    publish [RESULT...] [--out DIR] [--name NAME]
+                                   a bundle with SHA256SUMS; default: the paper's results
+    verify BUNDLE [--sums-sha256 HEX]
+                                   check every file of a bundle (directory or .tar.gz)
+    reproduce-paper [--results DIR] [--dry-run]
+                                   rerun every experiment the paper quotes
+
+Exit status: 0 fine; 1 a check failed (verify, ci --within, a rerun); 2 bad input.
+"""
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from . import AnalysisError
+from . import stats
+from .compare import pool, compare, ratio_cis
+from .loader import expand, load_result, newest_result
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _datasets(paths, pooled=True):
+    results = [load_result(p) for p in expand(paths)]
+    if pooled:
+        return [pool(results)]
+    return [pool([r]) for r in results]
+
+
+def cmd_report(args):
+    paths = args.result or [newest_result(args.results)]
+    from .report import render_json, render_text
+    ds = _datasets(paths)[0]
+    cmp = compare(ds, metrics=args.metric or None)
+    print(render_json(cmp) if args.json else render_text(cmp))
+    return 0
+
+
+def cmd_ci(args):
+    ds = _datasets(args.result)[0]
+    rows = ratio_cis(ds, metric=args.metric)
+    metric = args.metric or ds.first.headline
+    ok = True
+    out = []
+    for policy, r, n, nb in rows:
+        hw = r.halfwidth_pct if r is not None else math.inf
+        if args.within is not None and not hw <= args.within:
+            ok = False
+        out.append({"policy": policy, "metric": metric, "ratio": r.ratio if r else None,
+                    "ci_low": r.ci_low if r else None, "ci_high": r.ci_high if r else None,
+                    "halfwidth_pct": None if math.isinf(hw) else hw, "runs": n, "baseline_runs": nb})
+    if args.json:
+        print(json.dumps({"results": ds.ids, "confidence": stats.CONFIDENCE, "policies": out,
+                          "within": args.within, "all_within": ok}, indent=2))
+    else:
+        for o in out:
+            f = (lambda v: "nan" if v is None else f"{v:.4f}")
+            hw = "inf" if o["halfwidth_pct"] is None else f"{o['halfwidth_pct']:.2f}"
+            print(f"{o['policy']} metric={metric} ratio={f(o['ratio'])} ci=[{f(o['ci_low'])},{f(o['ci_high'])}] "
+                  f"halfwidth_pct={hw} runs={o['runs']} baseline_runs={o['baseline_runs']}")
+    return 0 if ok else 1
+
+
+def cmd_figures(args):
+    from . import figures, paper
+    paths = args.result or paper.paper_result_dirs(args.paper_dir)
+    if not paths:
+        raise AnalysisError(f"no result to draw: name one with RESULT= or keep some under {args.paper_dir}/results")
+    datasets = _datasets(paths, pooled=False)
+    # The paper's figures folder holds only the paper's figures: others go to build/figures.
+    out = Path(args.out or (REPO / "build" / "figures" if args.result else Path(args.paper_dir) / "figures"))
+    figs, notes = figures.make_all(datasets, out, tuple(args.format.split(",")))
+    for f in figs:
+        print(f"figure: {f.path}")
+    for n in notes:
+        print(f"note: {n}")
+    return 0
+
+
+def cmd_paper(args):
+    from . import paper
+    written = paper.build(Path(args.paper_dir))
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+def cmd_add_result(args):
+    from . import paper
+    dest = paper.add_result(Path(args.result), Path(args.paper_dir))
+    print(dest)
+    return 0
+
+
+def cmd_publish(args):
+    from . import bundle, paper
+    paths = args.result or paper.paper_result_dirs(args.paper_dir)
+    if not paths:
+        raise AnalysisError(f"nothing to publish: name results with RESULT= or keep some under {args.paper_dir}/results")
+    path, tarball, sums_hash = bundle.publish(expand(paths), Path(args.out), name=args.name)
+    print(f"bundle: {path}\ntarball: {tarball}\nsha256 of SHA256SUMS: {sums_hash}")
+    print(f"verify with: make verify BUNDLE={tarball} SUMS_SHA256={sums_hash}")
+    return 0
+
+
+def cmd_verify(args):
+    from . import bundle
+    problems = bundle.verify(Path(args.bundle), expected_sums_sha256=args.sums_sha256)
+    for p in problems:
+        print(f"verify: {p}", file=sys.stderr)
+    if problems:
+        print(f"verify: {args.bundle}: FAILED ({len(problems)} problem(s))", file=sys.stderr)
+        return 1
+    print(f"verify: {args.bundle}: OK, every file matches SHA256SUMS")
+    return 0
+
+
+def cmd_reproduce_paper(args):
+    from . import paper
+    return paper.reproduce(Path(args.paper_dir), Path(args.results), dry_run=args.dry_run)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python3 -m analysis", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    paper_dir = {"default": str(REPO / "paper"), "help": "the paper's folder (default: paper/ of this checkout)"}
+
+    s = sub.add_parser("report", help="comparison table of one result (or several whose factors match)")
+    s.add_argument("result", nargs="*", help="result directories (default: the newest under --results)")
+    s.add_argument("--results", default=str(REPO / "results"), help="where to look for the newest result")
+    s.add_argument("--metric", action="append", help="only this metric (repeatable)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_report)
+
+    s = sub.add_parser("ci", help="per-policy ratio-to-cfs bootstrap CI half-width in percent")
+    s.add_argument("result", nargs="+")
+    s.add_argument("--metric", help="default: the result's headline metric")
+    s.add_argument("--within", type=float, metavar="PCT", help="exit 1 unless every half-width <= PCT")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_ci)
+
+    s = sub.add_parser("figures", help="draw the figures")
+    s.add_argument("result", nargs="*", help="default: every result under the paper's results/")
+    s.add_argument("--out", help="default: <paper-dir>/figures for the paper's results, else build/figures")
+    s.add_argument("--format", default="svg", help="comma-separated: svg, png, pdf (default svg)")
+    s.add_argument("--paper-dir", **paper_dir)
+    s.set_defaults(fn=cmd_figures)
+
+    s = sub.add_parser("paper", help="regenerate the paper")
+    s.add_argument("--paper-dir", **paper_dir)
+    s.set_defaults(fn=cmd_paper)
+
+    s = sub.add_parser("add-result", help="keep a result under the paper's results/")
+    s.add_argument("result")
+    s.add_argument("--paper-dir", **paper_dir)
+    s.set_defaults(fn=cmd_add_result)
+
+    s = sub.add_parser("publish", help="make a result bundle")
+    s.add_argument("result", nargs="*", help="default: every result under the paper's results/")
+    s.add_argument("--out", default=str(REPO / "build" / "publish"))
+    s.add_argument("--name", help="bundle name (default: scxlab-results-<UTC time>)")
+    s.add_argument("--paper-dir", **paper_dir)
+    s.set_defaults(fn=cmd_publish)
+
+    s = sub.add_parser("verify", help="check a bundle's integrity")
+    s.add_argument("bundle", help="bundle directory or .tar.gz")
+    s.add_argument("--sums-sha256", help="the sha256 of SHA256SUMS, published apart from the bundle")
+    s.set_defaults(fn=cmd_verify)
+
+    s = sub.add_parser("reproduce-paper", help="rerun every experiment the paper quotes")
+    s.add_argument("--results", default=str(REPO / "results"), help="where the reruns' results go")
+    s.add_argument("--dry-run", action="store_true", help="print the commands only")
+    s.add_argument("--paper-dir", **paper_dir)
+    s.set_defaults(fn=cmd_reproduce_paper)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except AnalysisError as e:
+        print(f"analysis: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,251 @@
+"""Pooling runs and comparing each policy with the cfs baseline.
+
+Runs are compared only when everything that could move their numbers is the same. Within one
+result directory that holds by construction (one boot, interleaved runs). Across results,
+pool() checks every factor in the manifests and refuses, naming the factor and both values,
+when one differs. The factors compared are all of manifest["factors"] (so a factor a later
+runner adds is compared without a change here) except those that legitimately differ between
+results one may pool:
+
+    policies, run_order, repeats   which policies ran and how often
+    policy_configs                 compared per policy instead: a policy that appears in two
+                                   results must have been run with the same loader and arguments
+                                   (its description may differ)
+    vm.image                       a cache path; the kernel it boots is pinned by the factors
+                                   kernel_release, kconfig_sha256 and guest.kernel_version
+
+plus guest.kernel_version (the kernel's build string) and, under CLOCK=real only, the host's CPU
+model and core count (wall-clock time makes results depend on the host; the virtual clock does
+not). A factor recorded as null matches one that is absent (a runner that did not record it yet).
+"""
+from dataclasses import dataclass, field
+
+from . import AnalysisError
+from . import stats
+
+BASELINE = "cfs"
+_POOLABLE = {"policies", "run_order", "repeats", "policy_configs", "vm.image"}
+
+
+def _flatten(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def factor_values(result):
+    """The factors that must match for result's runs to be compared with another result's."""
+    flat = {k: v for k, v in _flatten(result.factors).items()
+            if k not in _POOLABLE and not any(k.startswith(p + ".") for p in _POOLABLE)}
+    flat["guest.kernel_version"] = result.manifest.get("guest", {}).get("kernel_version")
+    if result.clock == "real":
+        host = result.manifest.get("host", {})
+        flat["host.cpu_model"] = host.get("cpu_model")
+        flat["host.nproc"] = host.get("nproc")
+    return flat
+
+
+def factor_mismatch(a, b):
+    """None when a's and b's runs may be compared, else a sentence naming the first factor
+    that differs and both values."""
+    fa, fb = factor_values(a), factor_values(b)
+    for key in sorted(set(fa) | set(fb)):
+        # A factor recorded as null (not used) matches one an older runner did not record.
+        va, vb = fa.get(key), fb.get(key)
+        if va != vb:
+            show = lambda v: "(absent)" if v is None else repr(v)  # noqa: E731
+            return f"factor {key} differs: {show(va)} in {a.id} vs {show(vb)} in {b.id}"
+    ca, cb = a.factors.get("policy_configs") or {}, b.factors.get("policy_configs") or {}
+    for policy in sorted(set(ca) & set(cb)):
+        # What runs is the loader and its arguments; the description is prose.
+        pa = {k: v for k, v in (ca[policy] or {}).items() if k != "description"}
+        pb = {k: v for k, v in (cb[policy] or {}).items() if k != "description"}
+        if pa != pb:
+            return f"factor policy_configs.{policy} differs between {a.id} and {b.id}: {pa!r} vs {pb!r}"
+    return None
+
+
+@dataclass
+class Dataset:
+    """Runs that may be compared with each other: one result, or several whose factors match."""
+    results: list
+
+    @property
+    def runs(self):
+        return [r for res in self.results for r in res.runs]
+
+    @property
+    def ids(self):
+        return [r.id for r in self.results]
+
+    @property
+    def first(self):
+        return self.results[0]
+
+    @property
+    def policies(self):
+        """cfs first, then in the order the results list them."""
+        seen = []
+        for res in self.results:
+            for p in res.policies:
+                if p not in seen:
+                    seen.append(p)
+        return sorted(seen, key=lambda p: p != BASELINE)
+
+    def runs_of(self, policy, valid=None):
+        return [r for r in self.runs if r.policy == policy and (valid is None or r.valid == valid)]
+
+    def metric_names(self):
+        """Every metric of a valid run: the headline first, then the workload's in the order it
+        reports them, then per-cgroup shares, then monitors."""
+        names, source = [], {}
+        for r in self.runs:
+            if r.valid:
+                for n, m in r.metrics.items():
+                    if n not in source:
+                        names.append(n)
+                        source[n] = m.source
+        head = self.first.headline
+        order = {"workload": 0, "cgroup": 1, "monitor": 2}
+        return sorted(names, key=lambda n: (n != head, order.get(source[n], 0)))
+
+    def describe(self):
+        f = self.first.factors
+        vm = f.get("vm", {})
+        parts = [f"workload {f.get('workload', '?')}", f"clock={f.get('clock', '?')}",
+                 f"{vm.get('vcpus', '?')} vCPU" + (f" ({vm.get('threads_per_core')} threads/core)"
+                                                   if vm.get("threads_per_core", 1) != 1 else ""),
+                 f"{f.get('duration_s', '?')} s runs", f"kernel {f.get('kernel_release', '?')}"]
+        return ", ".join(parts)
+
+
+def pool(results):
+    if not results:
+        raise AnalysisError("no result to analyse")
+    for other in results[1:]:
+        why = factor_mismatch(results[0], other)
+        if why:
+            raise AnalysisError(f"refusing to compare {results[0].path} with {other.path}: {why}. "
+                                f"Compare only results whose factors match (report each one separately).")
+    return Dataset(list(results))
+
+
+def provenance_notes(dataset):
+    """What pooled results may differ in without being refused: the code and the guest image.
+    Either can shift absolute numbers while ratios to cfs within each boot hold (seen when a
+    kept nginx result was rerun after other changes to the tree), so the report says so."""
+    if len(dataset.results) < 2:
+        return []
+    notes = []
+    commits = {r.git_commit or "?" for r in dataset.results}
+    if len(commits) > 1:
+        notes.append(f"pooled results were made by {len(commits)} scxlab commits ({', '.join(sorted(c[:12] for c in commits))})")
+    if any(r.manifest.get("software", {}).get("git_dirty") for r in dataset.results):
+        notes.append("some pooled results were made from a modified work tree")
+    images = {r.factors.get("vm", {}).get("image") for r in dataset.results}
+    if len(images) > 1:
+        notes.append(f"pooled results booted {len(images)} different guest images")
+    if notes:
+        notes.append("absolute values may shift between them; ratios to cfs within each boot are more robust")
+    return notes
+
+
+@dataclass
+class PolicyRow:
+    policy: str
+    n_valid: int  # valid runs that reported this metric
+    n_invalid: int  # runs of this policy excluded as invalid
+    summary: object  # stats.Summary, None when no valid run reported the metric
+    ratio: object  # stats.Ratio against the baseline, None for the baseline itself or without one
+    direction: str = ""  # 'better', 'worse', 'different' (metric has no direction), '' if not significant
+
+
+@dataclass
+class MetricComparison:
+    name: str
+    unit: str
+    kind: str
+    stat: str
+    higher_is_better: object
+    cgroup: object
+    rows: list
+
+
+@dataclass
+class Comparison:
+    dataset: Dataset
+    baseline: str
+    metrics: list
+    notes: list = field(default_factory=list)
+
+    def metric(self, name):
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise AnalysisError(f"metric {name!r} is not in {', '.join(self.dataset.ids)} "
+                            f"(it has: {', '.join(m.name for m in self.metrics)})")
+
+
+def _direction(ratio, higher_is_better):
+    if ratio is None or not ratio.significant:
+        return ""
+    if higher_is_better is None:
+        return "different"
+    return "better" if (ratio.ratio > 1.0) == bool(higher_is_better) else "worse"
+
+
+def compare(dataset, baseline=BASELINE, metrics=None, seed=stats.SEED, n_resamples=stats.N_RESAMPLES,
+            confidence=stats.CONFIDENCE):
+    """Every metric (or those named), every policy, against baseline's runs of the same dataset."""
+    names = metrics or dataset.metric_names()
+    notes = []
+    policies = dataset.policies
+    if baseline not in policies:
+        notes.append(f"no {baseline} runs: absolute values only, no ratios")
+    elif not dataset.runs_of(baseline, valid=True):
+        notes.append(f"every {baseline} run is invalid: absolute values only, no ratios")
+    notes += provenance_notes(dataset)
+    invalid = {p: len(dataset.runs_of(p, valid=False)) for p in policies}
+    if any(invalid.values()):
+        notes.append("invalid runs excluded: " + ", ".join(f"{p} {n}" for p, n in invalid.items() if n))
+    out = []
+    for name in names:
+        proto = next((r.metrics[name] for r in dataset.runs if r.valid and name in r.metrics), None)
+        if proto is None:
+            raise AnalysisError(f"metric {name!r} is not reported by any valid run of {', '.join(dataset.ids)}")
+        kind = stats.metric_kind(proto.unit)
+        values = {p: [r.metrics[name].value for r in dataset.runs_of(p, valid=True) if name in r.metrics]
+                  for p in policies}
+        base = values.get(baseline) or []
+        rows = []
+        for p in policies:
+            v = values[p]
+            summary = stats.summarize(v, kind, seed, n_resamples, confidence) if v else None
+            ratio = None
+            if v and base and p != baseline:
+                ratio = stats.ratio(v, base, kind, seed, n_resamples, confidence)
+            rows.append(PolicyRow(policy=p, n_valid=len(v), n_invalid=invalid[p], summary=summary, ratio=ratio,
+                                  direction=_direction(ratio, proto.higher_is_better)))
+        out.append(MetricComparison(name=name, unit=proto.unit, kind=kind, stat=stats.STAT_NAME[kind],
+                                    higher_is_better=proto.higher_is_better, cgroup=proto.cgroup, rows=rows))
+    return Comparison(dataset=dataset, baseline=baseline, metrics=out, notes=notes)
+
+
+def ratio_cis(dataset, metric=None, baseline=BASELINE, seed=stats.SEED, n_resamples=stats.N_RESAMPLES,
+              confidence=stats.CONFIDENCE):
+    """Per policy other than the baseline: (policy, Ratio, n_policy, n_baseline) for metric (the
+    headline by default). What `python3 -m analysis ci` prints and `make compare PRECISION=` uses."""
+    metric = metric or dataset.first.headline
+    if not metric:
+        raise AnalysisError(f"{dataset.first.path}: the manifest names no headline metric; pass --metric")
+    if baseline not in dataset.policies:
+        raise AnalysisError(f"{', '.join(dataset.ids)}: no {baseline} runs to compare with")
+    cmp = compare(dataset, baseline, [metric], seed, n_resamples, confidence)
+    m = cmp.metric(metric)
+    base_row = next(r for r in m.rows if r.policy == baseline)
+    return [(r.policy, r.ratio, r.n_valid, base_row.n_valid) for r in m.rows if r.policy != baseline]

@@ -1,0 +1,308 @@
+"""Figures, the paper, kept results and bundles, from synthetic results with known answers."""
+import contextlib
+import gzip
+import io
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from analysis import AnalysisError, bundle, figures, paper
+from analysis.cli import main
+from analysis.compare import pool
+from analysis.loader import load_result
+from synthetic_results import interleaved, write_result
+
+CFS = [1000.0, 1010.0, 990.0, 1005.0, 995.0]
+FIFO = [1200.0, 1190.0, 1210.0, 1205.0, 1195.0]
+PERF = {"context-switches": 5000.0, "cpu-migrations": 20.0, "task-clock": 9000.0}
+
+
+def cli(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main([str(a) for a in args])
+    return subprocess.CompletedProcess(args, rc, out.getvalue(), err.getvalue())
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+def test_figures_are_drawn_stamped_and_reproducible(results, tmp_path):
+    runs = interleaved(CFS, FIFO, perf=PERF) + [{"policy": "fifo", "metrics": 1.0, "valid": False, "perf": PERF}]
+    d = write_result(results, "20260101-000000-nginx-cfs+fifo", runs)
+    figs, notes = figures.make_all([pool([load_result(d)])], tmp_path / "fig")
+    kinds = {f.kind for f in figs}
+    assert kinds == {"throughput", "latency", "overhead"}
+    for f in figs:
+        svg = f.path.read_text()
+        assert "emulated guest (QEMU TCG" in svg
+        assert "20260101-000000-nginx-cfs+fifo" in svg and "fifo 5 (+1 invalid excluded)" in svg
+    # No per-cgroup metrics: the shares figure is skipped, and says so.
+    assert any("cgroup shares figure skipped" in n for n in notes)
+    # Drawn again from the same data: the same bytes (no dates, fixed ids), so git sees no churn.
+    again, _ = figures.make_all([pool([load_result(d)])], tmp_path / "again")
+    for fa, fb in zip(figs, again):
+        assert fa.path.read_bytes() == fb.path.read_bytes()
+
+
+def test_shares_figure_from_the_runs_cgroup_records(results, tmp_path):
+    datasets = []
+    for k, (ratio, depth) in enumerate([(1, 1), (2, 4), (8, 2)]):
+        entitled = ratio / (ratio + 1)
+        runs = []
+        for policy, achieved in (("cfs", entitled), ("cgfifo", 0.5)):
+            for rep in range(3):
+                a = achieved + rep * 0.01
+                runs.append({"policy": policy, "metrics": 100.0,
+                             "cgroups": [("/w/a", entitled, a), ("/w/b", 1 - entitled, 1 - a)]})
+        d = write_result(results, f"2026010{k}-000000-sweep", runs,
+                         factors={"cgroups": {"name": f"pair:{depth}:{ratio}"}})
+        datasets.append(pool([load_result(d)]))
+    r = datasets[2].runs[3]  # cgfifo, first repeat
+    assert r.metrics["cpu_share_entitled[/w/a]"].value == pytest.approx(8 / 9)
+    assert r.metrics["cpu_share_achieved[/w/b]"].value == pytest.approx(0.5)
+    figs, notes = figures.make_all(datasets, tmp_path / "fig")
+    shares = [f for f in figs if f.kind == "shares"]
+    assert len(shares) == 1 and not any("shares figure skipped" in n for n in notes)
+    assert "over 3 result(s)" in shares[0].caption
+    svg = shares[0].path.read_text()
+    assert "emulated guest" in svg and "20260102-000000-sweep" in svg
+
+
+def test_figures_skip_what_the_data_cannot_show(results, tmp_path):
+    metrics = [{"name": "elapsed_s", "unit": "s", "value": 3.0, "higher_is_better": False}]
+    d = write_result(results, "20260101-000000-x", [{"policy": "cfs", "metrics": metrics}],
+                     factors={"headline_metric": "elapsed_s"})
+    figs, notes = figures.make_all([pool([load_result(d)])], tmp_path / "fig")
+    assert figs == []
+    assert any("is not a rate" in n for n in notes)
+    assert any("no latency percentile metrics" in n for n in notes)
+    assert any("overhead figure" in n for n in notes)
+
+
+# ------------------------------------------------------------------------------------------ claims
+
+@pytest.mark.parametrize("expected,lo,hi,verdict", [
+    (1.03, 1.01, 1.05, "held"),
+    (1.03, 1.10, 1.20, "held"),
+    (1.10, 1.01, 1.04, "partly held"),
+    (1.03, 0.90, 0.97, "did not hold"),
+    (1.03, 0.98, 1.05, "inconclusive"),
+    (1.15, 0.98, 1.05, "did not hold"),
+    (0.90, 0.85, 0.95, "held"),  # a claimed reduction (latency) that was measured
+])
+def test_ratio_verdicts(expected, lo, hi, verdict):
+    assert paper.verdict("ratio", expected, lo, hi, (lo + hi) / 2)[0] == verdict
+
+
+def test_value_verdicts_and_too_few_runs():
+    assert paper.verdict("value", 0.87, 0.88, 0.90, 0.89)[0] == "held"
+    assert paper.verdict("value", 0.87, 0.70, 0.75, 0.72)[0] == "did not hold"
+    assert paper.verdict("value", 0.87, 0.85, 0.89, 0.87)[0] == "inconclusive"
+    assert paper.verdict("ratio", 1.03, None, None, 1.2)[0] == "not judged"
+
+
+CLAIMS = """
+[claim measured]
+title = fifo vs cfs on nginx
+claim = fifo is 3% faster.
+source = a test
+kind = ratio
+policy = fifo
+expected = 1.03
+results = {rid}
+
+[claim later]
+title = cgfifo on apache
+claim = cgfifo is 3% faster on apache.
+source = a test
+kind = ratio
+policy = cgfifo
+expected = 1.03
+results =
+needs = the cgfifo policy
+"""
+
+
+@pytest.fixture
+def paper_dir(tmp_path, results):
+    src = write_result(results, "20260101-000000-nginx-cfs+fifo", interleaved(CFS, FIFO, perf=PERF))
+    pdir = tmp_path / "paper"
+    pdir.mkdir()
+    kept = paper.add_result(src, pdir)
+    (pdir / "claims.ini").write_text(CLAIMS.format(rid=kept.name))
+    return pdir
+
+
+def test_paper_states_each_claim_its_measurement_and_verdict(paper_dir):
+    written = paper.build(paper_dir)
+    md = (paper_dir / "paper.md").read_text()
+    html = (paper_dir / "index.html").read_text()
+    assert paper_dir / "paper.md" in written and paper_dir / "index.html" in written
+    assert "emulated guest (QEMU TCG)" in md
+    # The measured claim: fifo is 20% faster than cfs here (1200 vs 1000), which is more than claimed.
+    assert "| fifo vs cfs on nginx | +3.0% | +20.0% [" in md
+    assert "**Verdict: held.** A significant change larger than claimed" in md
+    # The exact command, from the result's reproduce.sh.
+    assert "make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=5 CLOCK=virtual" in md
+    # A claim without results has no number.
+    assert "| cgfifo on apache | +3.0% | - | not yet measured |" in md
+    assert "Not yet measured. Needs: the cgfifo policy" in md
+    assert "<td>not yet measured</td>" in html and "figures/throughput-" in html
+    for f in written:
+        assert f.exists()
+    # Regenerated from the same results: byte for byte the same (no timestamps).
+    before = {p: p.read_bytes() for p in written}
+    assert paper.build(paper_dir) == written
+    assert before == {p: p.read_bytes() for p in written}
+
+
+MODEL_CLAIM = """
+[claim accuracy]
+title = yield predictor accuracy
+claim = 87% accurate.
+source = a test
+kind = model
+expected = 0.87
+model = models/m.json
+"""
+
+
+def test_model_claim_uses_an_exact_binomial_interval_and_the_majority_baseline(paper_dir):
+    (paper_dir / "models").mkdir()
+    held_out = {"rows": 100, "tp": 30, "tn": 60, "fp": 4, "fn": 6, "accuracy": 0.9}
+    majority = {"rows": 100, "tp": 0, "tn": 64, "fp": 0, "fn": 36, "accuracy": 0.64, "always": "does not yield"}
+    (paper_dir / "models/m.json").write_text(json.dumps({"training": {"seed": 1, "metrics": {
+        "held_out_float": held_out, "held_out_majority_baseline": majority}},
+        "provenance": {"traces": [{"path": "t.csv", "sha256": "ab" * 32}], "code": {"git_commit": "c0ffee"}}}))
+    (paper_dir / "claims.ini").write_text(MODEL_CLAIM)
+    paper.build(paper_dir)
+    md = (paper_dir / "paper.md").read_text()
+    # 90 of 100: Clopper-Pearson 95% interval [0.8238, 0.9510] includes the claimed 0.87.
+    assert "| yield predictor accuracy | 0.87 | 0.9000 [0.8238, 0.9510] (n=100 held-out rows) | inconclusive |" in md
+    assert "majority-class baseline (always \"does not yield\") scores 0.64" in md
+    assert "trace t.csv sha256 " + "ab" * 32 in md
+    held_out.update(tp=10, tn=50, fp=20, fn=20)  # 60%: below the claim, below the baseline
+    (paper_dir / "models/m.json").write_text(json.dumps({"training": {"metrics": {
+        "held_out_float": held_out, "held_out_majority_baseline": majority}}}))
+    paper.build(paper_dir)
+    md = (paper_dir / "paper.md").read_text()
+    assert "| did not hold |" in md and "so the model is no better than it" in md
+
+
+def test_paper_refuses_a_claim_pointing_at_a_missing_result(paper_dir):
+    (paper_dir / "claims.ini").write_text(CLAIMS.format(rid="20990101-000000-nowhere"))
+    with pytest.raises(AnalysisError, match="20990101-000000-nowhere is not kept"):
+        paper.build(paper_dir)
+
+
+def test_kept_result_compresses_big_files_and_keeps_checksums(results, tmp_path):
+    src = write_result(results, "20260101-000000-x", interleaved(CFS, FIFO))
+    big = src / "raw" / "console.log"
+    big.parent.mkdir(exist_ok=True)
+    big.write_text("a boot line\n" * 20000)  # 240 KB, compresses well
+    pdir = tmp_path / "paper"
+    kept = paper.add_result(src, pdir)
+    assert not (kept / "raw/console.log").exists()
+    assert gzip.decompress((kept / "raw/console.log.gz").read_bytes()) == big.read_bytes()
+    assert (kept / "manifest.json").read_bytes() == (src / "manifest.json").read_bytes()
+    assert paper.check_kept(kept) == []
+    load_result(kept)  # loads like the original
+    (kept / "runs/001-cfs/metrics.json").write_text("{}")
+    assert any("001-cfs/metrics.json: sha256 differs" in p for p in paper.check_kept(kept))
+    with pytest.raises(AnalysisError, match="already kept"):
+        paper.add_result(src, pdir)
+
+
+def test_reproduce_paper_reruns_and_checks_factors(paper_dir, tmp_path):
+    out = tmp_path / "reruns"
+
+    class Done:
+        def __init__(self, stdout, returncode=0):
+            self.stdout, self.returncode = stdout, returncode
+
+    def fake_rerun(factors):
+        def runner(cmd, env, **kw):
+            assert cmd[0] == "sh" and cmd[1].endswith("reproduce.sh") and env["RESULTS"] == str(out)
+            d = write_result(out, "20260201-000000-nginx-cfs+fifo", interleaved(CFS, FIFO), factors=factors)
+            return Done(f"progress\n{d}\n")
+        return runner
+
+    assert paper.reproduce(paper_dir, out, dry_run=True) == 0
+    assert paper.reproduce(paper_dir, out, runner=fake_rerun({})) == 0
+    shutil.rmtree(out)
+    assert paper.reproduce(paper_dir, out, runner=fake_rerun({"duration_s": 3})) == 1
+
+
+# ------------------------------------------------------------------------------------------ bundles
+
+@pytest.fixture(scope="module")
+def published_once(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bundle")
+    src = write_result(root, "20260101-000000-nginx-cfs+fifo", interleaved(CFS, FIFO, perf=PERF))
+    return src, bundle.publish([src], root / "pub", name="b1", figure_formats=("svg",))
+
+
+@pytest.fixture
+def published(published_once, tmp_path):
+    """A fresh copy of one published bundle (drawing its figures once keeps the tests fast)."""
+    src, (d, tarball, sums) = published_once
+    pub = tmp_path / "pub"
+    shutil.copytree(d.parent, pub)
+    shutil.copytree(src, tmp_path / "results" / src.name)
+    return pub / d.name, pub / tarball.name, sums
+
+
+def test_bundle_holds_everything_and_verifies(published):
+    d, tarball, sums = published
+    for rel in ("README.md", "SHA256SUMS", "results/20260101-000000-nginx-cfs+fifo/manifest.json",
+                "environment/20260101-000000-nginx-cfs+fifo.json", "environment/analysis.json",
+                "reports/20260101-000000-nginx-cfs+fifo.txt", "reproduce/reproduce-all.sh",
+                "analysis/stats.py", "figures/throughput-20260101-000000-nginx-cfs+fifo.svg"):
+        assert (d / rel).is_file(), rel
+    assert "emulated" in (d / "README.md").read_text()
+    assert bundle.verify(d) == [] and bundle.verify(tarball) == []
+    assert bundle.verify(tarball, expected_sums_sha256=sums) == []
+    # coreutils agrees with our checksum list
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "--strict", "SHA256SUMS"], cwd=d).returncode == 0
+
+
+def test_bundle_is_never_replaced(published, tmp_path):
+    src = next((tmp_path / "results").iterdir())
+    with pytest.raises(AnalysisError, match="never replaced"):
+        bundle.publish([src], tmp_path / "pub", name="b1")
+
+
+def test_verify_names_modified_missing_and_added_files(published):
+    d, _, sums = published
+    report = d / "reports/20260101-000000-nginx-cfs+fifo.txt"
+    report.write_text(report.read_text().replace("+20.0%", "+25.0%"))
+    (d / "environment/analysis.json").unlink()
+    (d / "results/extra.txt").write_text("slipped in\n")
+    problems = bundle.verify(d)
+    assert "reports/20260101-000000-nginx-cfs+fifo.txt: sha256 differs from SHA256SUMS (modified after publishing)" \
+        in problems
+    assert "environment/analysis.json: missing" in problems
+    assert any(p.startswith("results/extra.txt: not listed") for p in problems)
+    assert len(problems) == 3
+
+
+def test_verify_detects_a_rewritten_checksum_list(published):
+    d, _, sums = published
+    f = d / "results/20260101-000000-nginx-cfs+fifo/runs/002-fifo/metrics.json"
+    f.write_text(f.read_text().replace("1200.0", "1300.0"))
+    bundle.write_sums(d)  # a careful tamperer updates SHA256SUMS too
+    assert bundle.verify(d) == []
+    problems = bundle.verify(d, expected_sums_sha256=sums)
+    assert len(problems) == 1 and problems[0].startswith("SHA256SUMS: its sha256 is")
+
+
+def test_verify_cli_exits_non_zero_naming_the_bad_file(published):
+    d, tarball, _ = published
+    ok = cli("verify", tarball)
+    assert ok.returncode == 0 and "OK" in ok.stdout
+    (d / "README.md").write_text("changed\n")
+    bad = cli("verify", d)
+    assert bad.returncode == 1 and "README.md: sha256 differs" in bad.stderr
+    assert cli("verify", d.parent / "nope").returncode == 2
