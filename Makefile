@@ -6,6 +6,7 @@
 #   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= TARGET=
 #   make compare POLICIES="cfs fifo" WORKLOAD=nginx REPEATS=5   interleaved in one boot
 #   make sweep SWEEP=cgroup-weights               a resumable parameter matrix
+#   make bench-overhead                           what each policy costs (perf pipe, hackbench)
 #   make report | figures | paper | publish | verify BUNDLE=...   analysis (see analysis/analysis.mk)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -32,10 +33,10 @@ PY := /usr/bin/python3
 # report, figures, paper, paper-add, reproduce-paper, publish, verify, analysis-test
 include analysis/analysis.mk
 
-.PHONY: help setup build test unit-test integration-test experiment compare sweep clean
+.PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead clean
 
 help:
-	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,10p' Makefile | sed 's/^# \{0,1\}//'
 
 # `make setup` always checks the cache (seconds when nothing changed); other targets only
 # rerun it when its recipe changed or it never ran in this checkout.
@@ -64,6 +65,12 @@ sweep: build
 	@$(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
 	build/runners/scxlab sweep --sweep "$(SWEEP)" --repo $(CURDIR) --results $(RESULTS) \
 	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --command 'make sweep SWEEP="$(SWEEP)"'
+
+# What each policy costs: the overhead sweep, then its table (ratios to cfs with CIs, ns per
+# BPF callback) written into the sweep's folder as overhead.md and overhead.json.
+bench-overhead: build
+	@out=$$($(MAKE) --no-print-directory sweep SWEEP=overhead); rc=$$?; dir=$$(tail -n1 <<<"$$out"); \
+	if [ -d "$$dir" ]; then $(PY) -m analysis overhead "$$dir" && echo "$$dir"; fi; exit $$rc
 
 unit-test: build
 	$(TOOLS) env MAKEFLAGS= make --no-print-directory -f build.mk unit-tests

@@ -77,6 +77,12 @@ def cmd_ci(args):
     return 0 if ok else 1
 
 
+def cmd_overhead(args):
+    from . import overhead
+    print(overhead.write(args.sweep), end="")
+    return 0
+
+
 def cmd_figures(args):
     from . import figures, paper
     paths = args.result or paper.paper_result_dirs(args.paper_dir)
@@ -155,6 +161,10 @@ def parser():
     s.add_argument("--within", type=float, metavar="PCT", help="exit 1 unless every half-width <= PCT")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_ci)
+
+    s = sub.add_parser("overhead", help="the per-policy overhead table of an overhead sweep")
+    s.add_argument("sweep", help="the sweep's folder (results/sweeps/overhead-<hash>)")
+    s.set_defaults(fn=cmd_overhead)
 
     s = sub.add_parser("figures", help="draw the figures")
     s.add_argument("result", nargs="*", help="default: every result under the paper's results/")

@@ -306,3 +306,25 @@ def test_verify_cli_exits_non_zero_naming_the_bad_file(published):
     bad = cli("verify", d)
     assert bad.returncode == 1 and "README.md: sha256 differs" in bad.stderr
     assert cli("verify", d.parent / "nope").returncode == 2
+
+
+def test_overhead_table_from_a_sweep(tmp_path):
+    """Ratios to cfs from the plain points, ns per callback from the bpf-stats points."""
+    import json
+    from analysis import overhead
+    from synthetic_results import write_result
+    runs = [{"policy": p, "metrics": v} for p, v in
+            [("cfs", 100), ("fifo", 120), ("cfs", 100), ("fifo", 120), ("cfs", 100), ("fifo", 120)]]
+    write_result(tmp_path, "20260101-000000-nginx-cfs+fifo", runs)
+    d = write_result(tmp_path, "20260101-000100-nginx-cfs+fifo", runs[:2],
+                     factors={"monitors": ["perf stat -a (software events)", "bpf-stats"]})
+    run = json.loads((d / "runs/002-fifo/run.json").read_text())
+    run["monitors"] = {"bpf_prog_stats": {"fifo_enqueue": {"run_cnt": 1000, "run_time_ns": 250000, "ns_per_run": 250}}}
+    (d / "runs/002-fifo/run.json").write_text(json.dumps(run))
+    md = overhead.write(tmp_path)
+    doc = json.loads((tmp_path / "overhead.json").read_text())
+    (row,) = doc["ratios"]
+    assert row["policy"] == "fifo" and abs(row["ratio"] - 1.2) < 1e-9 and row["runs"] == 3
+    assert doc["callback_ns"]["nginx"]["fifo"]["fifo_enqueue"]["ns_per_run"] == 250
+    assert "| nginx | fifo | fifo_enqueue | 1000 | 250 |" in md and "+20.0%" in md
+    assert "emulated" in md.lower()

@@ -1,0 +1,89 @@
+"""What each policy costs (issue 3's overhead benchmark): from the points of an overhead sweep
+(configs/sweeps/overhead.ini), the ratio of each policy's throughput to cfs on each benchmark,
+with its 95% bootstrap interval, and, from the points run with the bpf-stats monitor, the BPF run
+time per call of each policy callback. Written next to the sweep's results as overhead.md and
+overhead.json. Everything was measured in an emulated guest (QEMU TCG)."""
+import json
+from pathlib import Path
+
+from . import stats
+from .compare import BASELINE, pool, ratio_cis
+from .loader import AnalysisError, find_results, load_result
+
+
+def _has_bpf_stats(result):
+    return any("bpf-stats" in m for m in result.factors.get("monitors", []))
+
+
+def callback_costs(result):
+    """{policy: {callback: {"ns_per_run", "run_cnt"}}} summed over the valid runs of a result."""
+    out = {}
+    for run in result.runs:
+        if not run.valid:
+            continue
+        progs = (run.info.get("monitors") or {}).get("bpf_prog_stats") or {}
+        for name, s in progs.items():
+            acc = out.setdefault(run.policy, {}).setdefault(name, {"run_time_ns": 0, "run_cnt": 0})
+            acc["run_time_ns"] += s.get("run_time_ns", 0)
+            acc["run_cnt"] += s.get("run_cnt", 0)
+    for per in out.values():
+        for acc in per.values():
+            acc["ns_per_run"] = acc["run_time_ns"] / acc["run_cnt"] if acc["run_cnt"] else None
+    return out
+
+
+def overhead(sweep_dir):
+    sweep_dir = Path(sweep_dir)
+    results = [load_result(p) for p in find_results(sweep_dir)]
+    if not results:
+        raise AnalysisError(f"{sweep_dir}: no result directory (run make bench-overhead first)")
+    ratios, costs = [], {}
+    for res in results:
+        workload = res.factors.get("workload", "?")
+        if _has_bpf_stats(res):
+            costs[workload] = callback_costs(res)
+            continue
+        ds = pool([res])
+        head = res.headline
+        base_vals = [r.metrics[head].value for r in ds.runs_of(BASELINE, valid=True) if head in r.metrics]
+        unit = next((r.metrics[head].unit for r in ds.runs_of(BASELINE, valid=True) if head in r.metrics), "")
+        kind = stats.metric_kind(unit)
+        for policy, ratio, n, nb in ratio_cis(ds):
+            ratios.append({"workload": workload, "metric": head, "policy": policy, "runs": n, "baseline_runs": nb,
+                           "baseline": stats.summarize(base_vals, kind).center if base_vals else None,
+                           "unit": unit, "ratio": ratio.ratio if ratio else None,
+                           "ci_low": ratio.ci_low if ratio else None, "ci_high": ratio.ci_high if ratio else None,
+                           "result": res.id})
+    return {"sweep": str(sweep_dir), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
+            "ratios": ratios, "callback_ns": costs}
+
+
+def _pct(v):
+    return "-" if v is None else f"{(v - 1) * 100:+.1f}%"
+
+
+def to_markdown(doc):
+    lines = ["# Policy overhead (emulated guest, QEMU TCG)", "",
+             "Throughput of each policy relative to cfs, measured in one boot per benchmark with",
+             "interleaved runs; 95% bootstrap intervals. Per-callback BPF time comes from separate",
+             "runs with kernel.bpf_stats_enabled (it slows every BPF program).", "",
+             "| benchmark | metric | policy | runs | vs cfs [95% CI] | result |", "|---|---|---|---|---|---|"]
+    for r in doc["ratios"]:
+        ci = "" if r["ci_low"] is None else f" [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
+        lines.append(f"| {r['workload']} | {r['metric']} | {r['policy']} | {r['runs']} vs {r['baseline_runs']} | "
+                     f"{_pct(r['ratio'])}{ci} | `{r['result']}` |")
+    lines += ["", "| benchmark | policy | callback | calls | ns per call |", "|---|---|---|---|---|"]
+    for wl, per in sorted(doc["callback_ns"].items()):
+        for policy, cbs in sorted(per.items()):
+            for cb, s in sorted(cbs.items()):
+                ns = "-" if s["ns_per_run"] is None else f"{s['ns_per_run']:.0f}"
+                lines.append(f"| {wl} | {policy} | {cb} | {s['run_cnt']} | {ns} |")
+    return "\n".join(lines) + "\n"
+
+
+def write(sweep_dir):
+    doc = overhead(sweep_dir)
+    md = to_markdown(doc)
+    Path(sweep_dir, "overhead.json").write_text(json.dumps(doc, indent=2) + "\n")
+    Path(sweep_dir, "overhead.md").write_text(md)
+    return md
