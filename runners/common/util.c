@@ -58,13 +58,19 @@ char *xstrdup(const char *s)
 	return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *p;
+	if (vasprintf(&p, fmt, ap) < 0)
+		die(EXIT_INFRA, "out of memory");
+	return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) < 0)
-		die(EXIT_INFRA, "out of memory");
+	char *p = xvasprintf(fmt, ap);
 	va_end(ap);
 	return p;
 }
@@ -146,13 +152,10 @@ int write_file(const char *path, const char *data, size_t len)
 int write_text(const char *path, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
-	int rc;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		die(EXIT_INFRA, "out of memory");
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
-	rc = write_file(path, s, strlen(s));
+	int rc = write_file(path, s, strlen(s));
 	free(s);
 	return rc;
 }
@@ -329,10 +332,8 @@ void strv_push(struct strv *s, const char *str)
 void strv_pushf(struct strv *s, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) < 0)
-		die(EXIT_INFRA, "out of memory");
+	char *p = xvasprintf(fmt, ap);
 	va_end(ap);
 	strv_push(s, p);
 	free(p);

@@ -25,6 +25,7 @@ void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
 
 double mono_now(void);		/* seconds, CLOCK_MONOTONIC */
 char *iso_time_now(void);	/* UTC, ISO 8601, caller frees */
