@@ -45,13 +45,13 @@ $(B)/runners/scxlab-guest: $(B)/runners/guest/scxlab-guest.o $(COMMON_OBJ)
 	$(CC) $^ -o $@ -linih -ljansson -lm
 
 # BPF object -> libbpf skeleton -> loader linked with the shared loader library.
-$(B)/schedulers/%.bpf.o: schedulers/%.bpf.c $(wildcard schedulers/include/*.h) $(IMAGE_DIR)/vmlinux.h
+$(B)/schedulers/%.bpf.o: schedulers/%.bpf.c $(wildcard schedulers/include/*.h schedulers/*/*.h) $(IMAGE_DIR)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I$(dir $<) -c $< -o $@
 $(B)/schedulers/%.skel.h: $(B)/schedulers/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 define POLICY_RULE
-$(B)/schedulers/$(1)/$(1).o: schedulers/$(1)/$(1).c $(B)/schedulers/$(1)/$(1).skel.h $(wildcard schedulers/lib/*.h schedulers/include/*.h)
+$(B)/schedulers/$(1)/$(1).o: schedulers/$(1)/$(1).c $(B)/schedulers/$(1)/$(1).skel.h $(wildcard schedulers/lib/*.h schedulers/include/*.h schedulers/$(1)/*.h)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CFLAGS) -I$(B)/schedulers/$(1) -Ischedulers/$(1) -c $$< -o $$@
 $(B)/schedulers/$(1)/$(1): $(B)/schedulers/$(1)/$(1).o $(LOADER_LIB_OBJ)

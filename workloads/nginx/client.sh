@@ -1,6 +1,9 @@
 #!/bin/sh
-# Drive nginx with wrk for SCXLAB_DURATION seconds; report.lua writes $SCXLAB_OUT/metrics.json.
+# Drive nginx with wrk for SCXLAB_DURATION seconds; workloads/lib/wrk-report.lua (shared with
+# the other wrk workloads) writes $SCXLAB_OUT/metrics.json.
 set -eu
+report="$SCXLAB_WORKLOAD_DIR/../lib/wrk-report.lua"
+[ -r "$report" ] || { echo "nginx: $report is missing: the job must carry workloads/lib/" >&2; exit 1; }
 cd "$SCXLAB_OUT"
 exec wrk -t"$WL_THREADS" -c"$WL_CONNECTIONS" -d"${SCXLAB_DURATION}s" --latency \
-    -s "$SCXLAB_WORKLOAD_DIR/report.lua" "http://127.0.0.1:$WL_PORT/index.html"
+    -s "$report" "http://127.0.0.1:$WL_PORT/index.html"

@@ -1,5 +1,9 @@
--- wrk's done() hook: write the run's metrics in scxlab's metric contract (metrics.json in
--- the current directory, which client.sh sets to the run's raw folder).
+-- Shared by the wrk-driven workloads (nginx, apache-cgi): wrk's done() hook writes the run's
+-- metrics in scxlab's metric contract to metrics.json in the current directory, which each
+-- client script sets to its raw folder ($SCXLAB_OUT). Pass it to wrk with -s.
+--
+-- Any error (connect, read, write, timeout, or a non-2xx/3xx status) makes the measurement
+-- invalid: a server that fails requests finishes them faster, and would look better.
 local function json_metric(name, unit, value, higher)
    return string.format('{"name": "%s", "unit": "%s", "value": %.6f, "higher_is_better": %s}',
                         name, unit, value, higher and "true" or "false")
