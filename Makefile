@@ -22,6 +22,7 @@ VM ?= default
 MONITORS ?=
 CGROUPS ?=
 PRECISION ?=
+PARAMS ?=
 MAX_REPEATS ?=
 RESULTS ?= $(CURDIR)/results
 
@@ -51,13 +52,13 @@ build: $(SETUP_ENV)
 # The runner's exit code is the experiment's verdict: 0 valid, 1 invalid run, 2 bad input.
 RUN = $(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
 	build/runners/scxlab run --repo $(CURDIR) --results $(RESULTS) --workload "$(WORKLOAD)" \
-	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --target "$(TARGET)" --vm "$(VM)" --monitors "$(MONITORS)" --cgroups "$(CGROUPS)" --precision "$(PRECISION)" --max-repeats "$(MAX_REPEATS)"
+	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --target "$(TARGET)" --vm "$(VM)" --monitors "$(MONITORS)" --cgroups "$(CGROUPS)" --params "$(PARAMS)" --precision "$(PRECISION)" --max-repeats "$(MAX_REPEATS)"
 
 experiment: build
-	@$(RUN) --policy "$(POLICY)" --command 'make experiment POLICY="$(POLICY)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)" PRECISION="$(PRECISION)" MAX_REPEATS="$(MAX_REPEATS)"'
+	@$(RUN) --policy "$(POLICY)" --command 'make experiment POLICY="$(POLICY)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)" PRECISION="$(PRECISION)" MAX_REPEATS="$(MAX_REPEATS)" PARAMS="$(PARAMS)"'
 
 compare: build
-	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)" PRECISION="$(PRECISION)" MAX_REPEATS="$(MAX_REPEATS)"'
+	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)" PRECISION="$(PRECISION)" MAX_REPEATS="$(MAX_REPEATS)" PARAMS="$(PARAMS)"'
 
 # A parameter matrix (configs/sweeps/NAME.ini), one result directory per point; resumable.
 SWEEP ?=

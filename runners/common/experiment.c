@@ -263,6 +263,31 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 	}
 	if (load_workload(&x->wl, configs_dir, r->workload, e))
 		return -1;
+	if (r->params && *r->params) {
+		struct strv w = { 0 };
+		strv_split_push(&w, r->params);
+		for (size_t i = 0; i < w.n; i++) {
+			char *eq = strchr(w.v[i], '=');
+			if (eq)
+				*eq = '\0';
+			if (!eq || !cfg_get(&x->wl.cfg, "params", w.v[i])) {
+				char *known = xstrdup("");
+				for (size_t k = 0; k < x->wl.cfg.n; k++)
+					if (!strcmp(x->wl.cfg.v[k].section, "params")) {
+						char *n = xasprintf("%s%s%s", known, *known ? " " : "", x->wl.cfg.v[k].key);
+						free(known);
+						known = n;
+					}
+				errf(e, "PARAMS: '%s' is not key=value with a parameter of workload %s (it has: %s)",
+				     w.v[i], x->wl.name, known);
+				free(known);
+				strv_free(&w);
+				return -1;
+			}
+			cfg_set(&x->wl.cfg, "params", w.v[i], eq + 1);
+		}
+		strv_free(&w);
+	}
 	x->duration = x->wl.duration;
 	x->warmup = x->wl.warmup;
 	x->repeats = 1;

@@ -38,6 +38,7 @@ struct request {
 	const char *policies;	/* several: split on ';' if it has one, else on whitespace */
 	const char *monitors;	/* optional extra monitors, space-separated (e.g. "bpf-stats") */
 	const char *cgroups;	/* a cgroup tree: configs/cgroups/NAME.ini or pair:DEPTH:RATIO */
+	const char *params;	/* PARAMS="key=value ...": overrides of the workload's [params] */
 	const char *precision;	/* PRECISION=: target half-width (%) of each ratio-to-cfs CI */
 	const char *max_repeats;	/* MAX_REPEATS=: the cap on repeats with PRECISION= */
 	const char *workload;

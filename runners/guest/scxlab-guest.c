@@ -120,6 +120,7 @@ static void setup_pid1(void)
 		{ "bpffs", "/sys/fs/bpf", "bpf" },
 		{ "cgroup2", "/sys/fs/cgroup", "cgroup2" },
 		{ "devpts", "/dev/pts", "devpts" },
+		{ "shm", "/dev/shm", "tmpfs" },	/* POSIX shared memory (cyclictest uses it) */
 	};
 	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
 		mkdir_p(mounts[i].dst, 0755);

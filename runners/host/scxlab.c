@@ -426,7 +426,7 @@ static void write_reproduce(struct ctx *c, const char *commit)
 		strv_push(&pols, x->pol[i].external ? cfg_get(&x->pol[i].cfg, "policy", "spec") : x->pol[i].name);
 	}
 	char *pj = strv_join(&pols, any_external ? ";" : " ");
-	char *qp = shell_quote(pj), *qm = shell_quote(x->monitors);
+	char *qp = shell_quote(pj), *qm = shell_quote(x->monitors), *qa = shell_quote(c->o->req.params ?: "");
 	char *reps = x->precision_pct > 0 ? xasprintf("PRECISION=%g MAX_REPEATS=%ld", x->precision_pct, x->repeats)
 					  : xasprintf("REPEATS=%ld", x->repeats);
 	char *path = xasprintf("%s/reproduce.sh", c->staging);
@@ -439,9 +439,11 @@ static void write_reproduce(struct ctx *c, const char *commit)
 		   "cd \"${SCXLAB_REPO:-$(dirname \"$0\")/../..}\"\n"
 		   "[ \"$(git rev-parse HEAD 2>/dev/null)\" = %s ] || echo \"reproduce.sh: note: this checkout is not "
 		   "commit %s\" >&2\n"
-		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld %s CLOCK=%s TARGET=%s VM=%s MONITORS=%s CGROUPS=%s\n",
+		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld %s CLOCK=%s TARGET=%s VM=%s MONITORS=%s CGROUPS=%s "
+		   "PARAMS=%s\n",
 		   c->id, commit, c->o->command ? c->o->command : "(not given)", commit, commit, qp, x->wl.name,
-		   x->duration, reps, x->clock, x->target, x->vm_name, qm, x->has_tree ? x->tree.name : "");
+		   x->duration, reps, x->clock, x->target, x->vm_name, qm, x->has_tree ? x->tree.name : "", qa);
+	free(qa);
 	free(reps);
 	chmod(path, 0755);
 	free(path);
@@ -735,6 +737,7 @@ static void usage(FILE *f)
 	      "  --vm NAME         VM shape (configs/vms/NAME.ini, default: default)\n"
 	      "  --precision PCT   add interleaved rounds until each ratio-to-cfs 95%% CI half-width is\n"
 	      "                    within PCT percent (from 3 rounds on), at most --max-repeats (default 30)\n"
+	      "  --params \"K=V..\" override the workload's [params] (recorded in the manifest)\n"
 	      "  --cgroups TREE    run the workload's instances in a cgroup tree: configs/cgroups/TREE.ini,\n"
 	      "                    or pair:DEPTH:RATIO (two instances, siblings at DEPTH, weights RATIO:1)\n"
 	      "  --repo DIR --configs DIR --results DIR --build DIR --image DIR   locations\n"
@@ -788,6 +791,7 @@ int main(int argc, char **argv)
 		{ "repeats", 1, 0, 'n' },  { "clock", 1, 0, 'c' },    { "target", 1, 0, 't' },
 		{ "vm", 1, 0, 'v' },       { "policy", 1, 0, 'P' },   { "monitors", 1, 0, 'M' },
 		{ "cgroups", 1, 0, 'G' },  { "precision", 1, 0, 'X' }, { "max-repeats", 1, 0, 'Y' },
+		{ "params", 1, 0, 'A' },
 		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
 		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
 		{ "help", 0, 0, 'h' },     { 0 } };
@@ -815,6 +819,7 @@ int main(int argc, char **argv)
 		case 'P': o.req.policy = optarg; break;
 		case 'M': o.req.monitors = optarg; break;
 		case 'G': o.req.cgroups = optarg; break;
+		case 'A': o.req.params = optarg; break;
 		case 'X': o.req.precision = optarg; break;
 		case 'Y': o.req.max_repeats = optarg; break;
 		case 'R': o.repo = optarg; break;

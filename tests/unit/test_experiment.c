@@ -192,6 +192,26 @@ static void test_policy_requirements_need_a_matching_vm(void **state)
 	free(dir);
 }
 
+static void test_params_override(void **state)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	struct request r = { .policies = "cfs", .workload = "nginx", .params = "connections=8 threads=1" };
+	assert_int_equal(experiment_load(&x, "configs", &r, &e), 0);
+	assert_string_equal(cfg_get(&x.wl.cfg, "params", "connections"), "8");
+	assert_string_equal(cfg_get(&x.wl.cfg, "params", "threads"), "1");
+	struct cfg plan;
+	experiment_plan(&x, &plan);
+	assert_string_equal(cfg_get(&plan, "workload.params", "connections"), "8");
+	cfg_free(&plan);
+	experiment_free(&x);
+	r.params = "conections=8";
+	assert_int_equal(experiment_load(&x, "configs", &r, &e), -1);
+	assert_non_null(strstr(e.msg, "'conections' is not key=value with a parameter of workload nginx"));
+	assert_non_null(strstr(e.msg, "connections"));
+	experiment_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_plan_carries_everything_the_guest_needs),
 		cmocka_unit_test(test_malformed_policy_config),
 		cmocka_unit_test(test_policy_requirements_need_a_matching_vm),
+		cmocka_unit_test(test_params_override),
 	};
 	return cmocka_run_group_tests_name("experiment", tests, NULL, NULL);
 }

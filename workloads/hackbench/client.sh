@@ -1,0 +1,43 @@
+#!/bin/bash
+# hackbench (rt-tests) repeated until SCXLAB_DURATION seconds have passed (at least once):
+# WL_GROUPS groups of WL_FDS senders and WL_FDS receivers, each sender passing WL_LOOPS
+# messages of WL_DATASIZE bytes to every receiver of its group, over sockets (or pipes with
+# WL_PIPE=yes), as processes (or threads with WL_THREADS=yes). Every task is SCHED_OTHER,
+# so the policy under test schedules all of them; the work is mostly wakeups and short
+# bursts, where placement and wakeup preemption decide the time.
+# metrics.json: messages per second over the summed run times (headline), mean and worst
+# time of one hackbench run. Raw: every run's output (hackbench.out) and time (times.txt).
+set -euo pipefail
+cd "$SCXLAB_OUT"
+die() { echo "hackbench client: $*" >&2; exit 2; }
+for n in GROUPS FDS LOOPS DATASIZE; do
+    v=WL_$n
+    [[ ${!v-} =~ ^[1-9][0-9]*$ ]] || die "param ${n,,} = '${!v-}' is not a positive integer"
+done
+for p in THREADS PIPE; do v=WL_$p; [[ ${!v-} =~ ^(yes|no)$ ]] || die "param ${p,,} = '${!v-}' must be yes or no"; done
+mode=(); [ "$WL_THREADS" = yes ] && mode+=(-T); [ "$WL_PIPE" = yes ] && mode+=(-p)
+cmd=(hackbench -g "$WL_GROUPS" -f "$WL_FDS" -l "$WL_LOOPS" -s "$WL_DATASIZE" "${mode[@]}")
+echo "${cmd[*]}" > hackbench-command.txt
+: > hackbench.out; : > times.txt
+start=$SECONDS
+while :; do
+    out=$("${cmd[@]}" 2>&1) || { printf '%s\n' "$out" >> hackbench.out; die "hackbench failed; see hackbench.out"; }
+    printf '%s\n' "$out" >> hackbench.out
+    t=$(printf '%s\n' "$out" | awk '$1 == "Time:" { print $2 }')
+    [[ $t =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no 'Time:' in hackbench's output; see hackbench.out"
+    echo "$t" >> times.txt
+    [ $((SECONDS - start)) -lt "$SCXLAB_DURATION" ] || break
+done
+msgs_per_run=$((WL_GROUPS * WL_FDS * WL_FDS * WL_LOOPS))
+jq -n --rawfile times times.txt --argjson per_run "$msgs_per_run" --arg command "${cmd[*]}" '
+  ($times | split("\n") | map(select(length > 0) | tonumber)) as $t
+  | ($t | add) as $sum
+  | def metric($n; $u; $v; $h): {name: $n, unit: $u, value: $v, higher_is_better: $h};
+  {valid: ($sum > 0), reason: (if $sum > 0 then "" else "hackbench reported no time" end),
+   settings: {command: $command, messages_per_run: $per_run, runs: ($t | length)},
+   metrics: (if $sum > 0 then [
+     metric("messages_per_sec"; "msg/s"; ($per_run * ($t | length) / $sum); true),
+     metric("run_time_mean_s"; "s"; ($sum / ($t | length)); false),
+     metric("run_time_max_s"; "s"; ($t | max); false),
+     metric("runs"; "count"; ($t | length); true)] else [] end)}' > metrics.json
+jq -c '{valid, reason, settings}' metrics.json
