@@ -8,6 +8,7 @@
 #   make sweep SWEEP=cgroup-weights               a resumable parameter matrix
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
 #   make report | figures | paper | publish | verify BUNDLE=...   analysis (see analysis/analysis.mk)
+#   make train TRACES="results/..."              the ML yield predictor (see tools/mltrain/mltrain.mk)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -33,11 +34,13 @@ PY := /usr/bin/python3
 
 # report, figures, paper, paper-add, reproduce-paper, publish, verify, analysis-test
 include analysis/analysis.mk
+# train: the mlyield predictor from mltrace results
+include tools/mltrain/mltrain.mk
 
 .PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead clean
 
 help:
-	@sed -n '1,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # `make setup` always checks the cache (seconds when nothing changed); other targets only
 # rerun it when its recipe changed or it never ran in this checkout.

@@ -51,7 +51,7 @@ $(B)/schedulers/%.bpf.o: schedulers/%.bpf.c $(wildcard schedulers/include/*.h sc
 $(B)/schedulers/%.skel.h: $(B)/schedulers/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 define POLICY_RULE
-$(B)/schedulers/$(1)/$(1).o: schedulers/$(1)/$(1).c $(B)/schedulers/$(1)/$(1).skel.h $(wildcard schedulers/lib/*.h schedulers/include/*.h schedulers/$(1)/*.h)
+$(B)/schedulers/$(1)/$(1).o: schedulers/$(1)/$(1).c $(B)/schedulers/$(1)/$(1).skel.h $(wildcard schedulers/lib/*.h schedulers/include/*.h schedulers/$(1)/*.h schedulers/$(1)/*.json)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CFLAGS) -I$(B)/schedulers/$(1) -Ischedulers/$(1) -c $$< -o $$@
 $(B)/schedulers/$(1)/$(1): $(B)/schedulers/$(1)/$(1).o $(LOADER_LIB_OBJ)
@@ -65,9 +65,9 @@ $(B)/workloads/%: workloads/%.c
 
 # Unit tests (cmocka): each tests/unit/test_X.c links with the runner's common code and the
 # loader library, so what they test is the code the runners run.
-$(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(LOADER_LIB_OBJ)
+$(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(LOADER_LIB_OBJ) $(wildcard schedulers/*/*.h tools/*/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -lcmocka -linih -ljansson -lm $(LOADER_LIBS)
+	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ -lcmocka -linih -ljansson -lm $(LOADER_LIBS)
 
 unit-tests: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

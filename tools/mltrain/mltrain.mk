@@ -1,0 +1,47 @@
+# tools/mltrain/mltrain.mk - `make train`: trains the mlyield yield predictor from traces of the
+# mltrace policy (tools/mltrain/mltrain.c explains labels, split, training and provenance).
+# Included by the top-level Makefile after its variables (TOOLS, SETUP_ENV, RESULTS).
+#
+#   make train                                   newest valid mltrace result of each workload
+#                                                under $(RESULTS)
+#   make train TRACES="results/A results/B"      these result directories (or trace CSV files)
+#   make train ... SEED=1 HORIZON_US=5000 SPLIT=time|run EPOCHS=30 MODEL=path.json
+#
+# The model goes to $(RESULTS)/mlyield-models/<date>-<time>.json unless MODEL= says otherwise;
+# an existing file is never overwritten. The last line printed is the model's path. To make it
+# the policy's built-in default: cp MODEL schedulers/mlyield/default-model.json; make build.
+ifndef MLTRAIN_MK_INCLUDED
+MLTRAIN_MK_INCLUDED := 1
+
+TOOLS ?= kernel/tools-exec
+SETUP_ENV ?= build/setup.env
+RESULTS ?= $(CURDIR)/results
+
+MLTRAIN := build/tools/mltrain
+MLTRAIN_SRC := tools/mltrain/mltrain.c tools/mltrain/mltrace_csv.h \
+	schedulers/mlyield/mlyield_nn.h schedulers/mlyield/mlyield_model.h
+# -ffp-contract=off: no fused multiply-add may change a rounding between builds (determinism).
+MLTRAIN_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -ffp-contract=off -D_GNU_SOURCE
+
+TRACES ?=
+SEED ?= 1
+HORIZON_US ?= 5000
+SPLIT ?= time
+EPOCHS ?= 30
+MLTRAIN_STAMP := $(shell date +%Y%m%d-%H%M%S)
+MODEL ?= $(RESULTS)/mlyield-models/$(MLTRAIN_STAMP).json
+
+.PHONY: train
+
+# Built inside the toolchain root like everything else (build.mk does not build tools/).
+$(MLTRAIN): $(MLTRAIN_SRC) $(SETUP_ENV)
+	@mkdir -p $(dir $@)
+	$(TOOLS) gcc $(MLTRAIN_CFLAGS) tools/mltrain/mltrain.c -o $@ -ljansson -lm
+
+train: $(MLTRAIN)
+	@mkdir -p "$(dir $(MODEL))"
+	@$(TOOLS) $(MLTRAIN) -o "$(MODEL)" --seed "$(SEED)" --horizon-us "$(HORIZON_US)" \
+		--split "$(SPLIT)" --epochs "$(EPOCHS)" --repo "$(CURDIR)" \
+		$(if $(strip $(TRACES)),$(TRACES),--newest "$(RESULTS)")
+
+endif
