@@ -165,7 +165,12 @@ class Claim:
     results: list
     needs: str = ""
     model: str = ""
+    # other policies of the same results the claimed policy is also compared with (e.g. the same
+    # policy with its key idea switched off), so a gain over cfs is not credited to that idea
+    # when the ablations gain as much
+    ablations: list = field(default_factory=list)
     # filled by evaluate()
+    ablation_ratios: list = field(default_factory=list)  # (ablation, stats.Ratio, n, n_ablation)
     dataset: object = None
     measured: object = None  # stats.Ratio (kind ratio) or stats.Summary (kind value)
     n_policy: int = 0
@@ -205,7 +210,7 @@ def load_claims(paper_dir):
                             source=s["source"].strip(), kind=kind, policy=s.get("policy", "").strip(),
                             metric=s.get("metric", "").strip(), expected=expected,
                             results=s.get("results", "").split(), needs=s.get("needs", "").strip(),
-                            model=s.get("model", "").strip()))
+                            model=s.get("model", "").strip(), ablations=s.get("ablations", "").split()))
     return claims
 
 
@@ -315,6 +320,12 @@ def evaluate(claim, paper_dir):
         raise AnalysisError(f"claim {claim.id}: results {', '.join(claim.results)} have no runs of policy "
                             f"{claim.policy} (they have {', '.join(ds.policies)})")
     claim.invalid = {p: len(ds.runs_of(p, valid=False)) for p in ds.policies}
+    for ab in claim.ablations:
+        if ab not in ds.policies:
+            raise AnalysisError(f"claim {claim.id}: ablation {ab} has no runs in {', '.join(claim.results)}")
+        arow = next(r for r in compare(ds, baseline=ab, metrics=[metric]).metric(metric).rows
+                    if r.policy == claim.policy)
+        claim.ablation_ratios.append((ab, arow.ratio, arow.n_valid, len(ds.runs_of(ab, valid=True))))
     cmp = compare(ds, metrics=[metric])
     m = cmp.metric(metric)
     row = next(r for r in m.rows if r.policy == claim.policy)
@@ -333,6 +344,14 @@ def evaluate(claim, paper_dir):
         if row.ratio.few_runs and row.ratio.ci_low is not None:
             claim.explanation += (f" (fewer than {stats.FEW_RUNS} runs a side: the interval is likely too "
                                   f"narrow, so the verdict is tentative)")
+        # A gain over cfs that an ablation (the idea switched off) shares is not the idea's.
+        shared = [ab for ab, r, _, _ in claim.ablation_ratios
+                  if r is not None and r.ci_low is not None and r.ci_low <= 1 <= r.ci_high]
+        if shared and claim.verdict in ("held", "partly held"):
+            claim.verdict += ", but not due to the idea"
+            claim.explanation += (f"; yet {claim.policy} is no better than its ablation(s) "
+                                  f"{', '.join(shared)} (their ratio's 95% CI includes no change), so the "
+                                  f"gain over {BASELINE} does not come from the idea the claim credits")
     else:
         if not row.summary:
             claim.verdict, claim.explanation = "not judged", f"no valid runs of {claim.policy}"
@@ -438,6 +457,12 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
         doc.append(P(f"**Measured.** {what}: {measured_text(c)}, from {', '.join(f'`{i}`' for i in ds.ids)} "
                      f"({ds.describe()})" + (f"; {inv} invalid run(s) excluded" if inv else "") + "."))
         doc.append(P(f"**Verdict: {c.verdict}.** {_sentence(c.explanation)}"))
+        for ab, r, n, nb in c.ablation_ratios:
+            rel = "-" if r is None or r.ratio is None else (
+                f"{(r.ratio - 1) * 100:+.1f}%" + ("" if r.ci_low is None else
+                                                  f" [{(r.ci_low - 1) * 100:+.1f}%, {(r.ci_high - 1) * 100:+.1f}%]"))
+            doc.append(P(f"**Against its ablation `{ab}`** (same result, same metric): `{c.policy}` {rel} "
+                         f"(n={n} vs {nb}). A gain over cfs that the ablation shares is not the idea's own."))
         doc.append(P("Reproduce:"))
         for res in ds.results:
             doc.append(("code", _reproduce_block(res)))
