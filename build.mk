@@ -31,7 +31,7 @@ WORKLOAD_BINS := $(patsubst %.c,$(B)/%,$(WORKLOAD_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-all: $(B)/runners/scxlab $(B)/runners/scxlab-guest $(POLICY_BINS) $(WORKLOAD_BINS) $(UNIT_BINS)
+all: $(B)/runners/scxlab $(B)/runners/scxlab-guest $(POLICY_BINS) $(WORKLOAD_BINS) $(UNIT_BINS) $(B)/tools/pair-check
 .PHONY: all unit-tests
 .SECONDARY:
 
@@ -62,6 +62,11 @@ $(foreach p,$(SCHED_DIRS),$(eval $(call POLICY_RULE,$(p))))
 $(B)/workloads/%: workloads/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -static $< -o $@ -lm
+
+# pair's independent invariant check: reads a sched_switch trace and a task -> cgroup list
+$(B)/tools/pair-check: tools/pair-check/pair-check.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE $< -o $@ -ljansson
 
 # Unit tests (cmocka): each tests/unit/test_X.c links with the runner's common code and the
 # loader library, so what they test is the code the runners run.

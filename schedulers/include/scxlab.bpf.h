@@ -24,7 +24,7 @@
  *
  *  - scxlab_exit and scxlab_record_exit(ei): the global exit record (scxlab_exit.h) that
  *    the loader reads through the skeleton's .bss, and the copy a policy makes from its
- *    ops.exit(). The kind is stored last, after a compiler barrier, because the loader
+ *    ops.exit(), the kernel's state dump included. The kind is stored last, after a compiler barrier, because the loader
  *    takes a non-zero kind to mean the record is complete (x86 keeps stores in order).
  *
  * The _Static_asserts below pin scxlab's numeric exit kinds to the kernel's enum
@@ -88,6 +88,9 @@ struct scxlab_exit_info scxlab_exit SEC(".bss");
 				  sizeof(scxlab_exit.reason), (ei)->reason);	\
 	bpf_probe_read_kernel_str(scxlab_exit.msg,				\
 				  sizeof(scxlab_exit.msg), (ei)->msg);		\
+	if ((ei)->dump)								\
+		bpf_probe_read_kernel_str(scxlab_exit.dump,			\
+					  sizeof(scxlab_exit.dump), (ei)->dump);\
 	barrier();								\
 	scxlab_exit.kind = (ei)->kind;						\
 })

@@ -24,6 +24,7 @@
 
 #define SCXLAB_EXIT_REASON_LEN	128
 #define SCXLAB_EXIT_MSG_LEN	1024	/* the kernel's SCX_EXIT_MSG_LEN */
+#define SCXLAB_EXIT_DUMP_LEN	16384	/* kept of the kernel's state dump (up to 32 KiB) */
 
 /*
  * Every exit kind the 7.3 kernel knows, as X(NAME, value, ejected). NAME is the kernel's
@@ -69,6 +70,9 @@ struct scxlab_exit_info {
 	__s64 exit_code;	/* scx_bpf_exit() code or the kernel's SCX_ECODE_* bits */
 	char reason[SCXLAB_EXIT_REASON_LEN];	/* the kernel's one-line reason */
 	char msg[SCXLAB_EXIT_MSG_LEN];		/* the detailed message (e.g. the error text) */
+	/* The kernel's dump of its state at an error exit (every CPU, the runnable tasks
+	 * and their DSQs, the policy's own ops.dump() lines); empty on a clean exit. */
+	char dump[SCXLAB_EXIT_DUMP_LEN];
 };
 
 /* Name of an exit kind without the SCX_EXIT_ prefix; "UNKNOWN" for kinds newer than us. */

@@ -9,11 +9,16 @@
  * sign that the kernel has ejected a scheduler is that its ops.exit() ran. The loop also
  * ends on SIGINT/SIGTERM; destroying the struct_ops link then makes the kernel disable the
  * scheduler synchronously, so the exit record is complete when bpf_link__destroy() returns.
+ * Between two checks the loop sleeps, or, for a policy with a user-space part (userland's
+ * scheduler loop, atropos' load balancer), runs the policy's wait hook for that long.
  *
  * The JSON written to --exit-info after a run:
  *   {"stage": "run", "ops_name": "fifo", "kind": 64, "kind_name": "UNREG",
  *    "exit_code": 0, "reason": "unregistered from user space", "msg": "...",
+ *    "dump": "<the kernel's state dump at an error exit, else empty>",
  *    "ejected": false, "stats": {"dispatch": 123, ...}}
+ * plus "error": "<what failed>" when the policy's user-space part (its wait hook, see
+ * scxlab_loader.h) failed and the loader detached the scheduler because of it;
  * and after a failure to open, load or attach:
  *   {"stage": "load"|"attach", "ops_name": "fifo", "error": "<what failed>: <libbpf error>",
  *    "ejected": false, "libbpf_log": "<the tail of libbpf's warnings, e.g. the verifier log>"}
@@ -111,7 +116,8 @@ static void usage(const struct scxlab_policy *pol, FILE *out)
 		"Runs until SIGINT/SIGTERM or until the kernel disables the scheduler.\n"
 		"stdout: 'loaded ops=%s', then 'stats t=SEC NAME=COUNT ...' (totals since attach).\n"
 		"Exit status: 0 detached on request, 1 ejected by the kernel (error, stall, SysRq),\n"
-		"2 failed to load or attach, 64 bad command line.\n", pol->ops_name);
+		"2 failed to load or attach, 3 the policy's user-space part failed, 64 bad command\n"
+		"line.\n", pol->ops_name);
 }
 
 void scxlab_parse_args(struct scxlab_policy *pol, int argc, char **argv)
@@ -198,7 +204,7 @@ int scxlab_parse_ull(const char *opt, const char *arg, unsigned long long min,
 /* jansson wants UTF-8; kernel messages can hold arbitrary bytes (task names). */
 static json_t *json_text(const char *s, size_t max)
 {
-	char buf[SCXLAB_EXIT_MSG_LEN > LIBBPF_LOG_KEEP ? SCXLAB_EXIT_MSG_LEN : LIBBPF_LOG_KEEP];
+	char buf[SCXLAB_EXIT_DUMP_LEN > LIBBPF_LOG_KEEP ? SCXLAB_EXIT_DUMP_LEN : LIBBPF_LOG_KEEP];
 	size_t i;
 
 	if (max > sizeof(buf) - 1)
@@ -339,7 +345,7 @@ int scxlab_run(const struct scxlab_policy *pol, struct bpf_map *ops, struct bpf_
 	json_t *root, *jstats;
 	bool ejected;
 	unsigned int i;
-	int err;
+	int err, wait_err = 0;
 
 	err = check_policy(pol, stats);
 	if (err)
@@ -363,8 +369,13 @@ int scxlab_run(const struct scxlab_policy *pol, struct bpf_map *ops, struct bpf_
 		/* Wake on time for the next stats line so that t= stays on the interval grid. */
 		if (pol->stats_interval_s > 0 && to_stats_ns < wait_ns)
 			wait_ns = to_stats_ns;
-		if (wait_ns > 0)
+		if (pol->wait) {
+			wait_err = pol->wait(pol->wait_ctx, wait_ns > 0 ? wait_ns : 0);
+			if (wait_err < 0)
+				break;
+		} else if (wait_ns > 0) {
 			sleep_ns(wait_ns);
+		}
 		now = now_s();
 		if (pol->stats_interval_s > 0 && now >= next_stats) {
 			print_stats(pol, stats, now - t0);
@@ -381,8 +392,10 @@ int scxlab_run(const struct scxlab_policy *pol, struct bpf_map *ops, struct bpf_
 	ei.exit_code = exit_info->exit_code;
 	memcpy(ei.reason, (const void *)exit_info->reason, sizeof(ei.reason));
 	memcpy(ei.msg, (const void *)exit_info->msg, sizeof(ei.msg));
+	memcpy(ei.dump, (const void *)exit_info->dump, sizeof(ei.dump));
 	ei.reason[sizeof(ei.reason) - 1] = '\0';
 	ei.msg[sizeof(ei.msg) - 1] = '\0';
+	ei.dump[sizeof(ei.dump) - 1] = '\0';
 	kind_name = scxlab_exit_kind_name(ei.kind);
 	ejected = scxlab_exit_kind_ejected(ei.kind);
 
@@ -390,6 +403,9 @@ int scxlab_run(const struct scxlab_policy *pol, struct bpf_map *ops, struct bpf_
 	if (err)
 		fprintf(stderr, "%s: reading the stats map failed: %s\n", prog, strerror(-err));
 
+	if (wait_err < 0)
+		fprintf(stderr, "%s: the user-space part of '%s' failed (%s); detached the scheduler\n",
+			prog, pol->ops_name, strerror(-wait_err));
 	if (ejected)
 		fprintf(stderr, "%s: EJECTED: the kernel disabled scheduler '%s': %s (kind %d): %s",
 			prog, pol->ops_name, kind_name, ei.kind, ei.reason);
@@ -401,6 +417,8 @@ int scxlab_run(const struct scxlab_policy *pol, struct bpf_map *ops, struct bpf_
 	if (ei.exit_code)
 		fprintf(stderr, " (exit_code %lld)", (long long)ei.exit_code);
 	fprintf(stderr, "%s%s\n", ei.msg[0] ? "\n  message: " : "", ei.msg);
+	if (ejected && ei.dump[0])
+		fprintf(stderr, "%s: the kernel's state dump:\n%s\n", prog, ei.dump);
 
 	root = json_object();
 	json_object_set_new(root, "stage", json_string("run"));
@@ -410,7 +428,15 @@ int scxlab_run(const struct scxlab_policy *pol, struct bpf_map *ops, struct bpf_
 	json_object_set_new(root, "exit_code", json_integer(ei.exit_code));
 	json_object_set_new(root, "reason", json_text(ei.reason, sizeof(ei.reason)));
 	json_object_set_new(root, "msg", json_text(ei.msg, sizeof(ei.msg)));
+	json_object_set_new(root, "dump", json_text(ei.dump, sizeof(ei.dump)));
 	json_object_set_new(root, "ejected", json_boolean(ejected));
+	if (wait_err < 0) {
+		char what[256];
+
+		snprintf(what, sizeof(what), "the policy's user-space part failed: %s",
+			 strerror(-wait_err));
+		json_object_set_new(root, "error", json_string(what));
+	}
 	jstats = json_object();
 	for (i = 0; !err && i < pol->nr_stats; i++)
 		json_object_set_new(jstats, pol->stat_names[i], json_integer(totals[i]));
@@ -418,5 +444,7 @@ int scxlab_run(const struct scxlab_policy *pol, struct bpf_map *ops, struct bpf_
 	write_json(pol, root);
 	json_decref(root);
 
-	return ejected ? SCXLAB_STATUS_EJECTED : SCXLAB_STATUS_DETACHED;
+	if (ejected)
+		return SCXLAB_STATUS_EJECTED;
+	return wait_err < 0 ? SCXLAB_STATUS_USER_FAILED : SCXLAB_STATUS_DETACHED;
 }

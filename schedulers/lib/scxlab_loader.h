@@ -25,8 +25,9 @@
  * Exit status of a loader: SCXLAB_STATUS_DETACHED (0) when it detached itself (or the
  * policy asked to exit), SCXLAB_STATUS_EJECTED (1) when the kernel ejected the scheduler
  * (error, stall, SysRq, kernel unregistration: scxlab_exit_kind_ejected()),
- * SCXLAB_STATUS_LOAD_FAILED (2) when open, load or attach failed, SCXLAB_STATUS_USAGE (64)
- * for a bad command line.
+ * SCXLAB_STATUS_LOAD_FAILED (2) when open, load or attach failed, SCXLAB_STATUS_USER_FAILED
+ * (3) when the policy's own user-space part (its wait hook) failed mid-run and the loader
+ * detached the scheduler because of it, SCXLAB_STATUS_USAGE (64) for a bad command line.
  */
 #ifndef SCXLAB_LOADER_H
 #define SCXLAB_LOADER_H
@@ -39,6 +40,7 @@ enum scxlab_loader_status {
 	SCXLAB_STATUS_DETACHED = 0,
 	SCXLAB_STATUS_EJECTED = 1,
 	SCXLAB_STATUS_LOAD_FAILED = 2,
+	SCXLAB_STATUS_USER_FAILED = 3,		/* the policy's user-space part (wait hook) failed */
 	SCXLAB_STATUS_USAGE = 64,		/* EX_USAGE */
 };
 
@@ -58,6 +60,17 @@ struct scxlab_policy {
 	int (*parse_option)(int index, const char *arg);
 	const char *const *stat_names;		/* one per slot of the policy's "stats" map */
 	unsigned int nr_stats;
+
+	/*
+	 * Optional, for policies with a user-space part (a scheduler loop, a load balancer):
+	 * called by scxlab_run() instead of sleeping between two checks of the exit record
+	 * and the stats clock, with the time it may take in ns (at most 100 ms). It should
+	 * return within about that time, early is fine. Return 0 to go on, or a negative
+	 * errno after printing what failed: the loader then detaches the scheduler, records
+	 * the error in --exit-info and exits SCXLAB_STATUS_USER_FAILED.
+	 */
+	int (*wait)(void *ctx, long long timeout_ns);
+	void *wait_ctx;
 
 	/* Set by scxlab_parse_args() from the common options. */
 	const char *exit_info_path;		/* --exit-info PATH, NULL if not given */
