@@ -461,7 +461,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
             rel = "-" if r is None or r.ratio is None else (
                 f"{(r.ratio - 1) * 100:+.1f}%" + ("" if r.ci_low is None else
                                                   f" [{(r.ci_low - 1) * 100:+.1f}%, {(r.ci_high - 1) * 100:+.1f}%]"))
-            doc.append(P(f"**Against its ablation `{ab}`** (same result, same metric): `{c.policy}` {rel} "
+            doc.append(P(f"**Against its ablation `{ab}`** (the same results, same metric): `{c.policy}` {rel} "
                          f"(n={n} vs {nb}). A gain over cfs that the ablation shares is not the idea's own."))
         doc.append(P("Reproduce:"))
         for res in ds.results:
