@@ -328,3 +328,32 @@ def test_overhead_table_from_a_sweep(tmp_path):
     assert doc["callback_ns"]["nginx"]["fifo"]["fifo_enqueue"]["ns_per_run"] == 250
     assert "| nginx | fifo | fifo_enqueue | 1000 | 250 |" in md and "+20.0%" in md
     assert "emulated" in md.lower()
+
+
+ABLATION_CLAIMS = """
+[claim idea]
+title = cgfifo's weights on nginx
+claim = cgfifo is 3% faster.
+source = a test
+kind = ratio
+policy = cgfifo
+expected = 1.03
+results = {rid}
+ablations = fifo
+"""
+
+
+def test_a_gain_the_ablation_shares_is_not_credited_to_the_idea(tmp_path, results):
+    """cgfifo and fifo both beat cfs by 20%: the claim's gain is real but not the idea's."""
+    runs = [{"policy": p, "metrics": v} for p, v in
+            [("cfs", 1000), ("fifo", 1200), ("cgfifo", 1201), ("cfs", 1002), ("fifo", 1199), ("cgfifo", 1200),
+             ("cfs", 998), ("fifo", 1201), ("cgfifo", 1199)]]
+    src = write_result(results, "20260101-000000-nginx-cfs+fifo+cgfifo", runs)
+    pdir = tmp_path / "paper"
+    pdir.mkdir()
+    kept = paper.add_result(src, pdir)
+    (pdir / "claims.ini").write_text(ABLATION_CLAIMS.format(rid=kept.name))
+    paper.build(pdir)
+    md = (pdir / "paper.md").read_text()
+    assert "| held, but not due to the idea |" in md
+    assert "**Against its ablation `fifo`**" in md
