@@ -18,16 +18,9 @@ for p in THREADS PIPE; do v=WL_$p; [[ ${!v-} =~ ^(yes|no)$ ]] || die "param ${p,
 mode=(); [ "$WL_THREADS" = yes ] && mode+=(-T); [ "$WL_PIPE" = yes ] && mode+=(-p)
 cmd=(hackbench -g "$WL_GROUPS" -f "$WL_FDS" -l "$WL_LOOPS" -s "$WL_DATASIZE" "${mode[@]}")
 echo "${cmd[*]}" > hackbench-command.txt
-: > hackbench.out; : > times.txt
-start=$SECONDS
-while :; do
-    out=$("${cmd[@]}" 2>&1) || { printf '%s\n' "$out" >> hackbench.out; die "hackbench failed; see hackbench.out"; }
-    printf '%s\n' "$out" >> hackbench.out
-    t=$(printf '%s\n' "$out" | awk '$1 == "Time:" { print $2 }')
-    [[ $t =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no 'Time:' in hackbench's output; see hackbench.out"
-    echo "$t" >> times.txt
-    [ $((SECONDS - start)) -lt "$SCXLAB_DURATION" ] || break
-done
+. "$SCXLAB_WORKLOAD_DIR/../lib/timed-runs.sh"
+# hackbench prints 'Time: <seconds>'
+timed_runs hackbench.out '$1 == "Time:" { print $2 }' "${cmd[@]}"
 msgs_per_run=$((WL_GROUPS * WL_FDS * WL_FDS * WL_LOOPS))
 jq -n --rawfile times times.txt --argjson per_run "$msgs_per_run" --arg command "${cmd[*]}" '
   ($times | split("\n") | map(select(length > 0) | tonumber)) as $t

@@ -16,17 +16,9 @@ for p in THREADS PIPE; do v=WL_$p; [[ ${!v-} =~ ^(yes|no)$ ]] || die "param ${p,
 mode=(); [ "$WL_THREADS" = yes ] && mode+=(-t); [ "$WL_PIPE" = yes ] && mode+=(-p)
 cmd=(perf bench --format=simple sched messaging -g "$WL_GROUPS" -l "$WL_LOOPS" "${mode[@]}")
 echo "${cmd[*]}" > perf-bench-command.txt
-: > perf-bench.out; : > times.txt
-start=$SECONDS
-while :; do
-    out=$("${cmd[@]}" 2>&1) || { printf '%s\n' "$out" >> perf-bench.out; die "perf bench failed; see perf-bench.out"; }
-    printf '%s\n' "$out" >> perf-bench.out
-    # --format=simple prints the run's total time in seconds alone on its last line
-    t=$(printf '%s\n' "$out" | awk 'NF { last = $1 } END { print last }')
-    [[ $t =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no total time in perf bench's output; see perf-bench.out"
-    echo "$t" >> times.txt
-    [ $((SECONDS - start)) -lt "$SCXLAB_DURATION" ] || break
-done
+. "$SCXLAB_WORKLOAD_DIR/../lib/timed-runs.sh"
+# --format=simple prints the run's total time in seconds alone on its last line
+timed_runs perf-bench.out 'NF { last = $1 } END { print last }' "${cmd[@]}"
 # perf's messaging uses 20 senders and 20 receivers per group (its -f default is not exposed)
 per_run=$((WL_GROUPS * 20 * 20 * WL_LOOPS))
 jq -n --rawfile times times.txt --argjson per_run "$per_run" --arg command "${cmd[*]}" '

@@ -14,17 +14,9 @@ die() { echo "perf-pipe client: $*" >&2; exit 2; }
 mode=(); [ "$WL_THREADS" = yes ] && mode=(-T)
 cmd=(perf bench --format=simple sched pipe -l "$WL_LOOPS" "${mode[@]}")
 echo "${cmd[*]}" > perf-bench-command.txt
-: > perf-bench.out; : > times.txt
-start=$SECONDS
-while :; do
-    out=$("${cmd[@]}" 2>&1) || { printf '%s\n' "$out" >> perf-bench.out; die "perf bench failed; see perf-bench.out"; }
-    printf '%s\n' "$out" >> perf-bench.out
-    # --format=simple prints the run's total time in seconds alone on its last line
-    t=$(printf '%s\n' "$out" | awk 'NF { last = $1 } END { print last }')
-    [[ $t =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "no total time in perf bench's output; see perf-bench.out"
-    echo "$t" >> times.txt
-    [ $((SECONDS - start)) -lt "$SCXLAB_DURATION" ] || break
-done
+. "$SCXLAB_WORKLOAD_DIR/../lib/timed-runs.sh"
+# --format=simple prints the run's total time in seconds alone on its last line
+timed_runs perf-bench.out 'NF { last = $1 } END { print last }' "${cmd[@]}"
 jq -n --rawfile times times.txt --argjson loops "$WL_LOOPS" --arg command "${cmd[*]}" '
   ($times | split("\n") | map(select(length > 0) | tonumber)) as $t
   | ($t | add) as $sum
