@@ -242,7 +242,9 @@ int sweep_main(const struct sweep_opts *o)
 		char *result = NULL;
 		int rc = run_point(&argv, &result);
 		strv_free(&argv);
-		if (stop_requested) {
+		/* A point that finished valid before the runner saw the signal is kept: rerunning
+		 * it would only throw a good result away. Any other interrupted point is rerun. */
+		if (stop_requested && !(rc == EXIT_OK && result)) {
 			fprintf(stderr, "[sweep] interrupted during point %s; it will be rerun when the sweep resumes\n",
 				pts[p].label);
 			free(result);
