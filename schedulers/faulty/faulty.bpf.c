@@ -18,6 +18,14 @@
  *            runnable task that has not run for too long: kind ERROR_STALL.
  *   bad-cpu  enqueue inserts the task into SCX_DSQ_LOCAL_ON | nr_cpu_ids, the local DSQ
  *            of a CPU that does not exist. The kernel rejects the verdict: kind ERROR.
+ *   hang     the fault sits in ops.dispatch instead: every call spins as long as the
+ *            verifier lets a BPF program loop (bpf_loop() with its maximum of 2^23
+ *            iterations, about a second of guest time under TCG, with the runqueue lock
+ *            held) and then returns without dispatching anything. BPF cannot loop forever,
+ *            so this is the closest a policy can come to a dispatch that never returns: the
+ *            CPUs spend their time inside the policy while every queued task waits. What
+ *            the kernel reports for it is whatever its watchdogs see first; scxlab's test
+ *            records and checks that kind and reason.
  *   none     no fault: a control that must end with a clean UNREG.
  *
  * With the default --timeout-ms 3000 the 7.3 kernel notes at load "watchdog timeout
@@ -34,6 +42,7 @@
 #define FAULTY_SHARED_DSQ	0
 #define FAULTY_PARKING_DSQ	1	/* stall mode: inserted into, never consumed */
 #define PF_KTHREAD		0x00200000	/* include/linux/sched.h; #defines are not in BTF */
+#define FAULTY_HANG_LOOPS	(1U << 23)	/* BPF_MAX_LOOPS, the most bpf_loop() will run */
 
 const volatile __u32 fault_mode = FAULTY_NONE;		/* --fault */
 const volatile __u64 fault_after_ns = 2000000000ULL;	/* --after-ms */
@@ -81,6 +90,8 @@ void BPF_STRUCT_OPS(faulty_enqueue, struct task_struct *p, u64 enq_flags)
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | scx_bpf_nr_cpu_ids(), slice_ns,
 					   enq_flags);
 			return;
+		case FAULTY_HANG:
+			break;	/* queued as usual: the fault is in dispatch */
 		default:
 			scxlab_error("faulty: unknown fault mode %u", fault_mode);
 			break;
@@ -90,8 +101,27 @@ void BPF_STRUCT_OPS(faulty_enqueue, struct task_struct *p, u64 enq_flags)
 	scx_bpf_dsq_insert(p, FAULTY_SHARED_DSQ, slice_ns, enq_flags);
 }
 
+/* One turn of the hang: a little work the compiler cannot drop (the result is stored). */
+static long hang_step(u64 index, void *ctx)
+{
+	u64 *acc = ctx;
+
+	*acc = *acc * 6364136223846793005ULL + index;
+	return 0;
+}
+
+static u64 hang_sink;
+
 void BPF_STRUCT_OPS(faulty_dispatch, s32 cpu, struct task_struct *prev)
 {
+	if (fault_mode == FAULTY_HANG && fault_due()) {
+		u64 acc = cpu;
+
+		stat_inc(FAULTY_STAT_FAULT);
+		bpf_loop(FAULTY_HANG_LOOPS, hang_step, &acc, 0);
+		hang_sink = acc;
+		return;		/* nothing dispatched: the tasks wait in the shared queue */
+	}
 	if (scx_bpf_dsq_move_to_local(FAULTY_SHARED_DSQ))
 		stat_inc(FAULTY_STAT_DISPATCH);
 }

@@ -9,7 +9,7 @@
 enum { OPT_FAULT, OPT_AFTER_MS, OPT_TIMEOUT_MS };
 
 static const struct scxlab_option faulty_options[] = {
-	[OPT_FAULT]	 = { "fault", "MODE", "none | error | stall | bad-cpu (default: none)" },
+	[OPT_FAULT]	 = { "fault", "MODE", "none | error | stall | bad-cpu | hang (default: none)" },
 	[OPT_AFTER_MS]	 = { "after-ms", "N", "inject the fault N ms after attach (default: 2000)" },
 	[OPT_TIMEOUT_MS] = { "timeout-ms", "N", "watchdog timeout, ops.timeout_ms (default: 3000)" },
 	{ NULL },
@@ -20,6 +20,7 @@ static const char *const fault_names[FAULTY_NR_MODES] = {
 	[FAULTY_ERROR]	 = "error",
 	[FAULTY_STALL]	 = "stall",
 	[FAULTY_BAD_CPU] = "bad-cpu",
+	[FAULTY_HANG]	 = "hang",
 };
 
 static const char *const faulty_stat_names[FAULTY_NR_STATS] = {
@@ -44,7 +45,7 @@ static int faulty_parse_option(int index, const char *arg)
 				return 0;
 			}
 		}
-		fprintf(stderr, "faulty: --fault: expected none, error, stall or bad-cpu, got '%s'\n",
+		fprintf(stderr, "faulty: --fault: expected none, error, stall, bad-cpu or hang, got '%s'\n",
 			arg);
 		return -1;
 	case OPT_AFTER_MS:

@@ -2,6 +2,7 @@
 ejects the BPF scheduler, the guest survives, the tasks go on under the fair class, and the runner
 records the kernel's exit kind and reason. And every policy survives load without being ejected."""
 import configparser
+import re
 import pathlib
 
 import pytest
@@ -31,7 +32,7 @@ def real_policies(needs_smt):
 
 @pytest.fixture(scope="module")
 def faults(results_root):
-    proc = make("compare", "POLICIES=faulty-stall fifo-sysrq faulty-bad-cpu cfs", "WORKLOAD=nginx",
+    proc = make("compare", "POLICIES=faulty-stall fifo-sysrq faulty-bad-cpu faulty-hang cfs", "WORKLOAD=nginx",
                 "DURATION=10", results=results_root)
     d = result_dir(proc)
     m = load(d / "manifest.json")
@@ -48,6 +49,7 @@ def requests(metrics):
     ("faulty-stall", "ERROR_STALL", "runnable task stall"),
     ("fifo-sysrq", "SYSRQ", "disabled by sysrq-S"),
     ("faulty-bad-cpu", "ERROR", "runtime error"),
+    ("faulty-hang", "ERROR_STALL", "runnable task stall"),
 ])
 def test_fault_is_caught_with_the_kernels_reason(faults, policy, kind, reason):
     _, _, _, runs, metrics = faults
@@ -62,10 +64,19 @@ def test_fault_is_caught_with_the_kernels_reason(faults, policy, kind, reason):
     assert requests(metrics[policy]) > 0
 
 
+def test_dispatch_hang_starves_the_watchdog(faults):
+    # A dispatch that spins with the runqueue lock held keeps the watchdog's own work from
+    # running, and the scheduler tick ejects the policy for that ("watchdog failed to check in",
+    # what the kernel said here); if the watchdog gets a turn first it names a stalled task.
+    run = faults[3]["faulty-hang"]
+    assert run["exit_info"]["stats"]["fault_injected"] > 0
+    assert re.search(r"watchdog failed to check in|failed to run for", run["exit_info"]["msg"])
+
+
 def test_guest_survives_every_fault(faults):
     proc, d, m, runs, _ = faults
     assert proc.returncode != 0 and d.name.endswith("-INVALID")
-    # the cfs run came after all three ejections, in the same boot, and is valid
+    # the cfs run came after all four ejections, in the same boot, and is valid
     assert m["factors"]["run_order"][-1] == "cfs"
     assert runs["cfs"]["valid"] is True
     assert m["summary"]["cfs"]["valid_runs"] == 1
