@@ -29,7 +29,10 @@ RESULTS ?= $(CURDIR)/results
 
 SETUP_ENV := build/setup.env
 SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kernel/guest-init kernel/required-kconfig
-TOOLS := kernel/tools-exec
+# The runners work inside the toolchain root, which sees only the repository, the cache and
+# /tmp of this machine; RESULTS (wherever it is) is bind-mounted there too, so that results
+# land where the user asked and not inside the toolchain root.
+TOOLS = SCXLAB_EXTRA_BINDS="$(abspath $(RESULTS))" kernel/tools-exec
 PY := /usr/bin/python3
 
 # report, figures, paper, paper-add, reproduce-paper, publish, verify, analysis-test
@@ -65,10 +68,18 @@ compare: build
 
 # A parameter matrix (configs/sweeps/NAME.ini), one result directory per point; resumable.
 SWEEP ?=
-sweep: build
-	@$(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
+# The cgroup weight sweep then writes its table (weights.md/json: throughput vs cfs, achieved vs
+# entitled shares per point) into the sweep's folder, from whatever points are done.
+SWEEP_RUN = $(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
 	build/runners/scxlab sweep --sweep "$(SWEEP)" --repo $(CURDIR) --results $(RESULTS) \
 	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --command 'make sweep SWEEP="$(SWEEP)"'
+sweep: build
+ifeq ($(SWEEP),cgroup-weights)
+	@out=$$($(SWEEP_RUN)); rc=$$?; dir=$$(tail -n1 <<<"$$out"); \
+	if [ -d "$$dir" ] && ls -d "$$dir"/2* >/dev/null 2>&1; then $(PY) -m analysis weights "$$dir" >&2; fi; [ -z "$$out" ] || echo "$$out"; exit $$rc
+else
+	@$(SWEEP_RUN)
+endif
 
 # What each policy costs: the overhead sweep, then its table (ratios to cfs with CIs, ns per
 # BPF callback) written into the sweep's folder as overhead.md and overhead.json.

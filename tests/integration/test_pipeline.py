@@ -1,7 +1,10 @@
 """End to end: the real guest, nginx under cfs and fifo, a faulty policy, and bad input."""
 import os
+import pathlib
+import shutil
 import stat
 import subprocess
+import tempfile
 
 import pytest
 
@@ -124,9 +127,19 @@ def test_ejected_policy_makes_an_invalid_result(results_root):
     assert "ejected" in proc.stderr
 
 
-def test_real_clock_is_recorded(results_root):
-    proc = make("experiment", "POLICY=fifo", "WORKLOAD=nginx", "DURATION=2", "CLOCK=real", results=results_root)
+@pytest.fixture
+def results_elsewhere():
+    # Neither in the repository nor under /tmp, the paths the toolchain root always sees.
+    d = pathlib.Path(tempfile.mkdtemp(prefix="scxlab-test-results-", dir="/var/tmp")) / "not-yet-made"
+    yield d
+    shutil.rmtree(d.parent)
+
+
+def test_real_clock_is_recorded(results_elsewhere):
+    # ... and a RESULTS folder anywhere on the machine gets the result (not the toolchain root).
+    proc = make("experiment", "POLICY=fifo", "WORKLOAD=nginx", "DURATION=2", "CLOCK=real", results=results_elsewhere)
     assert proc.returncode == 0, proc.stderr
+    assert result_dir(proc).parent == results_elsewhere
     m = load(result_dir(proc) / "manifest.json")
     assert m["factors"]["clock"] == "real"
     assert "thread=multi" in m["factors"]["clock_qemu"]["accel"] and m["factors"]["clock_qemu"]["icount"] == ""

@@ -40,7 +40,7 @@ $(MLTRAIN): $(MLTRAIN_SRC) $(SETUP_ENV)
 
 train: $(MLTRAIN)
 	@mkdir -p "$(dir $(MODEL))"
-	@$(TOOLS) $(MLTRAIN) -o "$(MODEL)" --seed "$(SEED)" --horizon-us "$(HORIZON_US)" \
+	@SCXLAB_EXTRA_BINDS="$(sort $(abspath $(RESULTS) $(dir $(MODEL)) $(dir $(TRACES))))" kernel/tools-exec $(MLTRAIN) -o "$(MODEL)" --seed "$(SEED)" --horizon-us "$(HORIZON_US)" \
 		--split "$(SPLIT)" --epochs "$(EPOCHS)" --repo "$(CURDIR)" \
 		$(if $(strip $(TRACES)),$(TRACES),--newest "$(RESULTS)")
 
