@@ -83,6 +83,12 @@ def cmd_overhead(args):
     return 0
 
 
+def cmd_weights(args):
+    from . import weights
+    print(weights.write(args.sweep), end="")
+    return 0
+
+
 def cmd_figures(args):
     from . import figures, paper
     paths = args.result or paper.paper_result_dirs(args.paper_dir)
@@ -165,6 +171,10 @@ def parser():
     s = sub.add_parser("overhead", help="the per-policy overhead table of an overhead sweep")
     s.add_argument("sweep", help="the sweep's folder (results/sweeps/overhead-<hash>)")
     s.set_defaults(fn=cmd_overhead)
+
+    s = sub.add_parser("weights", help="achieved vs entitled cgroup shares per point of a weight sweep")
+    s.add_argument("sweep", help="the sweep's folder (results/sweeps/cgroup-weights-<hash>)")
+    s.set_defaults(fn=cmd_weights)
 
     s = sub.add_parser("figures", help="draw the figures")
     s.add_argument("result", nargs="*", help="default: every result under the paper's results/")

@@ -330,6 +330,33 @@ def test_overhead_table_from_a_sweep(tmp_path):
     assert "emulated" in md.lower()
 
 
+def test_weights_table_from_a_sweep(tmp_path):
+    """Per point: throughput vs cfs, and the high instance's achieved vs entitled share."""
+    import json
+    from analysis import weights
+    from synthetic_results import write_result
+    for k, (depth, ratio) in enumerate([(1, 2), (4, 8)]):
+        ent = ratio / (ratio + 1)
+        runs = []
+        for rep in range(3):
+            for policy, thr, ach in (("cfs", 10.0, ent - 0.01 * rep), ("cgfifo", 11.0, 0.5 + 0.01 * rep)):
+                runs.append({"policy": policy, "metrics": thr,
+                             "cgroups": [("l1/low", 1 - ent, 1 - ach), ("l1/high", ent, ach)]})
+        write_result(tmp_path, f"2026010{k}-000000-apache-cfs+cgfifo", runs,
+                     factors={"cgroups": {"name": f"pair:{depth}:{ratio}"}})
+    md = weights.write(tmp_path)
+    rows = json.loads((tmp_path / "weights.json").read_text())["rows"]
+    assert [(r["depth"], r["ratio"], r["policy"]) for r in rows] == [
+        (1, 2, "cfs"), (1, 2, "cgfifo"), (4, 8, "cfs"), (4, 8, "cgfifo")]
+    cg = rows[3]
+    assert cg["high_cgroup"] == "l1/high" and cg["entitled_share"] == pytest.approx(8 / 9)
+    assert cg["achieved_share"]["mean"] == pytest.approx(0.51) and cg["achieved_share"]["runs"] == 3
+    assert cg["vs_cfs"] == pytest.approx(1.1)
+    # a policy that ignores the weights stands out next to its entitlement
+    assert "| 4 | 8:1 | cgfifo | 3 | 11 req/s | +10.0% [" in md and "| 0.889 | 0.510 [" in md
+    assert "emulated" in md.lower()
+
+
 ABLATION_CLAIMS = """
 [claim idea]
 title = cgfifo's weights on nginx
