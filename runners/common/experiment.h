@@ -64,7 +64,7 @@ struct experiment {
 };
 
 /* Monitors a user may add; each is off by default because it perturbs the measurement. */
-#define EXTRA_MONITORS "bpf-stats"
+#define EXTRA_MONITORS "bpf-stats sched-trace"
 
 int experiment_load(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e);
 void experiment_free(struct experiment *x);

@@ -116,6 +116,8 @@ static void on_guest_line(struct ctx *c, char *line)
 		progress(c, "run %d/%zu %s", i, c->nruns, arg);
 	} else if (!strcmp(word, "run-problem")) {
 		progress(c, "problem: %s", line + 19);
+	} else if (!strcmp(word, "run-note")) {
+		progress(c, "note: %s", line + 16);
 	} else if (!strcmp(word, "guest-done")) {
 		c->guest_done = true;
 	} else if (!strcmp(word, "fatal") || !strcmp(word, "boot-error") || !strcmp(word, "warning")) {
@@ -254,6 +256,17 @@ static void build_job(struct ctx *c)
 		free(src);
 		free(dst);
 	}
+	/* the sched-trace monitor checks its trace in the guest with tools/pair-check */
+	char *padded = xasprintf(" %s ", c->x.monitors ? c->x.monitors : "");
+	if (strstr(padded, " sched-trace ")) {
+		char *tool = xasprintf("%s/tools/pair-check", o->build), *tdst = xasprintf("%s/pair-check", bin);
+		if (copy_file(tool, tdst, 0755))
+			die(EXIT_INFRA, "cannot copy %s for the sched-trace monitor: %s (run 'make build')", tool,
+			    strerror(errno));
+		free(tool);
+		free(tdst);
+	}
+	free(padded);
 	char *wsrc = xasprintf("%s/%s", o->repo, c->x.wl.dir);
 	copy_tree(wsrc, wl);
 	free(wsrc);

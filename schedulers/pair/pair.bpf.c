@@ -35,7 +35,9 @@
  * What is left, between ops.stopping() on one sibling and the sched_switch of its context
  * switch, cannot be closed from BPF (every sched_ext callback runs before that switch);
  * pair-check still sees such windows, and under QEMU TCG, where a vCPU can be descheduled
- * right there, they stretch to the order of a millisecond.
+ * right there, they stretch to the order of a millisecond. Any run with
+ * MONITORS=sched-trace on VM=smt measures them from the kernel's sched_switch tracepoint
+ * (tests/integration/test_pair_trace.py runs pair next to fifo, which ignores cgroups).
  *
  * Two more ways a task could reach a CPU behind the policy's back are closed: a task
  * preempted by a higher class (real-time, stop) would be put back at the head of its

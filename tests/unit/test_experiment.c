@@ -212,6 +212,23 @@ static void test_params_override(void **state)
 	experiment_free(&x);
 }
 
+static void test_monitors_known_and_unknown(void **state)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	struct request r = { .policies = "cfs", .workload = "nginx", .monitors = "bpf-stats sched-trace" };
+	assert_int_equal(experiment_load(&x, "configs", &r, &e), 0);
+	struct cfg plan;
+	experiment_plan(&x, &plan);
+	assert_string_equal(cfg_get(&plan, "plan", "monitors"), "bpf-stats sched-trace");
+	cfg_free(&plan);
+	experiment_free(&x);
+	r.monitors = "sched-trace ftrace";
+	assert_int_equal(experiment_load(&x, "configs", &r, &e), -1);
+	assert_non_null(strstr(e.msg, "MONITORS: unknown monitor 'ftrace'; choose from: bpf-stats sched-trace"));
+	experiment_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_policy_config),
 		cmocka_unit_test(test_policy_requirements_need_a_matching_vm),
 		cmocka_unit_test(test_params_override),
+		cmocka_unit_test(test_monitors_known_and_unknown),
 	};
 	return cmocka_run_group_tests_name("experiment", tests, NULL, NULL);
 }
