@@ -51,6 +51,7 @@ from pathlib import Path
 from . import AnalysisError
 from . import figures as figmod
 from . import stats
+from . import weights as weightsmod
 from .compare import BASELINE, compare, factor_mismatch, pool
 from .loader import load_result, newest_result
 from .report import fmt, fmt_ci, fmt_ratio, fmt_ratio_ci
@@ -473,7 +474,11 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
     by_result = {}
     for f in figs:
         by_result.setdefault(f.path.stem.split("-", 1)[1] if "-" in f.path.stem else "", []).append(f)
+    # The points of a cgroup weight sweep are shown together, as one table, below.
+    sweep_points = [ds for ds in datasets if weightsmod.is_weight_sweep_point(ds.first)]
     for ds in datasets:
+        if any(ds is sp for sp in sweep_points):
+            continue
         res = ds.first
         doc.append(("h3", f"{res.workload}: {', '.join(res.policies)} (`{res.id}`)"))
         inv = len([r for r in ds.runs if not r.valid])
@@ -487,10 +492,27 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
         doc.append(("code", _reproduce_block(res)))
     shares = [f for f in figs if f.kind == "shares"]
     doc.append(("h3", "cgroup shares across the weight sweep"))
+    if sweep_points:
+        doc.append(P(f"{len(sweep_points)} points of `make sweep SWEEP=cgroup-weights` (two workload instances in "
+                     "sibling cgroups DEPTH levels down, weighted RATIO:1; policies interleaved and repeated in "
+                     "one boot per point; " + sweep_points[0].describe() + "). *Achieved*: the CPU share "
+                     "(cgroup cpu.stat) of the higher-weighted instance, mean over runs with its 95% bootstrap "
+                     "interval; *entitled*: what its weights give it."))
+        rows = sorted((r for ds in sweep_points for r in weightsmod.point_rows(ds.first)), key=weightsmod.row_order)
+        doc.append(("table", ["depth", "ratio", "policy", "runs", "throughput", f"vs {BASELINE} [95% CI]",
+                              "entitled", "achieved [95% CI]", "result"],
+                    [weightsmod.row_cells(r) for r in rows]))
     if shares:
         doc.append(("figure", os.path.relpath(shares[0].path, paper_dir), shares[0].caption))
-    else:
+    elif not sweep_points:
         doc.append(P("Not yet measured: no kept result has per-cgroup share metrics."))
+    if sweep_points:
+        doc.append(P("Reproduce (one result per point; the sweep resumes where it stopped):"))
+        first = sweep_points[0].first
+        commits = sorted({ds.first.git_commit or "(unknown)" for ds in sweep_points})
+        doc.append(("code", f"# made by scxlab commit {', '.join(commits)}; run from a checkout of it\n"
+                            f"make sweep SWEEP=cgroup-weights DURATION={first.factors.get('duration_s', '')} "
+                            f"REPEATS={weightsmod.repeats_of(first)}"))
     if fig_notes:
         doc.append(("h3", "Figures not drawn"))
         doc.append(("ul", fig_notes))

@@ -67,13 +67,29 @@ def point_rows(result):
     return rows
 
 
+def is_weight_sweep_point(result):
+    """A result made by `make sweep SWEEP=cgroup-weights` (one point of it)."""
+    return (result.command or "").startswith('make sweep SWEEP="cgroup-weights"') and _point(result)[0] is not None
+
+
+def repeats_of(result):
+    """Runs per policy the point asked for (the most any policy has)."""
+    counts = {}
+    for run in result.runs:
+        counts[run.policy] = counts.get(run.policy, 0) + 1
+    return max(counts.values()) if counts else 0
+
+
+def row_order(r):
+    return (r["depth"] is None, r["depth"] or 0, r["ratio"] or 0, r["policy"] != BASELINE, r["policy"])
+
+
 def weights(sweep_dir):
     sweep_dir = Path(sweep_dir)
     results = [load_result(p) for p in find_results(sweep_dir)]
     if not results:
         raise AnalysisError(f"{sweep_dir}: no result directory (run make sweep SWEEP=cgroup-weights first)")
-    rows = [row for res in results for row in point_rows(res)]
-    rows.sort(key=lambda r: (r["depth"] is None, r["depth"] or 0, r["ratio"] or 0, r["policy"] != BASELINE, r["policy"]))
+    rows = sorted((row for res in results for row in point_rows(res)), key=row_order)
     return {"sweep": str(sweep_dir), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
             "rows": rows}
 
@@ -89,22 +105,29 @@ def _share(s):
     return f"{s['mean']:.3f}{ci}"
 
 
+HEADER = ["depth", "ratio", "policy", "runs", "throughput", "vs cfs [95% CI]", "entitled", "achieved [95% CI]",
+          "result"]
+
+
+def row_cells(r):
+    """One table row: the cells under HEADER."""
+    ci = "" if r["vs_cfs_ci_low"] is None else f" [{_pct(r['vs_cfs_ci_low'])}, {_pct(r['vs_cfs_ci_high'])}]"
+    vs = "(baseline)" if r["policy"] == BASELINE else f"{_pct(r['vs_cfs'])}{ci}"
+    thr = "-" if r["throughput"] is None else f"{r['throughput']:.3g} {r['unit']}"
+    ent = "-" if r["entitled_share"] is None else f"{r['entitled_share']:.3f}"
+    runs = f"{r['runs']}" + (f" (+{r['invalid_runs']} invalid)" if r["invalid_runs"] else "")
+    return [str(r["depth"]), f"{r['ratio']}:1", r["policy"], runs, thr, vs, ent, _share(r["achieved_share"]),
+            f"`{r['result']}`"]
+
+
 def to_markdown(doc):
     lines = ["# cgroup weight sweep (emulated guest, QEMU TCG)", "",
              "Two workload instances in sibling cgroups DEPTH levels down, weighted RATIO:1; the policies",
              "interleaved and repeated in one boot per point. Share: the CPU share (cgroup cpu.stat",
              "usage_usec over both instances) of the higher-weighted instance, mean over runs with its",
              "95% bootstrap interval, next to the share its weights entitle it to.", "",
-             "| depth | ratio | policy | runs | throughput | vs cfs [95% CI] | entitled | achieved [95% CI] | result |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in doc["rows"]:
-        ci = "" if r["vs_cfs_ci_low"] is None else f" [{_pct(r['vs_cfs_ci_low'])}, {_pct(r['vs_cfs_ci_high'])}]"
-        vs = "(baseline)" if r["policy"] == BASELINE else f"{_pct(r['vs_cfs'])}{ci}"
-        thr = "-" if r["throughput"] is None else f"{r['throughput']:.3g} {r['unit']}"
-        ent = "-" if r["entitled_share"] is None else f"{r['entitled_share']:.3f}"
-        runs = f"{r['runs']}" + (f" (+{r['invalid_runs']} invalid)" if r["invalid_runs"] else "")
-        lines.append(f"| {r['depth']} | {r['ratio']}:1 | {r['policy']} | {runs} | {thr} | {vs} | {ent} | "
-                     f"{_share(r['achieved_share'])} | `{r['result']}` |")
+             "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(row_cells(r)) + " |" for r in doc["rows"]]
     return "\n".join(lines) + "\n"
 
 

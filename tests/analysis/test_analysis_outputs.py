@@ -357,6 +357,31 @@ def test_weights_table_from_a_sweep(tmp_path):
     assert "emulated" in md.lower()
 
 
+def test_paper_shows_weight_sweep_points_as_one_table(tmp_path, results):
+    """The points of a cgroup weight sweep get one table in the paper, not a section each."""
+    pdir = tmp_path / "paper"
+    pdir.mkdir()
+    (pdir / "claims.ini").write_text("")
+    for k, (depth, ratio) in enumerate([(1, 2), (3, 4)]):
+        ent = ratio / (ratio + 1)
+        runs = [{"policy": p, "metrics": v, "cgroups": [("l1/high", ent, a), ("l1/low", 1 - ent, 1 - a)]}
+                for _ in range(3) for p, v, a in (("cfs", 10.0, ent), ("cgfifo", 11.0, 0.5))]
+        src = write_result(results, f"2026010{k}-000000-nginx-cfs+cgfifo", runs,
+                           factors={"cgroups": {"name": f"pair:{depth}:{ratio}"}},
+                           command=f'make sweep SWEEP="cgroup-weights" (point depth={depth} ratio={ratio})')
+        paper.add_result(src, pdir)
+    plain = write_result(results, "20260109-000000-nginx-cfs+fifo", interleaved([100, 101, 99], [120, 121, 119]))
+    paper.add_result(plain, pdir)
+    paper.build(pdir)
+    md = (pdir / "paper.md").read_text()
+    assert "### nginx: cfs, fifo (`20260109-000000-nginx-cfs+fifo`)" in md
+    assert "### nginx: cfs, cgfifo" not in md
+    sweep = md[md.index("### cgroup shares across the weight sweep"):]
+    assert "2 points of `make sweep SWEEP=cgroup-weights`" in sweep
+    assert "| 3 | 4:1 | cgfifo | 3 |" in sweep and "| 0.800 | 0.500 [" in sweep
+    assert "make sweep SWEEP=cgroup-weights DURATION=" in sweep
+
+
 ABLATION_CLAIMS = """
 [claim idea]
 title = cgfifo's weights on nginx
