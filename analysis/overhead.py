@@ -3,12 +3,12 @@
 with its 95% bootstrap interval, and, from the points run with the bpf-stats monitor, the BPF run
 time per call of each policy callback. Written next to the sweep's results as overhead.md and
 overhead.json. Everything was measured in an emulated guest (QEMU TCG)."""
-import json
 from pathlib import Path
 
 from . import stats
 from .compare import BASELINE, pool, ratio_cis
 from .loader import AnalysisError, find_results, load_result
+from .report import fmt_ratio, write_sweep_report
 
 
 def _has_bpf_stats(result):
@@ -58,9 +58,6 @@ def overhead(sweep_dir):
             "ratios": ratios, "callback_ns": costs}
 
 
-def _pct(v):
-    return "-" if v is None else f"{(v - 1) * 100:+.1f}%"
-
 
 def to_markdown(doc):
     lines = ["# Policy overhead (emulated guest, QEMU TCG)", "",
@@ -69,9 +66,9 @@ def to_markdown(doc):
              "runs with kernel.bpf_stats_enabled (it slows every BPF program).", "",
              "| benchmark | metric | policy | runs | vs cfs [95% CI] | result |", "|---|---|---|---|---|---|"]
     for r in doc["ratios"]:
-        ci = "" if r["ci_low"] is None else f" [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
+        ci = "" if r["ci_low"] is None else f" [{fmt_ratio(r['ci_low'])}, {fmt_ratio(r['ci_high'])}]"
         lines.append(f"| {r['workload']} | {r['metric']} | {r['policy']} | {r['runs']} vs {r['baseline_runs']} | "
-                     f"{_pct(r['ratio'])}{ci} | `{r['result']}` |")
+                     f"{fmt_ratio(r['ratio'])}{ci} | `{r['result']}` |")
     lines += ["", "| benchmark | policy | callback | calls | ns per call |", "|---|---|---|---|---|"]
     for wl, per in sorted(doc["callback_ns"].items()):
         for policy, cbs in sorted(per.items()):
@@ -83,7 +80,4 @@ def to_markdown(doc):
 
 def write(sweep_dir):
     doc = overhead(sweep_dir)
-    md = to_markdown(doc)
-    Path(sweep_dir, "overhead.json").write_text(json.dumps(doc, indent=2) + "\n")
-    Path(sweep_dir, "overhead.md").write_text(md)
-    return md
+    return write_sweep_report(sweep_dir, "overhead", doc, to_markdown(doc))

@@ -6,6 +6,7 @@ Both renderings come from compare.Comparison, so the table and the paper can nev
 """
 import json
 import math
+from pathlib import Path
 
 from . import stats
 
@@ -44,6 +45,13 @@ def fmt_ratio_ci(lo, hi):
     if lo is None:
         return ""
     return f"[{fmt_ratio(lo)}, {fmt_ratio(hi)}]"
+
+
+def write_sweep_report(folder, stem, doc, md):
+    """Writes a sweep's table next to its results as STEM.json and STEM.md; returns the markdown."""
+    Path(folder, f"{stem}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    Path(folder, f"{stem}.md").write_text(md)
+    return md
 
 
 def header_lines(cmp):

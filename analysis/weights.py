@@ -5,13 +5,13 @@ got next to the share its weights entitle it to, each with a 95% bootstrap inter
 point's runs. A policy that does not honour weights shows up as an achieved share far from the
 entitled one. Written next to the sweep's results as weights.md and weights.json. Everything was
 measured in an emulated guest (QEMU TCG)."""
-import json
 import re
 from pathlib import Path
 
 from . import stats
 from .compare import BASELINE, pool, ratio_cis
 from .loader import AnalysisError, find_results, load_result
+from .report import fmt_ratio, write_sweep_report
 
 _TREE = re.compile(r"^pair:(\d+):(\d+)$")
 
@@ -94,9 +94,6 @@ def weights(sweep_dir):
             "rows": rows}
 
 
-def _pct(v):
-    return "-" if v is None else f"{(v - 1) * 100:+.1f}%"
-
 
 def _share(s):
     if not s:
@@ -111,8 +108,8 @@ HEADER = ["depth", "ratio", "policy", "runs", "throughput", "vs cfs [95% CI]", "
 
 def row_cells(r):
     """One table row: the cells under HEADER."""
-    ci = "" if r["vs_cfs_ci_low"] is None else f" [{_pct(r['vs_cfs_ci_low'])}, {_pct(r['vs_cfs_ci_high'])}]"
-    vs = "(baseline)" if r["policy"] == BASELINE else f"{_pct(r['vs_cfs'])}{ci}"
+    ci = "" if r["vs_cfs_ci_low"] is None else f" [{fmt_ratio(r['vs_cfs_ci_low'])}, {fmt_ratio(r['vs_cfs_ci_high'])}]"
+    vs = "(baseline)" if r["policy"] == BASELINE else f"{fmt_ratio(r['vs_cfs'])}{ci}"
     thr = "-" if r["throughput"] is None else f"{r['throughput']:.3g} {r['unit']}"
     ent = "-" if r["entitled_share"] is None else f"{r['entitled_share']:.3f}"
     runs = f"{r['runs']}" + (f" (+{r['invalid_runs']} invalid)" if r["invalid_runs"] else "")
@@ -133,7 +130,4 @@ def to_markdown(doc):
 
 def write(sweep_dir):
     doc = weights(sweep_dir)
-    md = to_markdown(doc)
-    Path(sweep_dir, "weights.json").write_text(json.dumps(doc, indent=2) + "\n")
-    Path(sweep_dir, "weights.md").write_text(md)
-    return md
+    return write_sweep_report(sweep_dir, "weights", doc, to_markdown(doc))
