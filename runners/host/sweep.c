@@ -4,7 +4,8 @@
  * directory under results/sweeps/<NAME>-<hash>/. The sweep's state (which points are done, and
  * where their results are) is kept in sweep.json there, rewritten after every point, so an
  * interrupted sweep resumes where it stopped without repeating finished points. The hash is
- * that of the sweep config and the overrides: a changed sweep starts a new folder.
+ * that of the sweep config and the overrides (not of the checkout's path): a changed sweep
+ * starts a new folder.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -184,15 +185,17 @@ int sweep_main(const struct sweep_opts *o)
 			strv_push(&common, v);
 		}
 	}
-	strv_push(&common, "--repo");
-	strv_push(&common, o->repo);
 	if (o->image) {
 		strv_push(&common, "--image");
 		strv_push(&common, o->image);
 	}
 
-	/* the sweep's identity: its config and the arguments every point gets */
+	/* The sweep's identity: its config and the arguments every point gets, except where the
+	 * checkout is, so that another checkout (or another spelling of the same path) resumes
+	 * the same sweep. */
 	char *cfg_text = read_file(path, NULL), *joined = strv_join(&common, "\x1f");
+	strv_push(&common, "--repo");
+	strv_push(&common, o->repo);
 	char *hashin = xasprintf("%s\x1e%s", cfg_text, joined);
 	char *qh = shell_quote(hashin);
 	char *idcmd = xasprintf("printf '%%s' %s | sha256sum | cut -c1-8", qh);

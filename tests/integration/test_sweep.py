@@ -3,7 +3,7 @@ resumes without repeating finished points."""
 import json
 import time
 
-from conftest import load, make, result_dir
+from conftest import REPO, load, make, result_dir
 
 
 def test_sweep_runs_every_point_and_resumes(results_root):
@@ -43,6 +43,11 @@ def test_sweep_runs_every_point_and_resumes(results_root):
     done = make("sweep", "SWEEP=smoke", results=results_root)
     assert done.returncode == 0 and "2 already done" in done.stderr
     assert time.monotonic() - t0 < 60
+
+    # the same sweep run from the checkout spelled differently (as from another clone) resumes it
+    elsewhere = make("sweep", "SWEEP=smoke", f"CURDIR={REPO}/.", results=results_root)
+    assert elsewhere.returncode == 0 and "2 already done" in elsewhere.stderr, elsewhere.stderr
+    assert result_dir(elsewhere) == sdir
 
 
 def test_unknown_sweep_is_refused(results_root):
