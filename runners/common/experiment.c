@@ -300,10 +300,7 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 	const char *monitors = r->monitors && strcmp(r->monitors, "none") ? r->monitors : "";
 	strv_split_push(&mons, monitors);
 	for (size_t i = 0; i < mons.n; i++) {
-		char *padded = xasprintf(" %s ", mons.v[i]);
-		bool known = strstr(" " EXTRA_MONITORS " ", padded) != NULL;
-		free(padded);
-		if (!known) {
+		if (!has_word(EXTRA_MONITORS, mons.v[i])) {
 			errf(e, "MONITORS: unknown monitor '%s'; choose from: %s", mons.v[i], EXTRA_MONITORS);
 			strv_free(&mons);
 			return -1;

@@ -347,6 +347,17 @@ void strv_split_push(struct strv *s, const char *words)
 	free(copy);
 }
 
+bool has_word(const char *words, const char *word)
+{
+	struct strv w = { 0 };
+	bool found = false;
+	strv_split_push(&w, words ? words : "");
+	for (size_t i = 0; i < w.n && !found; i++)
+		found = !strcmp(w.v[i], word);
+	strv_free(&w);
+	return found;
+}
+
 void strv_free(struct strv *s)
 {
 	for (size_t i = 0; i < s->n; i++)

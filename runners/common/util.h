@@ -71,6 +71,7 @@ struct strv { char **v; size_t n, cap; };
 void strv_push(struct strv *s, const char *str);
 void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strv_split_push(struct strv *s, const char *words);	/* whitespace-separated words */
+bool has_word(const char *words, const char *word);	/* word is one of those words (NULL: none) */
 void strv_free(struct strv *s);
 char *strv_join(const struct strv *s, const char *sep);
 /* Shell-quote one word (for reproduce.sh and logs). Caller frees. */

@@ -628,13 +628,7 @@ static const char *const sched_trace_events[] = {
 
 static bool monitor_on(struct agent *a, const char *name)
 {
-	struct strv m = { 0 };
-	bool on = false;
-	strv_split_push(&m, cfg_get(&a->plan, "plan", "monitors") ?: "");
-	for (size_t i = 0; i < m.n; i++)
-		on |= !strcmp(m.v[i], name);
-	strv_free(&m);
-	return on;
+	return has_word(cfg_get(&a->plan, "plan", "monitors"), name);
 }
 
 static void sched_trace_events_enable(bool on)

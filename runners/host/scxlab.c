@@ -257,8 +257,7 @@ static void build_job(struct ctx *c)
 		free(dst);
 	}
 	/* the sched-trace monitor checks its trace in the guest with tools/pair-check */
-	char *padded = xasprintf(" %s ", c->x.monitors ? c->x.monitors : "");
-	if (strstr(padded, " sched-trace ")) {
+	if (has_word(c->x.monitors, "sched-trace")) {
 		char *tool = xasprintf("%s/tools/pair-check", o->build), *tdst = xasprintf("%s/pair-check", bin);
 		if (copy_file(tool, tdst, 0755))
 			die(EXIT_INFRA, "cannot copy %s for the sched-trace monitor: %s (run 'make build')", tool,
@@ -266,7 +265,6 @@ static void build_job(struct ctx *c)
 		free(tool);
 		free(tdst);
 	}
-	free(padded);
 	char *wsrc = xasprintf("%s/%s", o->repo, c->x.wl.dir);
 	copy_tree(wsrc, wl);
 	free(wsrc);

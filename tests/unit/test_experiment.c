@@ -223,6 +223,10 @@ static void test_monitors_known_and_unknown(void **state)
 	assert_string_equal(cfg_get(&plan, "plan", "monitors"), "bpf-stats sched-trace");
 	cfg_free(&plan);
 	experiment_free(&x);
+	/* the one word test every monitor check uses (host, guest, validation) */
+	assert_true(has_word("bpf-stats \t sched-trace", "sched-trace"));
+	assert_false(has_word("sched-traced bpf-stats", "sched-trace"));
+	assert_false(has_word(NULL, "bpf-stats"));
 	r.monitors = "sched-trace ftrace";
 	assert_int_equal(experiment_load(&x, "configs", &r, &e), -1);
 	assert_non_null(strstr(e.msg, "MONITORS: unknown monitor 'ftrace'; choose from: bpf-stats sched-trace"));
