@@ -22,15 +22,4 @@ echo "${cmd[*]}" > hackbench-command.txt
 # hackbench prints 'Time: <seconds>'
 timed_runs hackbench.out '$1 == "Time:" { print $2 }' "${cmd[@]}"
 msgs_per_run=$((WL_GROUPS * WL_FDS * WL_FDS * WL_LOOPS))
-jq -n --rawfile times times.txt --argjson per_run "$msgs_per_run" --arg command "${cmd[*]}" '
-  ($times | split("\n") | map(select(length > 0) | tonumber)) as $t
-  | ($t | add) as $sum
-  | def metric($n; $u; $v; $h): {name: $n, unit: $u, value: $v, higher_is_better: $h};
-  {valid: ($sum > 0), reason: (if $sum > 0 then "" else "hackbench reported no time" end),
-   settings: {command: $command, messages_per_run: $per_run, runs: ($t | length)},
-   metrics: (if $sum > 0 then [
-     metric("messages_per_sec"; "msg/s"; ($per_run * ($t | length) / $sum); true),
-     metric("run_time_mean_s"; "s"; ($sum / ($t | length)); false),
-     metric("run_time_max_s"; "s"; ($t | max); false),
-     metric("runs"; "count"; ($t | length); true)] else [] end)}' > metrics.json
-jq -c '{valid, reason, settings}' metrics.json
+message_metrics "$msgs_per_run" "hackbench" "${cmd[*]}"

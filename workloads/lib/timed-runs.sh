@@ -16,3 +16,21 @@ timed_runs() {
         [ $((SECONDS - start)) -lt "$SCXLAB_DURATION" ] || break
     done
 }
+
+# message_metrics PER_RUN TOOL COMMAND: metrics.json of a messaging benchmark (hackbench and its
+# perf twin) from times.txt: messages per second over all runs (headline), run times, runs;
+# invalid, naming TOOL, if no time was recorded. Prints the settings line the agent logs.
+message_metrics() {
+    jq -n --rawfile times times.txt --argjson per_run "$1" --arg tool "$2" --arg command "$3" '
+      ($times | split("\n") | map(select(length > 0) | tonumber)) as $t
+      | ($t | add) as $sum
+      | def metric($n; $u; $v; $h): {name: $n, unit: $u, value: $v, higher_is_better: $h};
+      {valid: ($sum > 0), reason: (if $sum > 0 then "" else "\($tool) reported no time" end),
+       settings: {command: $command, messages_per_run: $per_run, runs: ($t | length)},
+       metrics: (if $sum > 0 then [
+         metric("messages_per_sec"; "msg/s"; ($per_run * ($t | length) / $sum); true),
+         metric("run_time_mean_s"; "s"; ($sum / ($t | length)); false),
+         metric("run_time_max_s"; "s"; ($t | max); false),
+         metric("runs"; "count"; ($t | length); true)] else [] end)}' > metrics.json
+    jq -c '{valid, reason, settings}' metrics.json
+}

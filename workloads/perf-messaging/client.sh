@@ -21,15 +21,4 @@ echo "${cmd[*]}" > perf-bench-command.txt
 timed_runs perf-bench.out 'NF { last = $1 } END { print last }' "${cmd[@]}"
 # perf's messaging uses 20 senders and 20 receivers per group (its -f default is not exposed)
 per_run=$((WL_GROUPS * 20 * 20 * WL_LOOPS))
-jq -n --rawfile times times.txt --argjson per_run "$per_run" --arg command "${cmd[*]}" '
-  ($times | split("\n") | map(select(length > 0) | tonumber)) as $t
-  | ($t | add) as $sum
-  | def metric($n; $u; $v; $h): {name: $n, unit: $u, value: $v, higher_is_better: $h};
-  {valid: ($sum > 0), reason: (if $sum > 0 then "" else "perf bench reported no time" end),
-   settings: {command: $command, messages_per_run: $per_run, runs: ($t | length)},
-   metrics: (if $sum > 0 then [
-     metric("messages_per_sec"; "msg/s"; ($per_run * ($t | length) / $sum); true),
-     metric("run_time_mean_s"; "s"; ($sum / ($t | length)); false),
-     metric("run_time_max_s"; "s"; ($t | max); false),
-     metric("runs"; "count"; ($t | length); true)] else [] end)}' > metrics.json
-jq -c '{valid, reason, settings}' metrics.json
+message_metrics "$per_run" "perf bench" "${cmd[*]}"
