@@ -640,6 +640,12 @@ static void sched_trace_events_enable(bool on)
 	}
 }
 
+static void sched_trace_stop(void)
+{
+	write_text(TRACEFS "/tracing_on", "0\n");
+	sched_trace_events_enable(false);
+}
+
 /* Starts tracing, then writes raw/cgroups.txt: every thread's cgroup at that moment. */
 static bool sched_trace_begin(struct run *r)
 {
@@ -657,8 +663,7 @@ static bool sched_trace_begin(struct run *r)
 	ok = ok && run_cmd(argv, cgs, NULL, NULL, 60) == 0;
 	free(cgs);
 	if (!ok) {
-		sched_trace_events_enable(false);
-		write_text(TRACEFS "/tracing_on", "0\n");
+		sched_trace_stop();
 		invalid(r, "the sched-trace monitor could not start tracing in %s: %s", TRACEFS, strerror(errno));
 	}
 	return ok;
@@ -708,8 +713,7 @@ static void sched_trace_end(struct run *r)
 {
 	struct agent *a = r->a;
 	json_t *m = json_object();
-	write_text(TRACEFS "/tracing_on", "0\n");
-	sched_trace_events_enable(false);
+	sched_trace_stop();
 	long long lost = sched_trace_lost();
 	const char *tmp = "/tmp/scxlab-sched.trace";
 	char *gz = raw_path(r, "sched.trace.gz"), *cgs = raw_path(r, "cgroups.txt");
@@ -737,7 +741,9 @@ static void sched_trace_end(struct run *r)
 		json_t *pc = (code == 0 || code == 1) ? json_load_file(js, 0, &jerr) : NULL;
 		json_object_set_new(m, "pair_check_exit", json_integer(code));
 		json_object_set_new(m, "pair_check", pc ? pc : json_null());
-		if (pc) {
+		if (!pc) {
+			invalid(r, "pair-check failed on the sched trace (exit code %d); see raw/pair-check.log", code);
+		} else {
 			/* the summary: how long siblings ran different cgroups, of the time both ran */
 			double corun = 0, conflict = 0;
 			size_t i;
@@ -751,12 +757,10 @@ static void sched_trace_end(struct run *r)
 			json_object_set_new(m, "different_cgroups_fraction", corun > 0 ? json_real(conflict / corun) : json_null());
 			say("run-note %d sched-trace: SMT siblings ran different cgroups for %.3f s of %.3f s both busy (%lld overlaps)",
 			    r->index, conflict, corun, (long long)json_integer_value(json_object_get(pc, "conflicts")));
+			if (lost)
+				json_object_set_new(m, "pair_check_note", json_string(
+					"the ring buffer dropped events: the verdict covers only what was recorded"));
 		}
-		if (!pc)
-			invalid(r, "pair-check failed on the sched trace (exit code %d); see raw/pair-check.log", code);
-		else if (lost)
-			json_object_set_new(m, "pair_check_note", json_string(
-				"the ring buffer dropped events: the verdict covers only what was recorded"));
 		free(tool);
 		free(js);
 		free(log);
