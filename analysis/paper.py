@@ -477,7 +477,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
     # The points of a cgroup weight sweep are shown together, as one table, below.
     sweep_points = [ds for ds in datasets if weightsmod.is_weight_sweep_point(ds.first)]
     for ds in datasets:
-        if any(ds is sp for sp in sweep_points):
+        if weightsmod.is_weight_sweep_point(ds.first):
             continue
         res = ds.first
         doc.append(("h3", f"{res.workload}: {', '.join(res.policies)} (`{res.id}`)"))
@@ -499,9 +499,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
                      "(cgroup cpu.stat) of the higher-weighted instance, mean over runs with its 95% bootstrap "
                      "interval; *entitled*: what its weights give it."))
         rows = sorted((r for ds in sweep_points for r in weightsmod.point_rows(ds.first)), key=weightsmod.row_order)
-        doc.append(("table", ["depth", "ratio", "policy", "runs", "throughput", f"vs {BASELINE} [95% CI]",
-                              "entitled", "achieved [95% CI]", "result"],
-                    [weightsmod.row_cells(r) for r in rows]))
+        doc.append(("table", weightsmod.HEADER, [weightsmod.row_cells(r) for r in rows]))
     if shares:
         doc.append(("figure", os.path.relpath(shares[0].path, paper_dir), shares[0].caption))
     elif not sweep_points:

@@ -102,7 +102,7 @@ def _share(s):
     return f"{s['mean']:.3f}{ci}"
 
 
-HEADER = ["depth", "ratio", "policy", "runs", "throughput", "vs cfs [95% CI]", "entitled", "achieved [95% CI]",
+HEADER = ["depth", "ratio", "policy", "runs", "throughput", f"vs {BASELINE} [95% CI]", "entitled", "achieved [95% CI]",
           "result"]
 
 
