@@ -12,27 +12,28 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-POLICY ?= fifo
-POLICIES ?= cfs fifo
-WORKLOAD ?= nginx
-DURATION ?=
-REPEATS ?=
-CLOCK ?=
-TARGET ?= vm
-VM ?= default
-MONITORS ?=
-CGROUPS ?=
-PRECISION ?=
-PARAMS ?=
-MAX_REPEATS ?=
-RESULTS ?= $(CURDIR)/results
+# Values a user gives (make VAR=value, or the environment) are data, never make or shell text: make takes each
+# as typed (no $(...) expansion: $(value)) and exports it; recipes refer to it as "$$VAR" and never paste it into
+# a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
+RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
+	RESULTS SWEEP
+ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN
+TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL
+USER_VARS := $(RUN_VARS) $(ANALYSIS_VARS) $(TRAIN_VARS)
+# what kernel/setup.sh reads from the environment
+SETUP_VARS := SCXLAB_CACHE SCXLAB_MIRROR
+UNKNOWN_VARS := $(foreach v,$(.VARIABLES),$(if $(filter command,$(origin $(v))),$(filter-out $(USER_VARS) $(SETUP_VARS),$(v))))
+ifneq ($(strip $(UNKNOWN_VARS)),)
+$(error unknown variable $(strip $(UNKNOWN_VARS)): scxlab's variables are $(USER_VARS) (and $(SETUP_VARS) for make setup))
+endif
+$(foreach v,$(USER_VARS) $(SETUP_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),$(eval override $(v) := $$(value $(v)))))
+ifeq ($(origin RESULTS),undefined)
+RESULTS := $(CURDIR)/results
+endif
+export $(USER_VARS) $(SETUP_VARS)
 
 SETUP_ENV := build/setup.env
 SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kernel/guest-init kernel/required-kconfig
-# The runners work inside the toolchain root, which sees only the repository, the cache and
-# /tmp of this machine; RESULTS (wherever it is) is bind-mounted there too, so that results
-# land where the user asked and not inside the toolchain root.
-TOOLS = SCXLAB_EXTRA_BINDS="$(abspath $(RESULTS))" kernel/tools-exec
 PY := /usr/bin/python3
 
 # report, figures, paper, paper-add, reproduce-paper, publish, verify, analysis-test
@@ -53,42 +54,16 @@ $(SETUP_ENV): $(SETUP_INPUTS)
 	kernel/setup.sh
 
 build: $(SETUP_ENV)
-	@$(TOOLS) env MAKEFLAGS= make --no-print-directory -f build.mk -j2 all >&2
+	@kernel/tools-exec env MAKEFLAGS= make --no-print-directory -f build.mk -j2 all >&2
 
-# The runner's exit code is the experiment's verdict: 0 valid, 1 invalid run, 2 bad input.
-RUN = $(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
-	build/runners/scxlab run --repo $(CURDIR) --results $(RESULTS) --workload "$(WORKLOAD)" \
-	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --target "$(TARGET)" --vm "$(VM)" --monitors "$(MONITORS)" --cgroups "$(CGROUPS)" --params "$(PARAMS)" --precision "$(PRECISION)" --max-repeats "$(MAX_REPEATS)"
-
-experiment: build
-	@$(RUN) --policy "$(POLICY)" --command 'make experiment POLICY="$(POLICY)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)" PRECISION="$(PRECISION)" MAX_REPEATS="$(MAX_REPEATS)" PARAMS="$(PARAMS)"'
-
-compare: build
-	@$(RUN) --policies "$(POLICIES)" --command 'make compare POLICIES="$(POLICIES)" WORKLOAD="$(WORKLOAD)" DURATION="$(DURATION)" REPEATS="$(REPEATS)" CLOCK="$(CLOCK)" TARGET="$(TARGET)" VM="$(VM)" MONITORS="$(MONITORS)" CGROUPS="$(CGROUPS)" PRECISION="$(PRECISION)" MAX_REPEATS="$(MAX_REPEATS)" PARAMS="$(PARAMS)"'
-
-# A parameter matrix (configs/sweeps/NAME.ini), one result directory per point; resumable.
-SWEEP ?=
-# The cgroup weight sweep then writes its table (weights.md/json: throughput vs cfs, achieved vs
-# entitled shares per point) into the sweep's folder, from whatever points are done.
-SWEEP_RUN = $(TOOLS) env IMAGE_DIR="$$(. $(SETUP_ENV); echo $$IMAGE_DIR)" TOOLS_ROOT="$$(. $(SETUP_ENV); echo $$TOOLS_ROOT)" \
-	build/runners/scxlab sweep --sweep "$(SWEEP)" --repo $(CURDIR) --results $(RESULTS) \
-	--duration "$(DURATION)" --repeats "$(REPEATS)" --clock "$(CLOCK)" --command 'make sweep SWEEP="$(SWEEP)"'
-sweep: build
-ifeq ($(SWEEP),cgroup-weights)
-	@out=$$($(SWEEP_RUN)); rc=$$?; dir=$$(tail -n1 <<<"$$out"); \
-	if [ -d "$$dir" ] && ls -d "$$dir"/2* >/dev/null 2>&1; then $(PY) -m analysis weights "$$dir" >&2; fi; [ -z "$$out" ] || echo "$$out"; exit $$rc
-else
-	@$(SWEEP_RUN)
-endif
-
-# What each policy costs: the overhead sweep, then its table (ratios to cfs with CIs, ns per
-# BPF callback) written into the sweep's folder as overhead.md and overhead.json.
-bench-overhead: build
-	@out=$$($(MAKE) --no-print-directory sweep SWEEP=overhead); rc=$$?; dir=$$(tail -n1 <<<"$$out"); \
-	if [ -d "$$dir" ]; then $(PY) -m analysis overhead "$$dir" && echo "$$dir"; fi; exit $$rc
+# The runner's exit code is the experiment's verdict (0 valid, 1 invalid run, 2 bad input, 3 target not
+# prepared); make reports any of them as its own error 2 and names the runner's in its message. ./scxlab
+# returns the runner's own code.
+experiment compare sweep bench-overhead: build
+	@SCXLAB_FROM_MAKE=1 ./scxlab $@
 
 unit-test: build
-	$(TOOLS) env MAKEFLAGS= make --no-print-directory -f build.mk unit-tests
+	kernel/tools-exec env MAKEFLAGS= make --no-print-directory -f build.mk unit-tests
 
 integration-test: build
 	$(PY) -m pytest -v tests/integration

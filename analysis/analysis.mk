@@ -12,40 +12,40 @@
 #   make verify BUNDLE=path [SUMS_SHA256=] check a bundle's integrity
 #   make analysis-test                     the analysis tests alone (seconds)
 PY ?= /usr/bin/python3
+# Defaults; the values themselves reach the commands through the environment (see the top-level
+# Makefile): recipes say "$$VAR", and lists (RESULT, several folders) are split by `read -ra`, which
+# neither expands nor runs anything.
 RESULTS ?= $(CURDIR)/results
-RESULT ?=
-FIGURES ?=
 FORMAT ?= svg
-NAME ?=
-BUNDLE ?=
-SUMS_SHA256 ?=
 PUBLISH_DIR ?= $(CURDIR)/build/publish
+export RESULTS FORMAT PUBLISH_DIR
 ANALYSIS := $(PY) -m analysis
+SPLIT_RESULT := read -ra result <<<"$${RESULT:-}"
 
 .PHONY: report figures paper paper-add reproduce-paper publish verify analysis-test
 
 report:
-	@$(ANALYSIS) report --results "$(RESULTS)" $(RESULT)
+	@$(SPLIT_RESULT); $(ANALYSIS) report --results "$$RESULTS" "$${result[@]}"
 
 figures:
-	@$(ANALYSIS) figures --format "$(FORMAT)" $(if $(FIGURES),--out "$(FIGURES)") $(RESULT)
+	@$(SPLIT_RESULT); $(ANALYSIS) figures --format "$$FORMAT" $${FIGURES:+--out "$$FIGURES"} "$${result[@]}"
 
 paper:
 	@$(ANALYSIS) paper
 
 paper-add:
-	@test -n "$(RESULT)" || { echo "make paper-add: name the result to keep with RESULT=results/<id>" >&2; exit 2; }
-	@$(ANALYSIS) add-result $(RESULT)
+	@test -n "$${RESULT:-}" || { echo "make paper-add: name the result to keep with RESULT=results/<id>" >&2; exit 2; }
+	@$(SPLIT_RESULT); $(ANALYSIS) add-result "$${result[@]}"
 
 reproduce-paper:
-	@$(ANALYSIS) reproduce-paper --results "$(RESULTS)" $(if $(DRY_RUN),--dry-run)
+	@$(ANALYSIS) reproduce-paper --results "$$RESULTS" $${DRY_RUN:+--dry-run}
 
 publish:
-	@$(ANALYSIS) publish --out "$(PUBLISH_DIR)" $(if $(NAME),--name "$(NAME)") $(RESULT)
+	@$(SPLIT_RESULT); $(ANALYSIS) publish --out "$$PUBLISH_DIR" $${NAME:+--name "$$NAME"} "$${result[@]}"
 
 verify:
-	@test -n "$(BUNDLE)" || { echo "make verify: name the bundle with BUNDLE=build/publish/<name>.tar.gz (or its folder)" >&2; exit 2; }
-	@$(ANALYSIS) verify "$(BUNDLE)" $(if $(SUMS_SHA256),--sums-sha256 "$(SUMS_SHA256)")
+	@test -n "$${BUNDLE:-}" || { echo "make verify: name the bundle with BUNDLE=build/publish/<name>.tar.gz (or its folder)" >&2; exit 2; }
+	@$(ANALYSIS) verify "$$BUNDLE" $${SUMS_SHA256:+--sums-sha256 "$$SUMS_SHA256"}
 
 analysis-test:
 	$(PY) -m pytest -q -p no:cacheprovider tests/analysis

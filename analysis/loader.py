@@ -116,7 +116,7 @@ class Result:
         if script.is_file():
             for line in script.read_text(errors="replace").splitlines():
                 if line.startswith("exec "):
-                    return line[len("exec "):].strip()
+                    return line[len("exec "):].strip().removesuffix(' "$@"')
         return self.command
 
     @property

@@ -98,7 +98,8 @@ make_vmlinux_h() {
     [ -n "$off" ] || die "no zstd stream in $d/vmlinuz"
     tail -c +$((off + 1)) "$d/vmlinuz" | zstd -dcq 2>/dev/null > "$d/vmlinux" || true
     [ "$(head -c4 "$d/vmlinux" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || die "decompressed vmlinux is not ELF"
-    "$REPO/kernel/tools-exec" bpftool btf dump file "$d/vmlinux" format c > "$d/vmlinux.h" \
+    SCXLAB_TOOLS_ROOT="$TOOLS_DIR/root" SCXLAB_CACHE="$CACHE" "$REPO/kernel/tools-exec" \
+        bpftool btf dump file "$d/vmlinux" format c > "$d/vmlinux.h" \
         || die "bpftool could not dump the kernel's BTF"
     rm -f "$d/vmlinux"
 }
@@ -107,31 +108,38 @@ main() {
     local t0=$SECONDS
     install_host_packages
     mkdir -p "$CACHE" "$REPO/build"
+    # One setup at a time per cache: a second one (another clone, another shell) waits, then finds the
+    # folders the first one built and reuses them.
+    exec 9>"$CACHE/.setup.lock"
+    if ! flock -n 9; then
+        say "another make setup is using $CACHE; waiting for it"
+        flock 9
+    fi
     local tools_key image_key
     tools_key=$(recipe_key "tools-$TOOLS_RECIPE_VERSION" "$REPO/kernel/tools.packages")
     image_key=$(recipe_key "image-$IMAGE_RECIPE_VERSION" "$REPO/kernel/image.packages" \
         "$REPO/kernel/guest-init" "$REPO/kernel/required-kconfig")
-    local tools_dir=$CACHE/tools-$tools_key image_dir=$CACHE/image-$image_key
-    [ -d "$tools_dir" ] || build_tools "$tools_dir"
-    # tools-exec reads setup.env to find the toolchain root; write it before the image needs it.
-    write_env "$tools_dir" "$image_dir"
+    TOOLS_DIR=$CACHE/tools-$tools_key
+    local image_dir=$CACHE/image-$image_key
+    [ -d "$TOOLS_DIR" ] || build_tools "$TOOLS_DIR"
     [ -d "$image_dir" ] || build_image "$image_dir"
     for f in rootfs.ext4 vmlinuz initrd.img kconfig versions.txt vmlinux.h kernel-release; do
         [ -s "$image_dir/$f" ] || die "image cache $image_dir lacks $f; remove that folder and rerun make setup"
     done
     check_kconfig "$image_dir/kconfig" "$(cat "$image_dir/kernel-release")"
-    write_env "$tools_dir" "$image_dir"
-    say "ready in $((SECONDS - t0)) s: tools $tools_dir, image $image_dir (kernel $(cat "$image_dir/kernel-release"))"
+    # Only a setup that succeeded points build/setup.env at what it built.
+    write_env "$TOOLS_DIR" "$image_dir"
+    say "ready in $((SECONDS - t0)) s: tools $TOOLS_DIR, image $image_dir (kernel $(cat "$image_dir/kernel-release"))"
 }
 
 write_env() {
-    cat > "$REPO/build/setup.env.tmp" <<ENV
+    cat > "$REPO/build/setup.env.tmp.$$" <<ENV
 # Written by kernel/setup.sh; do not edit.
 SCXLAB_CACHE=$CACHE
 TOOLS_ROOT=$1/root
 IMAGE_DIR=$2
 ENV
-    mv "$REPO/build/setup.env.tmp" "$REPO/build/setup.env"
+    mv "$REPO/build/setup.env.tmp.$$" "$REPO/build/setup.env"
 }
 
 main "$@"

@@ -424,3 +424,26 @@ void experiment_plan(const struct experiment *x, struct cfg *plan)
 		cfg_set(plan, sec, "repeat", buf);
 	}
 }
+
+char *request_command(const char *prefix, const struct request *r)
+{
+	const struct { const char *var, *value; } given[] = {
+		{ "POLICY", r->policy },	{ "POLICIES", r->policies }, { "WORKLOAD", r->workload },
+		{ "DURATION", r->duration },	{ "REPEATS", r->repeats },   { "CLOCK", r->clock },
+		{ "TARGET", r->target },	{ "VM", r->vm },	     { "MONITORS", r->monitors },
+		{ "CGROUPS", r->cgroups },	{ "PARAMS", r->params },     { "PRECISION", r->precision },
+		{ "MAX_REPEATS", r->max_repeats },
+	};
+	struct strv words = { 0 };
+	strv_push(&words, prefix);
+	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+		if (!given[i].value || !*given[i].value)
+			continue;
+		char *q = shell_quote(given[i].value);
+		strv_pushf(&words, "%s=%s", given[i].var, q);
+		free(q);
+	}
+	char *s = strv_join(&words, " ");
+	strv_free(&words);
+	return s;
+}

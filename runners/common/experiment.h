@@ -74,6 +74,9 @@ size_t experiment_nruns(const struct experiment *x);
 size_t experiment_run_policy(const struct experiment *x, size_t k);
 /* The plan file the guest agent reads. */
 void experiment_plan(const struct experiment *x, struct cfg *plan);
+/* The command a user typed, for the manifest: prefix (e.g. "make experiment") and each value
+ * given as VAR=value, quoted for a shell. Caller frees. */
+char *request_command(const char *prefix, const struct request *r);
 /* Policy/workload names are folder and file names: [a-z0-9_-]+. */
 int check_name(const char *what, const char *name, struct err *e);
 

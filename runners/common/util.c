@@ -23,15 +23,34 @@ int errf(struct err *e, const char *fmt, ...)
 	return -1;
 }
 
+static void (*die_hook)(int code, const char *msg);
+
+void set_die_hook(void (*hook)(int code, const char *msg))
+{
+	die_hook = hook;
+}
+
 void die(int code, const char *fmt, ...)
 {
+	char msg[ERRLEN];
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("scxlab: error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "scxlab: error: %s\n", msg);
+	/* the hook runs once: if it dies itself, the second die() just exits */
+	void (*hook)(int, const char *) = die_hook;
+	die_hook = NULL;
+	if (hook)
+		hook(code, msg);
 	exit(code);
+}
+
+const char *errno_text(int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		return "disk full (no space left on the device)";
+	return strerror(err);
 }
 
 void *xmalloc(size_t n)

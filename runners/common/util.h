@@ -21,6 +21,11 @@ struct err { char msg[ERRLEN]; };
 int errf(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* Called once by die() with its code and message before the program exits: the place to leave
+ * nothing half-made behind (e.g. a staging folder). */
+void set_die_hook(void (*hook)(int code, const char *msg));
+/* strerror, except that a full disk or quota is called "disk full". */
+const char *errno_text(int err);
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

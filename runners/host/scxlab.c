@@ -55,6 +55,7 @@ struct ctx {
 	json_t *problems;	/* reasons the whole result is invalid, beyond per-run ones */
 	double t0, boot_s;
 	bool guest_done;
+	bool target_started;	/* the guest (or the agent on the host) was started: raw data may exist */
 	/* progress */
 	size_t nruns, run_current, runs_done;
 	double run_started, run_total_s;
@@ -122,6 +123,49 @@ static void on_guest_line(struct ctx *c, char *line)
 		c->guest_done = true;
 	} else if (!strcmp(word, "fatal") || !strcmp(word, "boot-error") || !strcmp(word, "warning")) {
 		progress(c, "guest %s", line + 7);
+	}
+}
+
+static void remove_tree(const char *path)
+{
+	char *argv[] = { "rm", "-rf", "--", (char *)path, NULL };
+	run_cmd(argv, NULL, NULL, NULL, 120);
+}
+
+/*
+ * die() once the staging folder exists: nothing half-made may stay behind. Before the target was
+ * started there is nothing worth keeping, and the folder goes (on a full disk that frees the
+ * space). Afterwards the raw data is kept, under the -INVALID name with the reason in INVALID.
+ */
+static struct ctx *dying;
+static void abandon_staging(int code, const char *msg)
+{
+	struct ctx *c = dying;
+	if (!c || !c->staging || !is_dir(c->staging))
+		return;
+	static const char *const scratch[] = { ".job", ".job.tar", ".results.img", ".copy.log", ".tar.log" };
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++) {
+		char *p = xasprintf("%s/%s", c->staging, scratch[i]);
+		remove_tree(p);
+		free(p);
+	}
+	if (!c->target_started) {
+		remove_tree(c->staging);
+		fprintf(stderr, "scxlab: nothing ran; removed the staging folder %s\n", c->staging);
+		return;
+	}
+	char *ip = xasprintf("%s/INVALID", c->staging);
+	write_text(ip, "This result is invalid; do not use its numbers. The runner stopped (exit code %d): %s\n", code,
+		   msg);
+	free(ip);
+	struct err e;
+	char *final = results_finalize(c->o->results, c->id, false, &e);
+	if (final) {
+		fprintf(stderr, "scxlab: what the runs left is kept as %s (INVALID)\n", final);
+		printf("%s\n", final);
+		free(final);
+	} else {
+		fprintf(stderr, "scxlab: %s\n", e.msg);
 	}
 }
 
@@ -224,11 +268,24 @@ static int follow(struct ctx *c, char *const argv[], double boot_deadline, doubl
 	return exit_code_of(status);
 }
 
-static void copy_tree(const char *from, const char *to)
+/* What to tell the user when the job could not be assembled: a missing file means an incomplete build. */
+static const char *copy_hint(int err)
 {
-	char *argv[] = { "cp", "-a", (char *)from, (char *)to, NULL };
-	if (run_cmd(argv, NULL, NULL, NULL, 120))
-		die(EXIT_INFRA, "cannot copy %s to %s", from, to);
+	return err == ENOENT ? " (run 'make build')" : "";
+}
+
+static void copy_tree(struct ctx *c, const char *from, const char *to)
+{
+	char *argv[] = { "cp", "-a", "--", (char *)from, (char *)to, NULL };
+	char *log = xasprintf("%s/.copy.log", c->staging);
+	if (run_cmd(argv, log, NULL, NULL, 120)) {
+		/* cp's own first line says why; a full disk is called that */
+		char *why = read_line_file(log);
+		die(EXIT_INFRA, "cannot copy %s to %s: %s", from, to,
+		    strstr(why, "No space left") ? errno_text(ENOSPC) : *why ? why : "cp failed");
+	}
+	unlink(log);
+	free(log);
 }
 
 /* The job: plan.ini, bin/scxlab-guest, bin/<loader> for each policy, workloads/<name>/. */
@@ -238,10 +295,10 @@ static void build_job(struct ctx *c)
 	c->jobdir = xasprintf("%s/.job", c->staging);
 	char *bin = xasprintf("%s/bin", c->jobdir), *wl = xasprintf("%s/workloads", c->jobdir);
 	if (mkdir_p(bin, 0755) || mkdir_p(wl, 0755))
-		die(EXIT_INFRA, "cannot create %s: %s", c->jobdir, strerror(errno));
+		die(EXIT_INFRA, "cannot create %s: %s", c->jobdir, errno_text(errno));
 	char *agent = xasprintf("%s/runners/scxlab-guest", o->build), *dst = xasprintf("%s/scxlab-guest", bin);
 	if (copy_file(agent, dst, 0755))
-		die(EXIT_INFRA, "cannot copy the guest agent %s: %s (run 'make build')", agent, strerror(errno));
+		die(EXIT_INFRA, "cannot copy the guest agent %s: %s%s", agent, errno_text(errno), copy_hint(errno));
 	free(agent);
 	free(dst);
 	for (size_t i = 0; i < c->x.npol; i++) {
@@ -251,8 +308,8 @@ static void build_job(struct ctx *c)
 		char *src = c->x.pol[i].external ? xstrdup(l) : xasprintf("%s/schedulers/%s/%s", o->build, l, l);
 		dst = xasprintf("%s/%s", bin, c->x.pol[i].external ? c->x.pol[i].name : l);
 		if (copy_file(src, dst, 0755))
-			die(EXIT_INFRA, "cannot copy loader %s of policy %s: %s (is schedulers/%s/ built? run "
-			    "'make build')", src, c->x.pol[i].name, strerror(errno), l);
+			die(EXIT_INFRA, "cannot copy loader %s of policy %s: %s%s", src, c->x.pol[i].name,
+			    errno_text(errno), copy_hint(errno));
 		free(src);
 		free(dst);
 	}
@@ -260,29 +317,29 @@ static void build_job(struct ctx *c)
 	if (has_word(c->x.monitors, "sched-trace")) {
 		char *tool = xasprintf("%s/tools/pair-check", o->build), *tdst = xasprintf("%s/pair-check", bin);
 		if (copy_file(tool, tdst, 0755))
-			die(EXIT_INFRA, "cannot copy %s for the sched-trace monitor: %s (run 'make build')", tool,
-			    strerror(errno));
+			die(EXIT_INFRA, "cannot copy %s for the sched-trace monitor: %s%s", tool, errno_text(errno),
+			    copy_hint(errno));
 		free(tool);
 		free(tdst);
 	}
 	char *wsrc = xasprintf("%s/%s", o->repo, c->x.wl.dir);
-	copy_tree(wsrc, wl);
+	copy_tree(c, wsrc, wl);
 	free(wsrc);
 	/* code the workloads share (workloads/lib/) travels with every job */
 	char *wlib = xasprintf("%s/workloads/lib", o->repo);
 	if (is_dir(wlib))
-		copy_tree(wlib, wl);
+		copy_tree(c, wlib, wl);
 	free(wlib);
 	/* the folder keeps the workload's name in the job, whatever its source path */
 	char *copied = xasprintf("%s/%s", wl, strrchr(c->x.wl.dir, '/') ? strrchr(c->x.wl.dir, '/') + 1 : c->x.wl.dir);
 	char *named = xasprintf("%s/%s", wl, c->x.wl.name);
 	if (strcmp(copied, named) && rename(copied, named))
-		die(EXIT_INFRA, "cannot rename %s: %s", copied, strerror(errno));
+		die(EXIT_INFRA, "cannot rename %s: %s", copied, errno_text(errno));
 	/* C helpers of the workload, built by build.mk, go to workloads/<name>/bin/ */
 	char *wbuild = xasprintf("%s/workloads/%s", o->build, strrchr(c->x.wl.dir, '/') ? strrchr(c->x.wl.dir, '/') + 1 : c->x.wl.dir);
 	if (is_dir(wbuild)) {
 		char *wbin = xasprintf("%s/bin", named);
-		copy_tree(wbuild, wbin);
+		copy_tree(c, wbuild, wbin);
 		free(wbin);
 	}
 	free(wbuild);
@@ -294,7 +351,7 @@ static void build_job(struct ctx *c)
 	char *pp = xasprintf("%s/plan.ini", c->jobdir);
 	FILE *f = fopen(pp, "w");
 	if (!f || cfg_write(&plan, f) || fclose(f))
-		die(EXIT_INFRA, "cannot write %s", pp);
+		die(EXIT_INFRA, "cannot write %s: %s", pp, errno_text(errno));
 	char *rawplan = xasprintf("%s/plan.ini", c->raw);
 	copy_file(pp, rawplan, 0);
 	free(rawplan);
@@ -310,11 +367,17 @@ static void run_vm(struct ctx *c)
 	struct experiment *x = &c->x;
 	char *jobtar = xasprintf("%s/.job.tar", c->staging), *resdisk = xasprintf("%s/.results.img", c->staging);
 	char *tar_argv[] = { "tar", "-cf", jobtar, "-C", c->jobdir, ".", NULL };
-	if (run_cmd(tar_argv, NULL, NULL, NULL, 120))
-		die(EXIT_INFRA, "cannot pack the job into %s", jobtar);
+	char *tarlog = xasprintf("%s/.tar.log", c->staging);
+	if (run_cmd(tar_argv, tarlog, NULL, NULL, 120)) {
+		char *why = read_line_file(tarlog);
+		die(EXIT_INFRA, "cannot pack the job into %s: %s", jobtar,
+		    strstr(why, "No space left") ? errno_text(ENOSPC) : *why ? why : "tar failed");
+	}
+	unlink(tarlog);
+	free(tarlog);
 	FILE *rf = fopen(resdisk, "w");
 	if (!rf || ftruncate(fileno(rf), (off_t)x->results_disk_mb << 20) || fclose(rf))
-		die(EXIT_INFRA, "cannot create the results disk %s", resdisk);
+		die(EXIT_INFRA, "cannot create the results disk %s: %s", resdisk, errno_text(errno));
 
 	struct strv a = { 0 };
 	strv_push(&a, x->qemu);
@@ -350,6 +413,7 @@ static void run_vm(struct ctx *c)
 	free(qp);
 	free(line);
 
+	c->target_started = true;
 	double per_run = (x->warmup + x->duration) * 3.0 + 180;
 	progress(c, "booting the guest: %ld vCPU, %ld MiB, clock=%s (%s%s%s)", x->vcpus, x->memory_mb, x->clock,
 		 x->accel, *x->icount ? ", icount " : "", x->icount);
@@ -374,6 +438,7 @@ static void run_host(struct ctx *c)
 	char *agent = xasprintf("%s/bin/scxlab-guest", c->jobdir), *plan = xasprintf("%s/plan.ini", c->jobdir);
 	char *argv[] = { agent, "--plan", plan, "--results-dir", c->staging, NULL };
 	progress(c, "running on this host's kernel (TARGET=host)");
+	c->target_started = true;
 	c->boot_s = 0.001;
 	int rc = follow(c, argv, 1e9, 1e9);
 	if (rc != 0 && rc != EXIT_INVALID_RUN)
@@ -427,6 +492,22 @@ static json_t *section_object(const struct cfg *c, const char *section)
 	return o;
 }
 
+/* s on one line (for a comment in a script): line breaks and other control characters as '?' */
+static char *one_line(const char *s)
+{
+	char *t = xstrdup(s);
+	for (char *p = t; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return t;
+}
+
+/*
+ * reproduce.sh: the make command that reruns this experiment with every factor spelled out. It
+ * runs from any place the result folder is moved to: it looks for the checkout in SCXLAB_REPO,
+ * then above its own folder, then above the current folder. VAR=value arguments override the
+ * recorded values (`./reproduce.sh DURATION=2 REPEATS=1 RESULTS=/tmp/r`: make takes the last).
+ */
 static void write_reproduce(struct ctx *c, const char *commit)
 {
 	struct experiment *x = &c->x;
@@ -436,25 +517,48 @@ static void write_reproduce(struct ctx *c, const char *commit)
 		any_external |= x->pol[i].external;
 		strv_push(&pols, x->pol[i].external ? cfg_get(&x->pol[i].cfg, "policy", "spec") : x->pol[i].name);
 	}
+	/* with an external policy, ';' separates policies (its arguments have spaces); a trailing ';'
+	 * keeps a single external policy with arguments in one piece */
 	char *pj = strv_join(&pols, any_external ? ";" : " ");
+	if (any_external) {
+		char *t = xasprintf("%s;", pj);
+		free(pj);
+		pj = t;
+	}
 	char *qp = shell_quote(pj), *qm = shell_quote(x->monitors), *qa = shell_quote(c->o->req.params ?: "");
+	char *qc = shell_quote(x->has_tree ? x->tree.name : "");
+	char *qcmd = one_line(c->o->command ? c->o->command : "(not given)");
 	char *reps = x->precision_pct > 0 ? xasprintf("PRECISION=%g MAX_REPEATS=%ld", x->precision_pct, x->repeats)
 					  : xasprintf("REPEATS=%ld", x->repeats);
 	char *path = xasprintf("%s/reproduce.sh", c->staging);
 	write_text(path,
 		   "#!/bin/sh\n"
 		   "# Reruns the experiment behind this result directory (%s).\n"
-		   "# It was made by scxlab commit %s; run this from a checkout of that commit.\n"
+		   "# It was made by scxlab commit %s; run it with a checkout of that commit.\n"
 		   "# Original command: %s\n"
+		   "# VAR=value arguments override the values below, e.g. DURATION=2 REPEATS=1 RESULTS=/tmp/r.\n"
 		   "set -e\n"
-		   "cd \"${SCXLAB_REPO:-$(dirname \"$0\")/../..}\"\n"
-		   "[ \"$(git rev-parse HEAD 2>/dev/null)\" = %s ] || echo \"reproduce.sh: note: this checkout is not "
-		   "commit %s\" >&2\n"
+		   "is_checkout() { [ -f \"$1/Makefile\" ] && [ -f \"$1/runners/host/scxlab.c\" ]; }\n"
+		   "find_checkout() {\n"
+		   "    d=$1\n"
+		   "    while [ -n \"$d\" ] && [ \"$d\" != / ]; do is_checkout \"$d\" && { echo \"$d\"; return 0; }; "
+		   "d=$(dirname \"$d\"); done\n"
+		   "    return 1\n"
+		   "}\n"
+		   "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
+		   "repo=${SCXLAB_REPO:-$(find_checkout \"$here\" || find_checkout \"$(pwd)\" || true)}\n"
+		   "is_checkout \"$repo\" || { echo \"reproduce.sh: no scxlab checkout found above $here or $(pwd); set "
+		   "SCXLAB_REPO=/path/to/scxlab\" >&2; exit 2; }\n"
+		   "cd \"$repo\"\n"
+		   "[ \"$(git rev-parse HEAD 2>/dev/null)\" = %s ] || echo \"reproduce.sh: note: $repo is not at commit "
+		   "%s\" >&2\n"
 		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld %s CLOCK=%s TARGET=%s VM=%s MONITORS=%s CGROUPS=%s "
-		   "PARAMS=%s\n",
-		   c->id, commit, c->o->command ? c->o->command : "(not given)", commit, commit, qp, x->wl.name,
-		   x->duration, reps, x->clock, x->target, x->vm_name, qm, x->has_tree ? x->tree.name : "", qa);
+		   "PARAMS=%s \"$@\"\n",
+		   c->id, commit, qcmd, commit, commit, qp, x->wl.name, x->duration, reps, x->clock, x->target,
+		   x->vm_name, qm, qc, qa);
 	free(qa);
+	free(qc);
+	free(qcmd);
 	free(reps);
 	chmod(path, 0755);
 	free(path);
@@ -701,7 +805,7 @@ static bool assemble(struct ctx *c, const char *started)
 	json_decref(stopping);
 	char *mp = xasprintf("%s/manifest.json", c->staging), *sp = xasprintf("%s/summary.json", c->staging);
 	if (json_dump_file(m, mp, JSON_INDENT(2)) || json_dump_file(summary, sp, JSON_INDENT(2)))
-		die(EXIT_INFRA, "cannot write %s", mp);
+		die(EXIT_INFRA, "cannot write %s: %s", mp, errno_text(errno));
 	write_reproduce(c, commit);
 	if (!valid) {
 		char *ip = xasprintf("%s/INVALID", c->staging);
@@ -752,7 +856,9 @@ static void usage(FILE *f)
 	      "  --cgroups TREE    run the workload's instances in a cgroup tree: configs/cgroups/TREE.ini,\n"
 	      "                    or pair:DEPTH:RATIO (two instances, siblings at DEPTH, weights RATIO:1)\n"
 	      "  --repo DIR --configs DIR --results DIR --build DIR --image DIR   locations\n"
-	      "  --command STR     the user's command, recorded in the manifest\n\n"
+	      "  --command STR     the user's command, recorded in the manifest as given\n"
+	      "  --invoked-as CMD  instead of --command: record CMD (e.g. \"make experiment\") followed by the\n"
+	      "                    values given, as VAR=value words quoted for a shell\n\n"
 	      "Exit codes: 0 all runs valid; 1 some run invalid (e.g. the policy was ejected);\n"
 	      "2 bad input (nothing ran, no result touched); 3 the target could not be prepared.\n",
 	      f);
@@ -805,7 +911,7 @@ int main(int argc, char **argv)
 		{ "params", 1, 0, 'A' },
 		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
 		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
-		{ "help", 0, 0, 'h' },     { 0 } };
+		{ "invoked-as", 1, 0, 'I' }, { "help", 0, 0, 'h' },   { 0 } };
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
@@ -817,6 +923,7 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep)", argv[1]);
 	}
 	int ch;
+	const char *invoked_as = NULL;
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -839,12 +946,15 @@ int main(int argc, char **argv)
 		case 'b': o.build = optarg; break;
 		case 'i': o.image = optarg; break;
 		case 'm': o.command = optarg; break;
+		case 'I': invoked_as = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (invoked_as)
+		o.command = request_command(invoked_as, &o.req);
 	if (!o.configs)
 		o.configs = xasprintf("%s/configs", o.repo);
 	if (!o.results)
@@ -867,11 +977,11 @@ int main(int argc, char **argv)
 	} else {
 		static const char *const need[] = { "rootfs.ext4", "vmlinuz", "initrd.img", "kernel-release" };
 		if (!o.image || !*o.image)
-			die(EXIT_USAGE, "no guest image given (IMAGE_DIR or --image); run 'make setup'");
+			die(EXIT_INFRA, "no guest image given (IMAGE_DIR or --image); run 'make setup'");
 		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 			char *p = xasprintf("%s/%s", o.image, need[i]);
 			if (!path_exists(p))
-				die(EXIT_USAGE, "the guest image is missing %s; run 'make setup' to build it", p);
+				die(EXIT_INFRA, "the guest image is missing %s; run 'make setup' to build it", p);
 			free(p);
 		}
 	}
@@ -889,8 +999,12 @@ int main(int argc, char **argv)
 	free(names);
 	c.staging = results_staging_path(o.results, c.id);
 	c.raw = xasprintf("%s/raw", c.staging);
-	if (mkdir(c.staging, 0755) || mkdir_p(c.raw, 0755))
-		die(EXIT_INFRA, "cannot create %s: %s", c.staging, strerror(errno));
+	if (mkdir(c.staging, 0755))
+		die(EXIT_INFRA, "cannot create %s: %s", c.staging, errno_text(errno));
+	dying = &c;
+	set_die_hook(abandon_staging);
+	if (mkdir_p(c.raw, 0755))
+		die(EXIT_INFRA, "cannot create %s: %s", c.raw, errno_text(errno));
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -906,8 +1020,7 @@ int main(int argc, char **argv)
 	if (interrupted)
 		problem(&c, "interrupted by signal %d", (int)interrupted);
 
-	char *rm_argv[] = { "rm", "-rf", c.jobdir, NULL };
-	run_cmd(rm_argv, NULL, NULL, NULL, 60);
+	remove_tree(c.jobdir);
 	bool valid = assemble(&c, started);
 	char *final = results_finalize(o.results, c.id, valid, &e);
 	if (!final)

@@ -1,6 +1,6 @@
 # tools/mltrain/mltrain.mk - `make train`: trains the mlyield yield predictor from traces of the
 # mltrace policy (tools/mltrain/mltrain.c explains labels, split, training and provenance).
-# Included by the top-level Makefile after its variables (TOOLS, SETUP_ENV, RESULTS).
+# Included by the top-level Makefile after its variables (SETUP_ENV, RESULTS).
 #
 #   make train                                   newest valid mltrace result of each workload
 #                                                under $(RESULTS)
@@ -13,7 +13,6 @@
 ifndef MLTRAIN_MK_INCLUDED
 MLTRAIN_MK_INCLUDED := 1
 
-TOOLS ?= kernel/tools-exec
 SETUP_ENV ?= build/setup.env
 RESULTS ?= $(CURDIR)/results
 
@@ -23,25 +22,29 @@ MLTRAIN_SRC := tools/mltrain/mltrain.c tools/mltrain/mltrace_csv.h \
 # -ffp-contract=off: no fused multiply-add may change a rounding between builds (determinism).
 MLTRAIN_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -ffp-contract=off -D_GNU_SOURCE
 
-TRACES ?=
+# Defaults; the values reach the trainer through the environment (see the top-level Makefile).
 SEED ?= 1
 HORIZON_US ?= 5000
 SPLIT ?= time
 EPOCHS ?= 30
 MLTRAIN_STAMP := $(shell date +%Y%m%d-%H%M%S)
-MODEL ?= $(RESULTS)/mlyield-models/$(MLTRAIN_STAMP).json
+export SEED HORIZON_US SPLIT EPOCHS MLTRAIN_STAMP
 
 .PHONY: train
 
 # Built inside the toolchain root like everything else (build.mk does not build tools/).
 $(MLTRAIN): $(MLTRAIN_SRC) $(SETUP_ENV)
 	@mkdir -p $(dir $@)
-	$(TOOLS) gcc $(MLTRAIN_CFLAGS) tools/mltrain/mltrain.c -o $@ -ljansson -lm
+	kernel/tools-exec gcc $(MLTRAIN_CFLAGS) tools/mltrain/mltrain.c -o $@ -ljansson -lm
 
+# Every folder the trainer reads or writes outside the repository is bind-mounted into the root.
 train: $(MLTRAIN)
-	@mkdir -p "$(dir $(MODEL))"
-	@SCXLAB_EXTRA_BINDS="$(sort $(abspath $(RESULTS) $(dir $(MODEL)) $(dir $(TRACES))))" kernel/tools-exec $(MLTRAIN) -o "$(MODEL)" --seed "$(SEED)" --horizon-us "$(HORIZON_US)" \
-		--split "$(SPLIT)" --epochs "$(EPOCHS)" --repo "$(CURDIR)" \
-		$(if $(strip $(TRACES)),$(TRACES),--newest "$(RESULTS)")
+	@model=$${MODEL:-$$RESULTS/mlyield-models/$$MLTRAIN_STAMP.json}; mkdir -p -- "$$(dirname -- "$$model")" || exit 2; \
+	read -ra traces <<<"$${TRACES:-}"; \
+	binds=(--bind "$$RESULTS" --bind "$$(dirname -- "$$model")"); \
+	for t in "$${traces[@]}"; do binds+=(--bind "$$(dirname -- "$$(realpath -m -- "$$t")")"); done; \
+	if [ $${#traces[@]} -eq 0 ]; then traces=(--newest "$$RESULTS"); fi; \
+	kernel/tools-exec "$${binds[@]}" $(MLTRAIN) -o "$$model" --seed "$$SEED" --horizon-us "$$HORIZON_US" \
+		--split "$$SPLIT" --epochs "$$EPOCHS" --repo "$$PWD" "$${traces[@]}"
 
 endif

@@ -1,8 +1,18 @@
 #!/bin/sh
 # Reruns the experiment behind this result directory (20261125-234922-nginx-cfs+fifo).
-# It was made by scxlab commit 5a701d5d44694c1ef283553d40e86a510a330865; run this from a checkout of that commit.
+# It was made by scxlab commit 5a701d5d44694c1ef283553d40e86a510a330865; run it with a checkout of that commit.
 # Original command: make compare POLICIES="cfs fifo" WORKLOAD="nginx" DURATION="" REPEATS="5" CLOCK="real" TARGET="vm" VM="default" MONITORS="" CGROUPS="" PRECISION="" MAX_REPEATS="" PARAMS=""
+# VAR=value arguments override the values below, e.g. DURATION=2 REPEATS=1 RESULTS=/tmp/r.
 set -e
-cd "${SCXLAB_REPO:-$(dirname "$0")/../..}"
-[ "$(git rev-parse HEAD 2>/dev/null)" = 5a701d5d44694c1ef283553d40e86a510a330865 ] || echo "reproduce.sh: note: this checkout is not commit 5a701d5d44694c1ef283553d40e86a510a330865" >&2
-exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=10 REPEATS=5 CLOCK=real TARGET=vm VM=default MONITORS='' CGROUPS= PARAMS=''
+is_checkout() { [ -f "$1/Makefile" ] && [ -f "$1/runners/host/scxlab.c" ]; }
+find_checkout() {
+    d=$1
+    while [ -n "$d" ] && [ "$d" != / ]; do is_checkout "$d" && { echo "$d"; return 0; }; d=$(dirname "$d"); done
+    return 1
+}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=${SCXLAB_REPO:-$(find_checkout "$here" || find_checkout "$(pwd)" || true)}
+is_checkout "$repo" || { echo "reproduce.sh: no scxlab checkout found above $here or $(pwd); set SCXLAB_REPO=/path/to/scxlab" >&2; exit 2; }
+cd "$repo"
+[ "$(git rev-parse HEAD 2>/dev/null)" = 5a701d5d44694c1ef283553d40e86a510a330865 ] || echo "reproduce.sh: note: $repo is not at commit 5a701d5d44694c1ef283553d40e86a510a330865" >&2
+exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=10 REPEATS=5 CLOCK=real TARGET=vm VM=default MONITORS='' CGROUPS= PARAMS='' "$@"

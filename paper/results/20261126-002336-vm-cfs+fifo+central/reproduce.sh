@@ -1,8 +1,18 @@
 #!/bin/sh
 # Reruns the experiment behind this result directory (20261126-002336-vm-cfs+fifo+central).
-# It was made by scxlab commit 47d4be0909ae39dced0fe63c8f818ba33ccf75d6; run this from a checkout of that commit.
+# It was made by scxlab commit 47d4be0909ae39dced0fe63c8f818ba33ccf75d6; run it with a checkout of that commit.
 # Original command: make compare POLICIES="cfs fifo central" WORKLOAD="vm" DURATION="10" REPEATS="3" CLOCK="" TARGET="vm" VM="default" MONITORS="" CGROUPS="" PRECISION="" MAX_REPEATS="" PARAMS=""
+# VAR=value arguments override the values below, e.g. DURATION=2 REPEATS=1 RESULTS=/tmp/r.
 set -e
-cd "${SCXLAB_REPO:-$(dirname "$0")/../..}"
-[ "$(git rev-parse HEAD 2>/dev/null)" = 47d4be0909ae39dced0fe63c8f818ba33ccf75d6 ] || echo "reproduce.sh: note: this checkout is not commit 47d4be0909ae39dced0fe63c8f818ba33ccf75d6" >&2
-exec make compare POLICIES='cfs fifo central' WORKLOAD=vm DURATION=10 REPEATS=3 CLOCK=virtual TARGET=vm VM=default MONITORS='' CGROUPS= PARAMS=''
+is_checkout() { [ -f "$1/Makefile" ] && [ -f "$1/runners/host/scxlab.c" ]; }
+find_checkout() {
+    d=$1
+    while [ -n "$d" ] && [ "$d" != / ]; do is_checkout "$d" && { echo "$d"; return 0; }; d=$(dirname "$d"); done
+    return 1
+}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=${SCXLAB_REPO:-$(find_checkout "$here" || find_checkout "$(pwd)" || true)}
+is_checkout "$repo" || { echo "reproduce.sh: no scxlab checkout found above $here or $(pwd); set SCXLAB_REPO=/path/to/scxlab" >&2; exit 2; }
+cd "$repo"
+[ "$(git rev-parse HEAD 2>/dev/null)" = 47d4be0909ae39dced0fe63c8f818ba33ccf75d6 ] || echo "reproduce.sh: note: $repo is not at commit 47d4be0909ae39dced0fe63c8f818ba33ccf75d6" >&2
+exec make compare POLICIES='cfs fifo central' WORKLOAD=vm DURATION=10 REPEATS=3 CLOCK=virtual TARGET=vm VM=default MONITORS='' CGROUPS= PARAMS='' "$@"

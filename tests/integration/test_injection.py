@@ -1,0 +1,125 @@
+"""Nothing a user types is read as shell (or make) text, and the exit code says what happened.
+
+Every variable the Makefile takes is tried with quotes, $(...), backticks, semicolons and newlines,
+through `make` and through ./scxlab. Each value must be refused as bad input (or, for the analysis
+targets, as a missing file), no command hidden in it may run, and no result or staging folder may
+appear. No guest is booted: every case is refused before that."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from conftest import REPO
+
+MARK = "scxlab-injected"
+
+
+def payloads(marker):
+    m = str(marker)
+    return {
+        "single-quote": f"x'; touch {m}; '",
+        "double-quote": f'x"; touch {m}; "',
+        "dollar-paren": f"$(touch {m})",
+        "make-shell": f"$(shell touch {m})",
+        "backticks": f"`touch {m}`",
+        "semicolon": f"x; touch {m}",
+        "newline": f"x\ntouch {m}",
+        "ampersand": f"x && touch {m} &",
+    }
+
+
+# the make target that reads each run variable; values that would be valid on their own (RESULTS
+# is any path) come with a bad DURATION, so that the runner refuses without booting
+RUN_VARS = {
+    "POLICY": ("experiment", []), "POLICIES": ("compare", []), "WORKLOAD": ("compare", []),
+    "DURATION": ("compare", []), "REPEATS": ("compare", []), "CLOCK": ("compare", []),
+    "TARGET": ("compare", []), "VM": ("compare", []), "MONITORS": ("compare", []),
+    "CGROUPS": ("compare", []), "PRECISION": ("compare", []), "PARAMS": ("compare", []),
+    "MAX_REPEATS": ("compare", []), "RESULTS": ("compare", ["DURATION=0"]), "SWEEP": ("sweep", []),
+}
+
+
+def run(argv, cwd=REPO, timeout=120):
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def nothing_left(results):
+    leftovers = [p.name for p in results.iterdir()] if results.exists() else []
+    return [p for p in leftovers if p.startswith(".staging") or p[:2] == "20"]
+
+
+@pytest.mark.parametrize("var", sorted(RUN_VARS))
+def test_run_variables_are_data(var, tmp_path):
+    target, extra = RUN_VARS[var]
+    results = tmp_path / "results"
+    for name, value in payloads(tmp_path / MARK).items():
+        if var == "RESULTS":
+            value = str(tmp_path / "res") + value
+        for front in (["make", "--no-print-directory", target], ["./scxlab", target]):
+            argv = front + [f"{var}={value}"] + extra
+            if var != "RESULTS":
+                argv.append(f"RESULTS={results}")
+            proc = run(argv)
+            where = f"{' '.join(front)} {var}=<{name}>"
+            # make turns every failure into its own 2; ./scxlab returns the runner's 2 (bad input)
+            assert proc.returncode == 2, f"{where}: exit {proc.returncode}\n{proc.stderr}"
+            assert "error" in proc.stderr, f"{where}: no error message\n{proc.stderr}"
+            assert not (tmp_path / MARK).exists(), f"{where}: the injected command ran"
+            assert not nothing_left(results), f"{where}: left {nothing_left(results)}"
+            # the value reached the runner as data: no shell complained about it
+            for shell_word in ("Syntax error", "unexpected EOF", "command not found", "unterminated"):
+                assert shell_word not in proc.stderr, f"{where}: a shell read the value\n{proc.stderr}"
+
+
+# (target, variable under test): the other variables each case needs, all naming nothing that exists,
+# so that every case must fail after reading the value
+ANALYSIS_CASES = {
+    ("report", "RESULT"): [], ("figures", "RESULT"): [], ("figures", "FIGURES"): ["RESULT"],
+    ("paper-add", "RESULT"): [], ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [],
+    ("verify", "BUNDLE"): [], ("verify", "SUMS_SHA256"): ["BUNDLE"], ("train", "TRACES"): [],
+    ("train", "MODEL"): ["TRACES"], ("train", "SEED"): ["TRACES"],
+}
+
+
+@pytest.mark.parametrize("target,var", sorted(ANALYSIS_CASES))
+def test_analysis_and_train_variables_are_data(target, var, tmp_path):
+    missing = {"RESULT": tmp_path / "none", "BUNDLE": tmp_path / "none.tar.gz", "TRACES": tmp_path / "none.csv"}
+    # each of these starts Python (about a second): one payload of each kind of quoting is enough
+    few = {k: v for k, v in payloads(tmp_path / MARK).items() if k in ("single-quote", "dollar-paren", "newline")}
+    for name, value in few.items():
+        if var in ("MODEL", "FIGURES"):
+            value = str(tmp_path / "out") + value
+        argv = ["make", "--no-print-directory", target, f"{var}={value}", f"RESULTS={tmp_path / 'results'}",
+                f"PUBLISH_DIR={tmp_path / 'publish'}"]
+        argv += [f"{other}={missing[other]}" for other in ANALYSIS_CASES[(target, var)]]
+        proc = run(argv, timeout=300)
+        where = f"make {target} {var}=<{name}>"
+        assert proc.returncode != 0, f"{where}: exit 0\n{proc.stdout}\n{proc.stderr}"
+        assert not (tmp_path / MARK).exists(), f"{where}: the injected command ran"
+
+
+def test_unknown_make_variable_is_refused(tmp_path):
+    proc = run(["make", "--no-print-directory", "experiment", "POLCY=fifo", f"RESULTS={tmp_path}"])
+    assert proc.returncode == 2
+    assert "unknown variable POLCY" in proc.stderr and "POLICY" in proc.stderr
+    proc = run(["./scxlab", "experiment", "POLCY=fifo"])
+    assert proc.returncode == 2 and "'POLCY=fifo' is not VAR=value with one of" in proc.stderr
+
+
+def test_exit_codes_pass_through(tmp_path):
+    """./scxlab returns the runner's own code; make says it in its message."""
+    results = tmp_path / "results"
+    bad = run(["./scxlab", "experiment", "POLICY=nosuch", f"RESULTS={results}"])
+    assert bad.returncode == 2 and "unknown policy 'nosuch'" in bad.stderr
+    viamake = run(["make", "--no-print-directory", "experiment", "POLICY=nosuch", f"RESULTS={results}"])
+    assert viamake.returncode == 2 and "Error 2" in viamake.stderr
+    # no image: the target cannot be prepared (3), and nothing is left behind
+    env = dict(os.environ)
+    noimg = subprocess.run([str(REPO / "kernel/tools-exec"), "build/runners/scxlab", "run", "--repo", str(REPO),
+                            "--results", str(results), "--policies", "cfs", "--workload", "nginx",
+                            "--image", str(tmp_path / "no-image")],
+                           cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+    assert noimg.returncode == 3, noimg.stderr
+    assert "guest image is missing" in noimg.stderr
+    assert not nothing_left(results)
