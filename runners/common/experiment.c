@@ -158,10 +158,11 @@ static int parse_overrides(const struct workload_def *w, const char *list, const
 static int check_param_types(const struct workload_def *w, struct err *e)
 {
 	const struct cfg *c = &w->cfg;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct cfg_entry *en = &c->v[i];
+	/* [types] first, so that a bad type is reported where it is written */
+	for (size_t i = 0; i < 2 * c->n; i++) {
+		const struct cfg_entry *en = &c->v[i % c->n];
 		const char *other = !strcmp(en->section, "params") ? "types" : !strcmp(en->section, "types") ? "params" : NULL;
-		if (!other)
+		if (!other || (i < c->n) != !strcmp(en->section, "types"))
 			continue;
 		if (strspn(en->key, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(en->key) ||
 		    !(en->key[0] >= 'a' && en->key[0] <= 'z'))
