@@ -122,43 +122,35 @@ static void test_instance_overrides_are_checked(void **state)
 
 static void test_workload_types_are_required_and_valid(void **state)
 {
-	static const char head[] = "[workload]\ndir = workloads/nginx\nstart = s\nclient = c\nstop = t\nheadline = h\n";
-	char *text = xasprintf("%s[params]\nport = 80\n[types]\nport = int 1 65535\n", head);
-	put_file(dir, "workloads/good.ini", text);
-	free(text);
-	struct experiment x;
-	load_or_fail(&x, dir, &(struct request){ .policies = "cfs", .workload = "good" });
-	text = xasprintf("%s[params]\nport = 80\nsize = 5\n[types]\nport = int 1 65535\n", head);
-	put_file(dir, "workloads/untyped.ini", text);
-	free(text);
-	expect_load_error(req("untyped", NULL, NULL), dir,
-			  "untyped.ini:9: [params] size has no [types] size");
-	text = xasprintf("%s[params]\nport = 80\n[types]\nport = int 1 65535\nsize = int 1 2\n", head);
-	put_file(dir, "workloads/orphan.ini", text);
-	free(text);
-	expect_load_error(req("orphan", NULL, NULL), dir,
-			  "orphan.ini:11: [types] size has no [params] size");
-	text = xasprintf("%s[params]\nport = 0\n[types]\nport = int 1 65535\n", head);
-	put_file(dir, "workloads/baddefault.ini", text);
-	free(text);
-	expect_load_error(req("baddefault", NULL, NULL), dir,
-			  "baddefault.ini:8: [params] port = 0 is out of range");
-	text = xasprintf("%s[params]\nport = 80\n[types]\nport = number\n", head);
-	put_file(dir, "workloads/badtype.ini", text);
-	free(text);
-	expect_load_error(req("badtype", NULL, NULL), dir,
-			  "badtype.ini:10: [types] port: type 'number' is not one of");
-	text = xasprintf("%s[params]\nPort = 80\n[types]\nPort = int 1 65535\n", head);
-	put_file(dir, "workloads/upper.ini", text);
-	free(text);
-	expect_load_error(req("upper", NULL, NULL), dir,
-			  "parameter name 'Port' must be lower-case");
-	/* and the schema: a typo in [workload] is refused, not ignored */
-	text = xasprintf("%swarmpu = 3\n[params]\nport = 80\n[types]\nport = int 1 65535\n", head);
-	put_file(dir, "workloads/typo.ini", text);
-	free(text);
-	expect_load_error(req("typo", NULL, NULL), dir,
-			  "typo.ini:7: unknown key 'warmpu' in [workload] (did you mean 'warmup'?)");
+	/* each workload: [workload] (6 lines), then what follows, and the error it must get */
+	static const struct { const char *name, *rest, *error; } cases[] = {
+		{ "good", "[params]\nport = 80\n[types]\nport = int 1 65535\n", NULL },
+		{ "untyped", "[params]\nport = 80\nsize = 5\n[types]\nport = int 1 65535\n",
+		  "untyped.ini:9: [params] size has no [types] size" },
+		{ "orphan", "[params]\nport = 80\n[types]\nport = int 1 65535\nsize = int 1 2\n",
+		  "orphan.ini:11: [types] size has no [params] size" },
+		{ "baddefault", "[params]\nport = 0\n[types]\nport = int 1 65535\n",
+		  "baddefault.ini:8: [params] port = 0 is out of range" },
+		{ "badtype", "[params]\nport = 80\n[types]\nport = number\n",
+		  "badtype.ini:10: [types] port: type 'number' is not one of" },
+		{ "upper", "[params]\nPort = 80\n[types]\nPort = int 1 65535\n", "parameter name 'Port' must be lower-case" },
+		/* and the schema: a typo in [workload] is refused, not ignored */
+		{ "typo", "warmpu = 3\n[params]\nport = 80\n[types]\nport = int 1 65535\n",
+		  "typo.ini:7: unknown key 'warmpu' in [workload] (did you mean 'warmup'?)" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *name = xasprintf("workloads/%s.ini", cases[i].name);
+		char *text = xasprintf("[workload]\ndir = workloads/nginx\nstart = s\nclient = c\nstop = t\nheadline = h\n%s",
+				       cases[i].rest);
+		put_file(dir, name, text);
+		struct experiment x;
+		if (cases[i].error)
+			expect_load_error(req(cases[i].name, NULL, NULL), dir, cases[i].error);
+		else
+			load_or_fail(&x, dir, &(struct request){ .policies = "cfs", .workload = cases[i].name });
+		free(text);
+		free(name);
+	}
 }
 
 static void test_pair_specs_are_whole(void **state)
