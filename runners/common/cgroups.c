@@ -36,6 +36,10 @@ static int check_path(const char *path, const char *where, struct err *e)
 	    strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789_-/") != strlen(path))
 		return errf(e, "%s: cgroup path '%s' must be relative, with parts of [a-z0-9_-] separated by '/'",
 			    where, path);
+	/* the plan names each cgroup in a section [cgroup.PATH], which inih cuts beyond its limit */
+	if (strlen("cgroup.") + strlen(path) > CFG_MAX_NAME)
+		return errf(e, "%s: cgroup path '%s' is longer than %zu characters", where, path,
+			    CFG_MAX_NAME - strlen("cgroup."));
 	return 0;
 }
 
@@ -81,12 +85,15 @@ int cgtree_from_cfg(struct cgtree *t, const struct cfg *c, const char *name, str
 							 .params = xstrdup(cfg_get(c, sec, "params") ?: "") };
 		t->ninst++;
 	}
-	for (size_t i = 0; i < c->n; i++) {
-		const char *sec = c->v[i].section;
+	for (size_t i = 0; i < c->nsecs + c->n; i++) {	/* sections read, and those set in memory */
+		const char *sec = i < c->nsecs ? c->secs[i].name : c->v[i - c->nsecs].section;
 		if (!strncmp(sec, "instance.", 9)) {
-			char *end;
-			long k = strtol(sec + 9, &end, 10);
-			if (*end || k < 1 || (size_t)k > t->ninst)
+			long k;
+			struct err ignored;
+			char canon[32];
+			snprintf(canon, sizeof(canon), "instance.%ld",
+				 parse_long(sec + 9, 1, (long)t->ninst, "", &k, &ignored) ? 0L : k);
+			if (strcmp(canon, sec))	/* not a number, out of range, or spelt "instance.01" */
 				return errf(e, "%s: [%s]: instances must be numbered 1, 2, 3... without gaps", where, sec);
 		}
 	}
@@ -108,13 +115,21 @@ int cgtree_from_cfg(struct cgtree *t, const struct cfg *c, const char *name, str
 
 int cgtree_generate(struct cgtree *t, const char *spec, struct err *e)
 {
-	long depth, ratio;
-	char kind[16];
+	long depth = 0, ratio = 0;
 	memset(t, 0, sizeof(*t));
-	if (sscanf(spec, "%15[a-z]:%ld:%ld", kind, &depth, &ratio) != 3 || strcmp(kind, "pair"))
+	char *copy = xstrdup(spec), *d = strchr(copy, ':'), *r = d ? strchr(d + 1, ':') : NULL;
+	if (d)
+		*d++ = '\0';
+	if (r)
+		*r++ = '\0';
+	bool shaped = d && r && !strcmp(copy, "pair");
+	struct err why = { "" };
+	int bad = shaped ? parse_long(d, 1, 8, "DEPTH", &depth, &why) || parse_long(r, 1, 100, "RATIO", &ratio, &why) : -1;
+	free(copy);
+	if (!shaped)
 		return errf(e, "cgroup tree '%s' is neither a config in configs/cgroups/ nor pair:DEPTH:RATIO", spec);
-	if (depth < 1 || depth > 8 || ratio < 1 || ratio > 100)
-		return errf(e, "cgroup tree '%s': DEPTH must be 1..8 and RATIO 1..100", spec);
+	if (bad)
+		return errf(e, "cgroup tree '%s': %s (pair:DEPTH:RATIO with DEPTH 1..8 and RATIO 1..100)", spec, why.msg);
 	struct cfg c = { .path = xstrdup(spec) };
 	char prefix[128] = "", sec[192], w[32];
 	for (long d = 1; d < depth; d++) {
@@ -152,7 +167,7 @@ int cgtree_load(struct cgtree *t, const char *configs_dir, const char *spec, str
 			  *names ? names : "(none)", dir);
 		free(names);
 	} else {
-		rc = cfg_load(&c, path, e);
+		rc = cfg_load(&c, path, &CFG_CGROUPS, e);
 		if (!rc)
 			rc = cgtree_from_cfg(t, &c, spec, e);
 		cfg_free(&c);

@@ -1,5 +1,6 @@
 #include "experiment.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@ int check_name(const char *what, const char *name, struct err *e)
 }
 
 static int load_named(const char *configs_dir, const char *sub, const char *what, const char *name,
-		      struct cfg *c, struct err *e)
+		      const struct cfg_schema *schema, struct cfg *c, struct err *e)
 {
 	char *dir = xasprintf("%s/%s", configs_dir, sub);
 	char *path = xasprintf("%s/%s.ini", dir, name);
@@ -26,7 +27,7 @@ static int load_named(const char *configs_dir, const char *sub, const char *what
 			  *names ? names : "(none found)", dir);
 		free(names);
 	} else {
-		rc = cfg_load(c, path, e);
+		rc = cfg_load(c, path, schema, e);
 	}
 	free(path);
 	free(dir);
@@ -74,7 +75,7 @@ static int load_policy(struct policy_def *p, const char *configs_dir, const char
 	if (!strncmp(name, "external:", 9))
 		return load_external(p, name, e);
 	p->name = xstrdup(name);
-	if (load_named(configs_dir, "policies", "policy", name, &p->cfg, e))
+	if (load_named(configs_dir, "policies", "policy", name, &CFG_POLICY, &p->cfg, e))
 		return -1;
 	if (cfg_get_choice(&p->cfg, "policy", "kind", NULL, "cfs|scx", &p->kind, e))
 		return -1;
@@ -95,10 +96,96 @@ static int load_policy(struct policy_def *p, const char *configs_dir, const char
 	return cfg_get_long(&p->cfg, "inject", "sysrq_after_s", 0, 0, 3600, &p->sysrq_after_s, e);
 }
 
+/* The names of a section's keys, space-separated; caller frees. */
+static char *section_keys(const struct cfg *c, const char *section)
+{
+	struct strv keys = { 0 };
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->v[i].section, section))
+			strv_push(&keys, c->v[i].key);
+	char *s = strv_join(&keys, " ");
+	strv_free(&keys);
+	return s;
+}
+
+/* One value of a workload parameter against its type in [types]; where says who set it. */
+static int check_param(const struct workload_def *w, const char *key, const char *value, const char *where,
+		       struct err *e)
+{
+	const char *type = cfg_get(&w->cfg, "types", key);
+	if (!cfg_get(&w->cfg, "params", key) || !type) {
+		struct strv names = { 0 };
+		char *known = section_keys(&w->cfg, "params");
+		strv_split_push(&names, known);
+		const char *near = cfg_nearest(key, (const char *const *)names.v, names.n);
+		errf(e, "%s: workload %s has no parameter '%s'%s%s%s (it has: %s)", where, w->name, key,
+		     near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", known);
+		strv_free(&names);
+		free(known);
+		return -1;
+	}
+	char *what = xasprintf("%s: %s (%s)", where, key, type);
+	int rc = cfg_check_type(type, value, what, e);
+	free(what);
+	return rc;
+}
+
+/* "key=value ..." overrides of the workload's params, each checked, into section "params" of out. */
+static int parse_overrides(const struct workload_def *w, const char *list, const char *where, struct cfg *out,
+			   struct err *e)
+{
+	struct strv words = { 0 };
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	strv_split_push(&words, list ? list : "");
+	for (size_t i = 0; i < words.n && !rc; i++) {
+		char *eq = strchr(words.v[i], '=');
+		if (!eq || eq == words.v[i]) {
+			rc = errf(e, "%s: '%s' is not key=value", where, words.v[i]);
+			break;
+		}
+		*eq = '\0';
+		if (cfg_get(out, "params", words.v[i]))
+			rc = errf(e, "%s: parameter '%s' is given twice", where, words.v[i]);
+		else if (!(rc = check_param(w, words.v[i], eq + 1, where, e)))
+			cfg_set(out, "params", words.v[i], eq + 1);
+	}
+	strv_free(&words);
+	return rc;
+}
+
+/* Every [params] key has a type in [types] (and the reverse), and its default is of that type. */
+static int check_param_types(const struct workload_def *w, struct err *e)
+{
+	const struct cfg *c = &w->cfg;
+	/* [types] first, so that a bad type is reported where it is written */
+	for (size_t i = 0; i < 2 * c->n; i++) {
+		const struct cfg_entry *en = &c->v[i % c->n];
+		const char *other = !strcmp(en->section, "params") ? "types" : !strcmp(en->section, "types") ? "params" : NULL;
+		if (!other || (i < c->n) != !strcmp(en->section, "types"))
+			continue;
+		if (strspn(en->key, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(en->key) ||
+		    !(en->key[0] >= 'a' && en->key[0] <= 'z'))
+			return errf(e, "%s:%d: parameter name '%s' must be lower-case letters, digits and '_' (it becomes "
+				    "the variable WL_%s)", c->path, en->line, en->key, en->key);
+		if (!cfg_get(c, other, en->key))
+			return errf(e, "%s:%d: [%s] %s has no [%s] %s; every parameter needs a default in [params] and "
+				    "a type in [types] (int MIN MAX, choice A|B|..., word)", c->path, en->line,
+				    en->section, en->key, other, en->key);
+		char *what = xasprintf("%s:%d: [%s] %s", c->path, en->line, en->section, en->key);
+		int rc = !strcmp(en->section, "types") ? cfg_check_type_spec(en->value, what, e)
+						       : cfg_check_type(cfg_get(c, "types", en->key), en->value, what, e);
+		free(what);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 static int load_workload(struct workload_def *w, const char *configs_dir, const char *name, struct err *e)
 {
 	w->name = xstrdup(name);
-	if (load_named(configs_dir, "workloads", "workload", name, &w->cfg, e))
+	if (load_named(configs_dir, "workloads", "workload", name, &CFG_WORKLOAD, &w->cfg, e))
 		return -1;
 	if (cfg_require(&w->cfg, "workload", "dir", &w->dir, e) ||
 	    cfg_require(&w->cfg, "workload", "start", &w->start, e) ||
@@ -106,7 +193,8 @@ static int load_workload(struct workload_def *w, const char *configs_dir, const 
 	    cfg_require(&w->cfg, "workload", "stop", &w->stop, e) ||
 	    cfg_require(&w->cfg, "workload", "headline", &w->headline, e) ||
 	    cfg_get_long(&w->cfg, "workload", "duration", 10, 1, 3600, &w->duration, e) ||
-	    cfg_get_long(&w->cfg, "workload", "warmup", 0, 0, 600, &w->warmup, e))
+	    cfg_get_long(&w->cfg, "workload", "warmup", 0, 0, 600, &w->warmup, e) ||
+	    check_param_types(w, e))
 		return -1;
 	return 0;
 }
@@ -114,7 +202,7 @@ static int load_workload(struct workload_def *w, const char *configs_dir, const 
 static int load_vm(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e)
 {
 	x->vm_name = (r->vm && *r->vm) ? r->vm : "default";
-	if (load_named(configs_dir, "vms", "VM", x->vm_name, &x->vm, e))
+	if (load_named(configs_dir, "vms", "VM", x->vm_name, &CFG_VM, &x->vm, e))
 		return -1;
 	int rc;
 	const char *def_clock;
@@ -173,33 +261,151 @@ static int check_instances(struct experiment *x, struct err *e)
 	const char *port = cfg_get(&x->wl.cfg, "params", "port");
 	for (size_t i = 0; i < x->tree.ninst; i++) {
 		struct cginstance *in = &x->tree.inst[i];
-		struct strv w = { 0 };
-		bool has_port = false;
-		strv_split_push(&w, in->params);
-		for (size_t j = 0; j < w.n; j++) {
-			char *eq = strchr(w.v[j], '=');
-			if (!eq || eq == w.v[j]) {
-				errf(e, "cgroup tree %s: instance %zu: params '%s' is not key=value", x->tree.name, i + 1, w.v[j]);
-				strv_free(&w);
-				return -1;
-			}
-			*eq = '\0';
-			if (!cfg_get(&x->wl.cfg, "params", w.v[j])) {
-				errf(e, "cgroup tree %s: instance %zu overrides '%s', which workload %s does not have",
-				     x->tree.name, i + 1, w.v[j], x->wl.name);
-				strv_free(&w);
-				return -1;
-			}
-			has_port |= !strcmp(w.v[j], "port");
-		}
-		strv_free(&w);
-		if (port && !has_port && x->tree.ninst > 1) {
-			char *p = xasprintf("%s%sport=%ld", in->params, *in->params ? " " : "", atol(port) + (long)i);
+		struct cfg over;
+		char *where = xasprintf("cgroup tree %s: instance %zu: params", x->tree.name, i + 1);
+		int rc = parse_overrides(&x->wl, in->params, where, &over, e);
+		bool has_port = cfg_get(&over, "params", "port");
+		cfg_free(&over);
+		long base;
+		if (!rc && port && !has_port && x->tree.ninst > 1) {
+			/* port was checked against its type: a number */
+			parse_long(port, LONG_MIN, LONG_MAX, "port", &base, e);
+			char *p = xasprintf("%s%sport=%ld", in->params, *in->params ? " " : "", base + (long)i);
 			free(in->params);
 			in->params = p;
+			rc = parse_overrides(&x->wl, in->params, where, &over, e);	/* the port it gets fits */
+			cfg_free(&over);
 		}
+		free(where);
+		if (rc)
+			return -1;
 	}
 	return 0;
+}
+
+/* The value of a plan key as a whole number, or an error naming the plan. */
+static int plan_long(const struct cfg *p, const char *sec, const char *key, long def, long min, long max, struct err *e)
+{
+	long v;
+	return cfg_get_long(p, sec, key, def, min, max, &v, e);
+}
+
+/* Every value of a "key=value ..." list is a word (it becomes a WL_* variable of a script). */
+static int plan_words(const struct cfg *p, const char *sec, const char *key, const char *list, struct err *e)
+{
+	struct strv w = { 0 };
+	int rc = 0;
+	strv_split_push(&w, list);
+	for (size_t i = 0; i < w.n && !rc; i++) {
+		char *eq = strchr(w.v[i], '=');
+		if (!eq) {
+			rc = errf(e, "%s: [%s] %s: '%s' is not key=value", p->path, sec, key, w.v[i]);
+			break;
+		}
+		char *what = xasprintf("%s: [%s] %s: %.*s", p->path, sec, key, (int)(eq - w.v[i]), w.v[i]);
+		rc = cfg_check_type("word", eq + 1, what, e);
+		free(what);
+	}
+	strv_free(&w);
+	return rc;
+}
+
+int plan_check(const struct cfg *p, struct err *e)
+{
+	long runs;
+	double pct;
+	const char *v;
+	if (cfg_get_long(p, "plan", "runs", 0, 1, 100000, &runs, e) ||
+	    plan_long(p, "plan", "duration", 0, 1, 3600, e) || plan_long(p, "plan", "warmup", 0, 0, 600, e) ||
+	    plan_long(p, "plan", "load_timeout", 15, 1, 600, e) || plan_long(p, "plan", "min_repeats", 3, 0, 1000, e) ||
+	    cfg_get_choice(p, "plan", "clock", "virtual", "virtual|real", &v, e) ||
+	    cfg_get_choice(p, "plan", "target", "vm", "vm|host", &v, e))
+		return -1;
+	if ((v = cfg_get(p, "plan", "precision_pct")) && parse_double(v, 0, 50, "plan: [plan] precision_pct", &pct, e))
+		return -1;
+	static const char *const wl_keys[] = { "dir", "start", "client", "stop", "headline" };
+	for (size_t i = 0; i < sizeof(wl_keys) / sizeof(wl_keys[0]); i++)
+		if (cfg_require(p, "workload", wl_keys[i], &v, e))
+			return -1;
+	for (size_t i = 0; i < p->n; i++) {
+		if (strcmp(p->v[i].section, "workload.params"))
+			continue;
+		char *what = xasprintf("%s: [workload.params] %s", p->path, p->v[i].key);
+		int bad = cfg_check_type("word", p->v[i].value, what, e);
+		free(what);
+		if (bad)
+			return -1;
+	}
+	for (long k = 1; k <= runs; k++) {
+		char sec[32];
+		snprintf(sec, sizeof(sec), "run.%ld", k);
+		static const char *const run_keys[] = { "policy", "kind", "ops_name", "loader", "args", "repeat" };
+		for (size_t i = 0; i < sizeof(run_keys) / sizeof(run_keys[0]); i++)
+			if (!cfg_get(p, sec, run_keys[i]))
+				return errf(e, "%s: plan section [%s] is incomplete: it lacks %s", p->path, sec, run_keys[i]);
+		if (cfg_get_choice(p, sec, "kind", NULL, "cfs|scx", &v, e) ||
+		    cfg_get_choice(p, sec, "external", "0", "0|1", &v, e) ||
+		    plan_long(p, sec, "sysrq_after_s", 0, 0, 3600, e) || plan_long(p, sec, "repeat", 1, 1, 100000, e))
+			return -1;
+	}
+	if (!cfg_has_section(p, "tree"))
+		return 0;
+	struct cgtree t;
+	int rc = cgtree_from_cfg(&t, p, cfg_get(p, "tree", "name") ?: "", e);
+	for (size_t i = 0; !rc && i < t.ninst; i++) {
+		char sec[32];
+		snprintf(sec, sizeof(sec), "instance.%zu", i + 1);
+		rc = plan_words(p, sec, "params", t.inst[i].params, e);
+	}
+	cgtree_free(&t);
+	return rc;
+}
+
+int plan_load(struct cfg *plan, const char *path, struct err *e)
+{
+	return cfg_load(plan, path, &CFG_PLAN, e) || plan_check(plan, e) ? -1 : 0;
+}
+
+/*
+ * The plan the guest will read, checked here as the guest will read it: every line fits
+ * inih's buffer, every value reads back as written (inih strips blanks and cuts " ;"
+ * comments), and plan_check() (the guest's own checks) passes. So nothing that the host
+ * accepted fails in the guest after a boot.
+ */
+static int check_plan_travels(const struct experiment *x, struct err *e)
+{
+	struct cfg plan, back = { 0 };
+	experiment_plan(x, &plan);
+	int rc = 0;
+	for (size_t i = 0; i < plan.n && !rc; i++) {
+		const struct cfg_entry *en = &plan.v[i];
+		if (strlen(en->key) + strlen(" = ") + strlen(en->value) > CFG_MAX_LINE)
+			rc = errf(e, "[%s] %s = '%.40s...' is %zu characters long; a line of the guest's plan holds at most "
+				  "%d", en->section, en->key, en->value, strlen(en->value), CFG_MAX_LINE);
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!rc && (!f || cfg_write(&plan, f)))
+		rc = errf(e, "cannot write the plan in memory");
+	if (f)
+		fclose(f);
+	if (!rc && !(rc = cfg_parse_text(&back, "plan.ini", text, &CFG_PLAN, e))) {
+		for (size_t i = 0; i < plan.n && !rc; i++) {
+			const struct cfg_entry *en = &plan.v[i];
+			const char *got = cfg_get(&back, en->section, en->key);
+			if (!got || strcmp(got, en->value))
+				rc = errf(e, "[%s] %s = '%s' would reach the guest as '%s' (plan.ini cannot carry leading or "
+					  "trailing blanks, ' ;' or line breaks in a value)", en->section, en->key, en->value,
+					  got ? got : "(nothing)");
+		}
+		if (!rc)
+			rc = plan_check(&back, e);
+	}
+	cfg_free(&back);
+	free(text);
+	cfg_free(&plan);
+	return rc;
 }
 
 int experiment_load(struct experiment *x, const char *configs_dir, const struct request *r, struct err *e)
@@ -264,29 +470,14 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 	if (load_workload(&x->wl, configs_dir, r->workload, e))
 		return -1;
 	if (r->params && *r->params) {
-		struct strv w = { 0 };
-		strv_split_push(&w, r->params);
-		for (size_t i = 0; i < w.n; i++) {
-			char *eq = strchr(w.v[i], '=');
-			if (eq)
-				*eq = '\0';
-			if (!eq || !cfg_get(&x->wl.cfg, "params", w.v[i])) {
-				char *known = xstrdup("");
-				for (size_t k = 0; k < x->wl.cfg.n; k++)
-					if (!strcmp(x->wl.cfg.v[k].section, "params")) {
-						char *n = xasprintf("%s%s%s", known, *known ? " " : "", x->wl.cfg.v[k].key);
-						free(known);
-						known = n;
-					}
-				errf(e, "PARAMS: '%s' is not key=value with a parameter of workload %s (it has: %s)",
-				     w.v[i], x->wl.name, known);
-				free(known);
-				strv_free(&w);
-				return -1;
-			}
-			cfg_set(&x->wl.cfg, "params", w.v[i], eq + 1);
+		struct cfg over;
+		if (parse_overrides(&x->wl, r->params, "PARAMS", &over, e)) {
+			cfg_free(&over);
+			return -1;
 		}
-		strv_free(&w);
+		for (size_t i = 0; i < over.n; i++)
+			cfg_set(&x->wl.cfg, "params", over.v[i].key, over.v[i].value);
+		cfg_free(&over);
 	}
 	x->duration = x->wl.duration;
 	x->warmup = x->wl.warmup;
@@ -309,9 +500,7 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 	x->monitors = monitors;
 	strv_free(&mons);
 	if (r->precision && *r->precision) {
-		char *end;
-		x->precision_pct = strtod(r->precision, &end);
-		if (*end || !(x->precision_pct >= 0.1 && x->precision_pct <= 50))
+		if (parse_double(r->precision, 0.1, 50, "PRECISION", &x->precision_pct, e))
 			return errf(e, "PRECISION = '%s': give the target half-width of the 95%% confidence interval "
 				    "of each ratio to cfs, in percent (0.1 to 50)", r->precision);
 		if (r->repeats && *r->repeats)
@@ -335,7 +524,7 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 		if (cgtree_load(&x->tree, configs_dir, r->cgroups, e) || check_instances(x, e))
 			return -1;
 	}
-	return 0;
+	return check_plan_travels(x, e);
 }
 
 void experiment_free(struct experiment *x)

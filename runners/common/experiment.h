@@ -77,6 +77,11 @@ void experiment_plan(const struct experiment *x, struct cfg *plan);
 /* The command a user typed, for the manifest: prefix (e.g. "make experiment") and each value
  * given as VAR=value, quoted for a shell. Caller frees. */
 char *request_command(const char *prefix, const struct request *r);
+/* The guest's checks of a plan (ranges, complete [run.K] sections, the cgroup tree, every
+ * parameter value a word), shared so that the host runs them before it boots anything. */
+int plan_check(const struct cfg *plan, struct err *e);
+/* Read plan.ini against the plan's schema, then plan_check(). */
+int plan_load(struct cfg *plan, const char *path, struct err *e);
 /* Policy/workload names are folder and file names: [a-z0-9_-]+. */
 int check_name(const char *what, const char *name, struct err *e);
 

@@ -42,6 +42,7 @@
 
 #include "cgroups.h"
 #include "config.h"
+#include "experiment.h"
 #include "metrics.h"
 #include "schedext.h"
 #include "stats.h"
@@ -1250,7 +1251,7 @@ int main(int argc, char **argv)
 	if (a.pid1)
 		setup_pid1();
 	struct err e = { 0 };
-	if (cfg_load(&a.plan, plan_path, &e))
+	if (plan_load(&a.plan, plan_path, &e))
 		fatal(&a, "%s", e.msg);
 	char *pp = realpath(plan_path, NULL);
 	a.job_dir = xstrdup(dirname(pp));

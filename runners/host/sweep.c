@@ -151,7 +151,7 @@ int sweep_main(const struct sweep_opts *o)
 		die(EXIT_USAGE, "unknown sweep '%s'; choose from: %s (files in %s/)", o->name, names, dir);
 	}
 	struct cfg c;
-	if (cfg_load(&c, path, &e))
+	if (cfg_load(&c, path, &CFG_SWEEP, &e))
 		die(EXIT_USAGE, "%s", e.msg);
 	const char *policies, *workload = cfg_get(&c, "sweep", "workload");
 	if (cfg_require(&c, "sweep", "policies", &policies, &e))

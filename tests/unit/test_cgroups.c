@@ -15,7 +15,7 @@ static int tree_from_text(struct cgtree *t, const char *text, struct err *e)
 	put_file(dir, "t.ini", text);
 	char *p = xasprintf("%s/t.ini", dir);
 	struct cfg c;
-	int rc = cfg_load(&c, p, e);
+	int rc = cfg_load(&c, p, &CFG_CGROUPS, e);
 	if (!rc)
 		rc = cgtree_from_cfg(t, &c, "t", e);
 	cfg_free(&c);
@@ -163,7 +163,7 @@ static void test_experiment_with_a_tree(void **state)
 	put_file(dir, "cgroups/typo.ini", "[tree]\n[instance.1]\ncgroup = a\nparams = prot=1\n");
 	r.cgroups = "typo";
 	assert_int_equal(experiment_load(&x, dir, &r, &e), -1);
-	assert_non_null(strstr(e.msg, "overrides 'prot', which workload nginx does not have"));
+	assert_non_null(strstr(e.msg, "instance 1: params: workload nginx has no parameter 'prot'; did you mean 'port'?"));
 	experiment_free(&x);
 	remove_tree(dir);
 	free(cmd);

@@ -207,7 +207,7 @@ static void test_params_override(void **state)
 	experiment_free(&x);
 	r.params = "conections=8";
 	assert_int_equal(experiment_load(&x, "configs", &r, &e), -1);
-	assert_non_null(strstr(e.msg, "'conections' is not key=value with a parameter of workload nginx"));
+	assert_non_null(strstr(e.msg, "PARAMS: workload nginx has no parameter 'conections'; did you mean 'connections'?"));
 	assert_non_null(strstr(e.msg, "connections"));
 	experiment_free(&x);
 }
