@@ -1,4 +1,5 @@
 #include "experiment.h"
+#include "sha256.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -34,7 +35,14 @@ static int load_named(const char *configs_dir, const char *sub, const char *what
 	return rc;
 }
 
-/* "external:/path/to/binary [args]" */
+/*
+ * "external:/path/to/binary [args]". Each external policy is one distinct thing: its name is
+ * ext-<file name>-<8 hex digits of sha256(path NUL args)>, the arguments taken word by word
+ * (so spacing does not matter), so the same file name in two folders, or one binary with two
+ * argument sets, are two policies with two names (and two files in the job). The sha256 of
+ * the binary itself goes into the policy's config (factors.policy_configs in the manifest):
+ * a binary rebuilt at the same path runs under the same name but with a different hash.
+ */
 static int load_external(struct policy_def *p, const char *spec, struct err *e)
 {
 	struct strv words = { 0 };
@@ -43,13 +51,21 @@ static int load_external(struct policy_def *p, const char *spec, struct err *e)
 		strv_free(&words);
 		return errf(e, "external policy '%s': give an absolute path, e.g. external:/usr/bin/scx_simple", spec);
 	}
-	if (access(words.v[0], X_OK)) {
+	char bin_sha[65];
+	if (access(words.v[0], X_OK) || is_dir(words.v[0]) || sha256_file(words.v[0], bin_sha)) {
 		errf(e, "external policy '%s': %s is not an executable file", spec, words.v[0]);
 		strv_free(&words);
 		return -1;
 	}
+	/* the identity: the path and each argument, NUL-separated */
+	struct sha256 h;
+	char id[65];
+	sha256_init(&h);
+	for (size_t i = 0; i < words.n; i++)
+		sha256_update(&h, words.v[i], strlen(words.v[i]) + 1);
+	sha256_hex(&h, id);
 	const char *base = strrchr(words.v[0], '/') + 1;
-	char *name = xasprintf("external-%s", base);
+	char *name = xasprintf("ext-%s-%.8s", base, id);
 	for (char *c = name; *c; c++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_-", *c))
 			*c = (*c >= 'A' && *c <= 'Z') ? *c + 32 : '_';
@@ -59,6 +75,7 @@ static int load_external(struct policy_def *p, const char *spec, struct err *e)
 	p->ops_name = "";
 	cfg_set(&p->cfg, "policy", "spec", spec);
 	cfg_set(&p->cfg, "policy", "loader", words.v[0]);
+	cfg_set(&p->cfg, "policy", "sha256", bin_sha);
 	p->loader = cfg_get(&p->cfg, "policy", "loader");
 	/* the arguments, as given after the path */
 	const char *rest = strstr(spec, words.v[0]) + strlen(words.v[0]);
@@ -454,6 +471,14 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 			strv_free(&names);
 			return -1;
 		}
+		/* external policies are named by path and arguments: one job file and one name each */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(x->pol[i].name, x->pol[j].name)) {
+				errf(e, "policies '%s' and '%s' are the same policy (both named %s: the same binary with the "
+				     "same arguments); list it once", names.v[j], names.v[i], x->pol[i].name);
+				strv_free(&names);
+				return -1;
+			}
 	}
 	strv_free(&names);
 	for (size_t i = 0; i < x->npol; i++)

@@ -1,4 +1,5 @@
 #include "schedext.h"
+#include "scxlab_exit.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -72,4 +73,42 @@ int scx_snapshot(const char *root, const char *out_dir)
 	if (mkdir_p(out_dir, 0755))
 		return 0;
 	return snapshot_dir(root, "", out_dir);
+}
+
+/* scx_exit_reason() of the 7.3 kernel: the text in "disabled (...)" for each exit kind */
+static const struct { const char *reason; int kind; } exit_reasons[] = {
+	{ "unregistered from user space", SCXLAB_EXIT_UNREG },
+	{ "unregistered from BPF", SCXLAB_EXIT_UNREG_BPF },
+	{ "unregistered from the main kernel", SCXLAB_EXIT_UNREG_KERN },
+	{ "disabled by sysrq-S", SCXLAB_EXIT_SYSRQ },
+	{ "parent exiting", SCXLAB_EXIT_PARENT },
+	{ "runtime error", SCXLAB_EXIT_ERROR },
+	{ "scx_bpf_error", SCXLAB_EXIT_ERROR_BPF },
+	{ "runnable task stall", SCXLAB_EXIT_ERROR_STALL },
+};
+
+int scx_kind_of_reason(const char *reason)
+{
+	for (size_t i = 0; i < sizeof(exit_reasons) / sizeof(exit_reasons[0]); i++)
+		if (!strcmp(reason, exit_reasons[i].reason))
+			return exit_reasons[i].kind;
+	return -1;
+}
+
+bool scx_parse_disable(const char *line, struct scx_disable *d)
+{
+	static const char head[] = "sched_ext: BPF scheduler \"", mid[] = "\" disabled (";
+	const char *h = strstr(line, head), *m = h ? strstr(h + strlen(head), mid) : NULL;
+	const char *close = m ? strrchr(m, ')') : NULL;
+	if (!close)
+		return false;
+	memset(d, 0, sizeof(*d));
+	h += strlen(head);
+	snprintf(d->ops, sizeof(d->ops), "%.*s", (int)(m - h), h);
+	m += strlen(mid);
+	snprintf(d->reason, sizeof(d->reason), "%.*s", (int)(close - m), m);
+	d->kind = scx_kind_of_reason(d->reason);
+	d->kind_name = d->kind < 0 ? "UNKNOWN" : scxlab_exit_kind_name(d->kind);
+	d->ejected = d->kind < 0 || scxlab_exit_kind_ejected(d->kind);
+	return true;
 }

@@ -23,4 +23,24 @@ const char *scx_describe(const struct scx_status *s, char *buf, int len);
  * out_dir as NAME or root_NAME. Returns the number copied. */
 int scx_snapshot(const char *root, const char *out_dir);
 
+/*
+ * The kernel's verdict when it disables a scheduler, from its log line
+ *   sched_ext: BPF scheduler "NAME" disabled (REASON)
+ * (kernel/sched/ext.c, scx_disable_workfn; REASON is scx_exit_reason(kind)). This is what is
+ * known about an external scheduler's exit: it writes no scxlab exit-info. kind is the
+ * kernel's enum scx_exit_kind (schedulers/include/scxlab_exit.h), -1 when the reason text is
+ * not one this kernel version is known to print; kind_name "UNKNOWN" then.
+ */
+struct scx_disable {
+	char ops[128];
+	char reason[128];
+	int kind;
+	const char *kind_name;
+	bool ejected;		/* the kernel stopped it without its loader asking (unknown: true) */
+};
+/* Parses one log line; false when it is not such a line. */
+bool scx_parse_disable(const char *line, struct scx_disable *d);
+/* The exit kind the kernel prints REASON for, -1 if unknown. */
+int scx_kind_of_reason(const char *reason);
+
 #endif

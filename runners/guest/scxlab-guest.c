@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -44,6 +45,7 @@
 #include "config.h"
 #include "experiment.h"
 #include "metrics.h"
+#include "outcome.h"
 #include "schedext.h"
 #include "stats.h"
 #include "util.h"
@@ -241,6 +243,9 @@ struct run {
 	int loader_status;
 	bool loader_reaped;
 	bool ejected;
+	bool left_charge;	/* the watcher saw the policy stop being in charge */
+	const char *phase;	/* "load", "server start", "warm-up", "measurement", "teardown" */
+	double phase_t0;
 };
 
 static void invalid(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -258,6 +263,37 @@ static void invalid(struct run *r, const char *fmt, ...)
 static char *raw_path(struct run *r, const char *name)
 {
 	return xasprintf("%s/%s", r->raw, name);
+}
+
+static void enter_phase(struct run *r, const char *phase)
+{
+	r->phase = phase;
+	r->phase_t0 = mono_now();
+}
+
+/*
+ * Is the policy (any enabled one for an external scheduler, none for cfs) still in charge?
+ * The first time it is not, records where (left_charge_phase, left_charge_after_s: seconds
+ * into that phase) and marks the run invalid.
+ */
+static bool still_in_charge(struct run *r)
+{
+	if (r->left_charge || !strcmp(r->kind, "cfs"))
+		return !r->left_charge;
+	const char *expect = r->external ? r->ops_seen : r->ops;
+	struct scx_status s;
+	char desc[256];
+	scx_read(SCX_SYSFS, &s);
+	if (scx_in_charge(&s, expect))
+		return true;
+	double into = mono_now() - r->phase_t0;
+	r->left_charge = true;
+	r->ejected = true;	/* refined from the kernel's exit kind when it is known (do_run) */
+	json_object_set_new(r->j, "left_charge_phase", json_string(r->phase));
+	json_object_set_new(r->j, "left_charge_after_s", json_real(into));
+	invalid(r, "%s stopped being in charge %.1f s into the %s (%s)", r->policy, into, r->phase,
+		scx_describe(&s, desc, sizeof desc));
+	return false;
 }
 
 /* The value of key in a "key=value ..." override list, or NULL. */
@@ -382,11 +418,17 @@ static bool start_policy(struct run *r)
 		if (scx_in_charge(&s, expect))
 			break;
 		if (!loader_alive(r)) {
-			invalid(r, "policy %s failed to load: its loader exited with code %d before the kernel "
-				"reported it in charge (%s); see raw/loader.log and raw/exit-info.json",
-				r->policy, exit_code_of(r->loader_status), scx_describe(&s, desc, sizeof desc));
+			int code;
+			char sig[16], how[128];
+			loader_end_of(r->loader_status, &code, sig, sizeof sig, how, sizeof how);
+			invalid(r, "policy %s failed to load: its loader %s before the kernel reported it in charge "
+				"(%s); see raw/loader.log%s", r->policy, how, scx_describe(&s, desc, sizeof desc),
+				r->external ? "" : " and raw/exit-info.json");
 			return false;
 		}
+		/* load_timeout, like the agent's other timeouts (the client's duration + 120 s, the
+		 * loader's 15 s after SIGINT), is guest time: under the virtual clock it stretches
+		 * with a slow host as the guest does; under the real clock it is wall time */
 		if (mono_now() - t0 > a->load_timeout) {
 			invalid(r, "policy %s was not in charge %ld s after its loader started (%s, expected "
 				"state=enabled ops=%s)", r->policy, a->load_timeout,
@@ -407,20 +449,26 @@ static void stop_policy(struct run *r)
 {
 	if (r->loader_pid <= 0)
 		return;
+	bool killed = false;
 	if (loader_alive(r)) {
 		kill(r->loader_pid, SIGINT);
-		bool timed_out;
-		r->loader_status = wait_timeout(r->loader_pid, 15, &timed_out);
+		r->loader_status = wait_timeout(r->loader_pid, 15, &killed);
 		r->loader_reaped = true;
-		if (timed_out)
+		if (killed)
 			invalid(r, "the loader of %s did not exit within 15 s of SIGINT and was killed", r->policy);
 	}
-	int code = exit_code_of(r->loader_status);
+	int code;
+	char sig[16], how[128];
+	enum loader_end end = loader_end_of(r->loader_status, &code, sig, sizeof sig, how, sizeof how);
 	json_object_set_new(r->j, "loader_exit_code", json_integer(code));
+	json_object_set_new(r->j, "loader_signal", *sig ? json_string(sig) : json_null());
+	json_object_set_new(r->j, "loader_crashed", json_boolean(end == LOADER_CRASHED));
+	if (end == LOADER_CRASHED && r->ops_seen[0])	/* a crash while loading is reported as a load failure */
+		invalid(r, "the loader of %s %s; see raw/loader.log", r->policy, how);
 	if (r->external) {
 		/* no exit-info file: the kernel's own messages (taken with dmesg) say why it stopped */
-		if (code != 0 && code != 128 + SIGINT && !r->ejected)
-			invalid(r, "external scheduler %s exited with code %d; see raw/loader.log", r->loader, code);
+		if (end == LOADER_FAILED && !killed && !r->left_charge)
+			invalid(r, "external scheduler %s %s; see raw/loader.log", r->loader, how);
 		return;
 	}
 	char *ei = raw_path(r, "exit-info.json");
@@ -431,17 +479,19 @@ static void stop_policy(struct run *r)
 		json_object_set(r->j, "exit_info", info);
 		if (json_is_true(json_object_get(info, "ejected")) || code == 1) {
 			r->ejected = true;
-			invalid(r, "policy %s was ejected by the kernel: kind=%s reason=\"%s\" msg=\"%s\"", r->policy,
+			const char *lp = json_string_value(json_object_get(r->j, "left_charge_phase"));
+			invalid(r, "policy %s was ejected by the kernel%s%s: kind=%s reason=\"%s\" msg=\"%s\"", r->policy,
+				lp ? " during the " : "", lp ?: "",
 				json_string_value(json_object_get(info, "kind_name")) ?: "?",
 				json_string_value(json_object_get(info, "reason")) ?: "",
 				json_string_value(json_object_get(info, "msg")) ?: "");
 		}
 		json_decref(info);
-	} else {
-		invalid(r, "the loader of %s left no exit info (exit code %d): %s", r->policy, code, jerr.text);
+	} else if (end != LOADER_CRASHED) {
+		invalid(r, "the loader of %s left no exit info (it %s): %s", r->policy, how, jerr.text);
 	}
-	if (code != 0 && !r->ejected)
-		invalid(r, "the loader of %s exited with code %d; see raw/loader.log", r->policy, code);
+	if (end == LOADER_FAILED && !r->ejected)
+		invalid(r, "the loader of %s %s; see raw/loader.log", r->policy, how);
 }
 
 static json_t *read_perf_stat(const char *path)
@@ -519,17 +569,18 @@ static json_t *bpf_stats_delta(json_t *before, json_t *after)
 }
 
 /*
- * Runs every instance's client at once (in its cgroup) and waits for all of them. When
- * watch is set (the measurement), checks every 100 ms that the policy is still in charge and
- * presses SysRq-S when the policy config asks for it.
+ * Runs every instance's client at once (in its cgroup) and waits for all of them, checking
+ * every 100 ms that the policy is still in charge (the warm-up too, so that an ejection there
+ * is reported as one). When watch is set (the measurement), also presses SysRq-S when the
+ * policy config asks for it.
  */
 static void run_clients(struct run *r, const char *sub, long duration, bool watch)
 {
 	struct agent *a = r->a;
 	char *script = script_path(a, "client");
 	char *argv[] = { script, NULL };
-	const char *expect = strcmp(r->kind, "cfs") ? (r->external ? r->ops_seen : r->ops) : NULL;
-	bool sysrq_done = false, watching = watch;
+	bool sysrq_done = false;
+	enter_phase(r, watch ? "measurement" : "warm-up");
 	double t0 = mono_now();
 	for (size_t i = 0; i < r->ninst; i++) {
 		struct inst *in = &r->inst[i];
@@ -555,18 +606,7 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 		}
 		if (!running)
 			break;
-		if (watching) {
-			struct scx_status s;
-			scx_read(SCX_SYSFS, &s);
-			if (!scx_in_charge(&s, expect)) {
-				char desc[256];
-				watching = false;
-				r->ejected = !!expect;
-				json_object_set_new(r->j, "left_charge_after_s", json_real(mono_now() - t0));
-				invalid(r, "%s stopped being in charge %.1f s into the measurement (%s)", r->policy,
-					mono_now() - t0, scx_describe(&s, desc, sizeof desc));
-			}
-		}
+		still_in_charge(r);
 		if (watch && r->sysrq_after_s && !sysrq_done && mono_now() - t0 >= r->sysrq_after_s) {
 			/* SysRq-S: the kernel must hand every task back to the fair class */
 			sysrq_done = true;
@@ -983,6 +1023,30 @@ static void take_metrics(struct run *r)
 	json_decref(out);
 }
 
+/*
+ * What the kernel said when it disabled the run's scheduler: its exit kind and reason go into
+ * run.json for every policy. For an external scheduler (no exit-info of its own) this is the
+ * only word on why it stopped, and an ejection is a reason with its phase. Whether a policy
+ * that left charge counts as ejected follows the kind (the loader's own exit, UNREG, is not
+ * an ejection) unless its loader's exit info already said.
+ */
+static void kernel_verdict(struct run *r, const struct scx_disable *d)
+{
+	json_object_set_new(r->j, "kernel_exit_reason", json_string(d->reason));
+	json_object_set_new(r->j, "kernel_exit_kind", d->kind < 0 ? json_null() : json_integer(d->kind));
+	json_object_set_new(r->j, "kernel_exit_kind_name", json_string(d->kind_name));
+	if (!r->left_charge)
+		return;
+	if (!json_object_get(r->j, "exit_info"))	/* a loader's own exit info already said */
+		r->ejected = d->ejected;
+	if (!r->external || !d->ejected)
+		return;
+	const char *phase = json_string_value(json_object_get(r->j, "left_charge_phase"));
+	double into = json_number_value(json_object_get(r->j, "left_charge_after_s"));
+	invalid(r, "the kernel says: scheduler disabled (%s), exit kind %s, %.1f s into the %s", d->reason, d->kind_name,
+		into, phase ? phase : "run");
+}
+
 static bool do_run(struct agent *a, int index, double *headline)
 {
 	char sec[32];
@@ -1028,8 +1092,10 @@ static bool do_run(struct agent *a, int index, double *headline)
 	say("run-begin %d %ld %s", index, a->nruns, r.policy);
 	/* the policy takes charge before any of the workload starts */
 	say("phase %d policy 0", index);
+	enter_phase(&r, "load");
 	bool ready = (!r.has_tree || make_tree(&r)) && start_policy(&r);
 	say("phase %d server 0", index);
+	enter_phase(&r, "server start");
 	for (size_t i = 0; ready && i < r.ninst; i++) {
 		char lab[32];
 		int rc = run_script(&r, &r.inst[i], "start", a->duration, 120, "server-start.log");
@@ -1039,6 +1105,8 @@ static bool do_run(struct agent *a, int index, double *headline)
 			ready = false;
 		}
 	}
+	if (ready)
+		still_in_charge(&r);
 	if (ready) {
 		if (a->warmup > 0) {
 			say("phase %d warmup %ld", index, a->warmup);
@@ -1056,6 +1124,7 @@ static bool do_run(struct agent *a, int index, double *headline)
 		json_object_set_new(r.j, "sched_ext_at_end", json_string(scx_describe(&s, desc, sizeof desc)));
 	}
 	say("phase %d teardown 0", index);
+	enter_phase(&r, "teardown");
 	stop_policy(&r);
 	for (size_t i = 0; i < r.ninst; i++)
 		run_script(&r, &r.inst[i], "stop", a->duration, 60, "server-stop.log");
@@ -1071,17 +1140,9 @@ static bool do_run(struct agent *a, int index, double *headline)
 		if (strstr(l, "sched_ext")) {
 			json_array_append_new(kmsgs, json_string(l));
 			/* 'BPF scheduler "NAME" disabled (REASON)': the kernel's own verdict */
-			char *d = strstr(l, "\" disabled (");
-			if (d && !json_object_get(r.j, "kernel_exit_reason")) {
-				char *reason = xstrdup(d + strlen("\" disabled ("));
-				char *close = strrchr(reason, ')');
-				if (close)
-					*close = '\0';
-				json_object_set_new(r.j, "kernel_exit_reason", json_string(reason));
-				if (r.external && r.ejected)
-					invalid(&r, "the kernel says: scheduler disabled (%s)", reason);
-				free(reason);
-			}
+			struct scx_disable d;
+			if (scx_parse_disable(l, &d) && !json_object_get(r.j, "kernel_exit_reason"))
+				kernel_verdict(&r, &d);
 		}
 	json_object_set_new(r.j, "kernel_sched_ext_messages", kmsgs);
 	free(dp);
@@ -1217,6 +1278,28 @@ static void prewarm_loaders(struct agent *a)
 	}
 }
 
+/*
+ * A child that prints "SCXLAB heartbeat <guest seconds since ready>" every 5 s of guest time
+ * until the agent ends. The host runner compares these guest seconds with its wall clock, so
+ * that its deadlines stretch when a loaded host slows the guest down, and stops a guest whose
+ * heartbeats cease.
+ */
+static void start_heartbeat(void)
+{
+	double t0 = mono_now();
+	pid_t parent = getpid();
+	fflush(stdout);
+	if (fork() != 0)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		if (getppid() != parent)
+			_exit(0);
+		dprintf(1, "SCXLAB heartbeat %.1f\n", mono_now() - t0);
+		sleep(5);
+	}
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: scxlab-guest --plan PLAN.ini (--results-disk DEV | --results-dir DIR)\n"
@@ -1274,6 +1357,7 @@ int main(int argc, char **argv)
 	struct utsname u;
 	uname(&u);
 	say("guest-ready %s", u.release);
+	start_heartbeat();
 	capture_env(&a);
 	prewarm_loaders(&a);
 	char *bootlog = take_dmesg(), *bp = xasprintf("%s/guest/dmesg-boot.txt", a.results);

@@ -37,9 +37,10 @@
 #include "config.h"
 #include "experiment.h"
 #include "metrics.h"
+#include "outcome.h"
 #include "results.h"
 #include "schedext.h"
-#include "stats.h"
+#include "sha256.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -60,6 +61,9 @@ struct ctx {
 	size_t nruns, run_current, runs_done;
 	double run_started, run_total_s;
 	const char *phase;
+	/* deadlines follow the guest's pace (runners/common/outcome.h): while it boots, by the
+	 * emulator's CPU time; once the agent runs, by the guest seconds on its heartbeats */
+	struct pace boot_pace, run_pace;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -95,11 +99,15 @@ static void on_guest_line(struct ctx *c, char *line)
 	char word[32] = "", arg[256] = "";
 	int i = 0;
 	long n = 0, secs = 0;
+	double guest_s = 0;
 	if (strncmp(line, "SCXLAB ", 7))
 		return;
 	sscanf(line + 7, "%31s", word);
-	if (!strcmp(word, "guest-ready")) {
+	if (!strcmp(word, "heartbeat") && sscanf(line + 7, "%*s %lf", &guest_s) == 1) {
+		pace_note(&c->run_pace, mono_now() - c->t0, guest_s);
+	} else if (!strcmp(word, "guest-ready")) {
 		c->boot_s = mono_now() - c->t0;
+		pace_start(&c->run_pace, c->boot_s, 0);
 		progress(c, "guest up after %.0f s (kernel %s); %zu run(s), about %ld s to go", c->boot_s,
 			 line + 19, c->nruns, time_left(c));
 	} else if (!strcmp(word, "run-begin") && sscanf(line + 7, "%*s %d %ld %255s", &i, &n, arg) == 3) {
@@ -181,12 +189,70 @@ static void problem(struct ctx *c, const char *fmt, ...)
 	progress(c, "problem: %s", msg);
 }
 
+/* CPU seconds a process (all its threads) has used, from /proc/PID/stat; -1 if unreadable. */
+static double proc_cpu_s(pid_t pid)
+{
+	char *p = xasprintf("/proc/%d/stat", (int)pid), *st = read_file(p, NULL);
+	free(p);
+	const char *rp = st ? strrchr(st, ')') : NULL;
+	unsigned long long ut = 0, stime = 0;
+	double v = -1;
+	/* after "PID (comm)": state and 10 more fields, then utime and stime (fields 14 and 15) */
+	if (rp && sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stime) == 2)
+		v = (double)(ut + stime) / sysconf(_SC_CLK_TCK);
+	free(st);
+	return v;
+}
+
+/*
+ * Why the child must be stopped now, as a message (in why, with its length), or NULL. The
+ * boot must end within boot_budget seconds and the runs within run_budget seconds after it,
+ * both counted at the guest's pace (see struct pace): a guest slowed down by a loaded host
+ * gets more wall time, and one that shows no progress at all for silence_s is stopped.
+ */
+static const char *deadline_passed(struct ctx *c, pid_t pid, double el, double boot_budget, double run_budget,
+				   double silence_s, char *why, size_t len)
+{
+	if (!c->boot_s) {
+		pace_note(&c->boot_pace, el, proc_cpu_s(pid));
+		switch (pace_check(&c->boot_pace, el, boot_budget, silence_s)) {
+		case PACE_OK:
+			return NULL;
+		case PACE_OVER_BUDGET:
+			snprintf(why, len, "timeout (boot): the guest did not come up within its VM config's boot_timeout "
+				 "of %.0f s, counted as the emulator's CPU time (%.0f s wall; the emulator ran at %.2f CPU "
+				 "s per wall s)", boot_budget, el, pace_rate(&c->boot_pace, el));
+			return why;
+		case PACE_SILENT:
+			snprintf(why, len, "timeout (boot, no progress): the emulator used no CPU time for %.0f s while "
+				 "the guest booted", silence_s);
+			return why;
+		}
+	}
+	switch (pace_check(&c->run_pace, el, run_budget, silence_s)) {
+	case PACE_OK:
+		return NULL;
+	case PACE_OVER_BUDGET:
+		snprintf(why, len, "timeout (runs): the guest ran past the time its runs should take: %.0f s of its own "
+			 "time since it came up, budget %.0f s ((warm-up + duration) x 3 + 180 per run); %.0f s wall, "
+			 "the guest at %.2fx wall-clock speed", c->run_pace.prog_last, run_budget, el - c->boot_s,
+			 pace_rate(&c->run_pace, el));
+		return why;
+	case PACE_SILENT:
+		snprintf(why, len, "timeout (no progress): no heartbeat from the guest for %.0f s of wall time (the "
+			 "last at %.0f s of its own time since it came up)", el - c->run_pace.wall_last,
+			 c->run_pace.prog_last);
+		return why;
+	}
+	return NULL;
+}
+
 /*
  * Runs argv with stdout+stderr piped back; every line goes to raw/console.log with the host's
- * elapsed time and through the progress parser. Stops the child after deadline_s, or when
- * the user interrupts. Returns the child's exit code.
+ * elapsed time and through the progress parser. Stops the child when a deadline passes
+ * (deadline_passed), or when the user interrupts. Returns the child's exit code.
  */
-static int follow(struct ctx *c, char *const argv[], double boot_deadline, double deadline)
+static int follow(struct ctx *c, char *const argv[], double boot_budget, double run_budget, double silence_s)
 {
 	int fds[2];
 	if (pipe(fds))
@@ -245,13 +311,12 @@ static int follow(struct ctx *c, char *const argv[], double boot_deadline, doubl
 		if (stopped)
 			continue;
 		double el = mono_now() - c->t0;
+		char whybuf[ERRLEN];
 		const char *why = NULL;
 		if (interrupted)
 			why = "interrupted by the user";
-		else if (!c->boot_s && el > boot_deadline)
-			why = "the guest did not come up within its VM config's boot_timeout";
-		else if (el > deadline)
-			why = "the guest ran past the time its runs should take";
+		else
+			why = deadline_passed(c, pid, el, boot_budget, run_budget, silence_s, whybuf, sizeof(whybuf));
 		if (why) {
 			problem(c, "%s (after %.0f s); stopped it", why, el);
 			kill(-pid, SIGTERM);
@@ -310,6 +375,12 @@ static void build_job(struct ctx *c)
 		if (copy_file(src, dst, 0755))
 			die(EXIT_INFRA, "cannot copy loader %s of policy %s: %s%s", src, c->x.pol[i].name,
 			    errno_text(errno), copy_hint(errno));
+		/* an external binary runs as the one hashed when the request was read, or not at all */
+		const char *want = cfg_get(&c->x.pol[i].cfg, "policy", "sha256");
+		char got[65] = "";
+		if (c->x.pol[i].external && (sha256_file(dst, got) || strcmp(got, want)))
+			die(EXIT_INFRA, "external policy %s: %s changed while the job was assembled (sha256 %s, now %s); "
+			    "run again once it is stable", c->x.pol[i].name, src, want, got);
 		free(src);
 		free(dst);
 	}
@@ -417,7 +488,9 @@ static void run_vm(struct ctx *c)
 	double per_run = (x->warmup + x->duration) * 3.0 + 180;
 	progress(c, "booting the guest: %ld vCPU, %ld MiB, clock=%s (%s%s%s)", x->vcpus, x->memory_mb, x->clock,
 		 x->accel, *x->icount ? ", icount " : "", x->icount);
-	int rc = follow(c, a.v, x->boot_timeout, x->boot_timeout + per_run * c->nruns);
+	/* budgets at the guest's pace; a guest silent for longer than a boot may take is stuck */
+	double silence = x->boot_timeout > 300 ? x->boot_timeout : 300;
+	int rc = follow(c, a.v, x->boot_timeout, per_run * c->nruns, silence);
 	strv_free(&a);
 	if (rc != 0 && !interrupted)
 		problem(c, "QEMU exited with code %d; see raw/console.log", rc);
@@ -440,7 +513,7 @@ static void run_host(struct ctx *c)
 	progress(c, "running on this host's kernel (TARGET=host)");
 	c->target_started = true;
 	c->boot_s = 0.001;
-	int rc = follow(c, argv, 1e9, 1e9);
+	int rc = follow(c, argv, 1e9, 1e9, 1e9);
 	if (rc != 0 && rc != EXIT_INVALID_RUN)
 		problem(c, "the agent exited with code %d; see raw/console.log", rc);
 	free(agent);
@@ -572,37 +645,26 @@ static void write_reproduce(struct ctx *c, const char *commit)
 static json_t *summarize_runs(struct ctx *c, json_t *runs)
 {
 	struct experiment *x = &c->x;
-	json_t *out = json_object();
-	double cfs_mean = 0;
+	const char **names = xmalloc(x->npol * sizeof(char *));
+	for (size_t i = 0; i < x->npol; i++)
+		names[i] = x->pol[i].name;
+	json_t *out = summary_of_runs(runs, names, x->npol, x->wl.headline);
+	free(names);
 	fprintf(stderr, "\n%-10s %5s %14s %8s %14s %14s  %s\n", "policy", "runs", "mean", "CV", "min", "max",
 		"vs cfs");
 	for (size_t i = 0; i < x->npol; i++) {
-		double *v = xmalloc(sizeof(double) * (json_array_size(runs) + 1));
-		size_t n = 0, nbad = 0, k;
-		json_t *r;
-		json_array_foreach(runs, k, r) {
-			if (strcmp(json_string_value(json_object_get(r, "policy")) ?: "", x->pol[i].name))
-				continue;
-			json_t *h = json_object_get(r, "headline_value");
-			if (json_is_true(json_object_get(r, "valid")) && json_is_number(h))
-				v[n++] = json_number_value(h);
-			else
-				nbad++;
-		}
-		struct summary s = summarize(v, n);
-		free(v);
-		if (!strcmp(x->pol[i].name, "cfs"))
-			cfs_mean = s.mean;
-		json_object_set_new(out, x->pol[i].name,
-				    json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "metric", x->wl.headline,
-					      "valid_runs", (json_int_t)n, "invalid_runs", (json_int_t)nbad, "mean", s.mean,
-					      "sd", s.sd, "cv", s.cv, "min", s.min, "max", s.max));
+		json_t *s = json_object_get(out, x->pol[i].name);
+		size_t n = json_integer_value(json_object_get(s, "valid_runs"));
+		size_t nbad = json_integer_value(json_object_get(s, "invalid_runs"));
 		char ratio[32] = "";
-		if (cfs_mean > 0 && n && strcmp(x->pol[i].name, "cfs"))
-			snprintf(ratio, sizeof(ratio), "%+.1f%%", (s.mean / cfs_mean - 1) * 100);
+		double q;
+		if (summary_vs_cfs(out, x->pol[i].name, &q))
+			snprintf(ratio, sizeof(ratio), "%+.1f%%", q * 100);
 		if (n)
-			fprintf(stderr, "%-10s %5zu %14.2f %7.1f%% %14.2f %14.2f  %s%s\n", x->pol[i].name, n, s.mean,
-				s.cv * 100, s.min, s.max, ratio, nbad ? " (some runs invalid)" : "");
+			fprintf(stderr, "%-10s %5zu %14.2f %7.1f%% %14.2f %14.2f  %s%s\n", x->pol[i].name, n,
+				json_number_value(json_object_get(s, "mean")), json_number_value(json_object_get(s, "cv")) * 100,
+				json_number_value(json_object_get(s, "min")), json_number_value(json_object_get(s, "max")), ratio,
+				nbad ? " (some runs invalid)" : "");
 		else
 			fprintf(stderr, "%-10s %5zu %14s %8s %14s %14s  (%zu invalid)\n", x->pol[i].name, n, "-", "-", "-",
 				"-", nbad);
