@@ -18,6 +18,10 @@ TOOLS_RECIPE_VERSION=1
 IMAGE_RECIPE_VERSION=1
 HOST_PACKAGES="mmdebstrap e2fsprogs util-linux zstd python3-numpy python3-scipy python3-matplotlib python3-pytest"
 
+# A folder being built; a setup that fails leaves none behind.
+PENDING=
+trap '[ -z "$PENDING" ] || rm -rf "$PENDING"' EXIT
+
 say() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
@@ -40,6 +44,7 @@ install_host_packages() {
 
 build_tools() {
     local dir=$1 tmp=$1.tmp
+    PENDING=$tmp
     rm -rf "$tmp"; mkdir -p "$tmp"
     say "building the toolchain root (trixie; about a minute, more on a slow mirror) in $dir"
     mmdebstrap --quiet --variant=apt --components=main \
@@ -48,10 +53,12 @@ build_tools() {
         --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\n" > "$1/../versions.txt"' \
         trixie "$tmp/root" "deb $MIRROR trixie main" || die "mmdebstrap of the toolchain root failed"
     mv "$tmp" "$dir"
+    PENDING=
 }
 
 build_image() {
     local dir=$1 tmp=$1.tmp
+    PENDING=$tmp
     rm -rf "$tmp"; mkdir -p "$tmp/debs"
     say "building the guest image (trixie + backports kernel; about a minute) in $dir"
     mmdebstrap --quiet --variant=apt --components=main --skip=download/empty \
@@ -79,6 +86,7 @@ build_image() {
     mkfs.ext4 -q -L scxroot -d "$tmp/root" "$tmp/rootfs.ext4" "${size_mb}M" || die "mkfs.ext4 failed"
     rm -rf "$tmp/root"
     mv "$tmp" "$dir"
+    PENDING=
 }
 
 check_kconfig() {

@@ -422,20 +422,44 @@ char *shell_quote(const char *s)
 	return out;
 }
 
-char *cmd_output(const char *cmd)
+char *argv_output(char *const argv[])
 {
-	FILE *f = popen(cmd, "r");
 	size_t cap = 256, n = 0;
 	char *out = xmalloc(cap);
-	if (!f)
+	int fds[2];
+	if (pipe(fds))
 		return out;
-	int c;
-	while ((c = fgetc(f)) != EOF) {
-		if (n + 2 > cap)
-			out = xrealloc(out, cap *= 2);
-		out[n++] = (char)c;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return out;
 	}
-	pclose(f);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(fds[1], 1);
+		dup2(null, 2);
+		close(fds[0]);
+		close(fds[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	ssize_t got;
+	for (;;) {
+		if (n + 257 > cap)
+			out = xrealloc(out, cap *= 2);
+		got = read(fds[0], out + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fds[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	while (n && out[n - 1] == '\n')
 		n--;
 	out[n] = '\0';

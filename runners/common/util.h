@@ -68,8 +68,9 @@ int run_cmd(char *const argv[], const char *out_path, char *const env_extra[], c
 int run_cmd_in(char *const argv[], const char *out_path, char *const env_extra[], const char *cwd,
 	       double timeout_s, const char *cgroup_dir);
 int exit_code_of(int status);
-/* stdout of a shell command, trailing newlines removed; "" on failure. Caller frees. */
-char *cmd_output(const char *cmd);
+/* stdout of a program run with argv (no shell; stderr discarded), trailing newlines removed;
+ * "" on failure. Caller frees. */
+char *argv_output(char *const argv[]);
 
 /* A growable NULL-terminated string vector, for argv and env lists. */
 struct strv { char **v; size_t n, cap; };

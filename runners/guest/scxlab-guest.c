@@ -47,6 +47,7 @@
 #include "metrics.h"
 #include "outcome.h"
 #include "schedext.h"
+#include "sha256.h"
 #include "stats.h"
 #include "util.h"
 
@@ -175,10 +176,10 @@ static void capture_env(struct agent *a)
 	save_cmd_output(p, "grep -r . /proc/sys/kernel/sched_* 2>/dev/null");
 	free(p);
 	p = xasprintf("%s/kconfig.sha256", env);
-	char *cmd = xasprintf("sha256sum /boot/config-%s | cut -d' ' -f1", u.release);
-	save_cmd_output(p, cmd);
-	char *ksha = read_line_file(p);
-	free(cmd);
+	char *kconfig = xasprintf("/boot/config-%s", u.release), ksha[65] = "";
+	if (!sha256_file(kconfig, ksha))
+		write_text(p, "%s\n", ksha);
+	free(kconfig);
 	free(p);
 	p = xasprintf("%s/sched_ext", env);
 	scx_snapshot(SCX_SYSFS, p);
@@ -196,7 +197,6 @@ static void capture_env(struct agent *a)
 	json_decref(g);
 	free(gj);
 	free(schedstats);
-	free(ksha);
 	free(env);
 }
 
@@ -758,8 +758,9 @@ static void sched_trace_end(struct run *r)
 	long long lost = sched_trace_lost();
 	const char *tmp = "/tmp/scxlab-sched.trace";
 	char *gz = raw_path(r, "sched.trace.gz"), *cgs = raw_path(r, "cgroups.txt");
-	char *save = xasprintf("cat " TRACEFS "/trace > %s && gzip -1 -c %s > %s", tmp, tmp, gz);
-	char *save_argv[] = { "sh", "-c", save, NULL };
+	/* paths travel as arguments: with TARGET=host the run's folder is wherever RESULTS points */
+	char *save_argv[] = { "sh", "-c", "cat \"$1\" > \"$2\" && gzip -1 -c \"$2\" > \"$3\"", "sh", TRACEFS "/trace",
+			      (char *)tmp, gz, NULL };
 	bool saved = run_cmd(save_argv, NULL, NULL, NULL, 300) == 0;
 	write_text(TRACEFS "/trace", "\n");
 	write_text(TRACEFS "/buffer_size_kb", "1024\n");	/* give the memory back */
@@ -809,7 +810,6 @@ static void sched_trace_end(struct run *r)
 	unlink(tmp);
 	json_object_set_new(json_object_get(r->j, "monitors"), "sched_trace", m);
 	free(pairs);
-	free(save);
 	free(gz);
 	free(cgs);
 }

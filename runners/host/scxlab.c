@@ -520,6 +520,17 @@ static void run_host(struct ctx *c)
 	free(plan);
 }
 
+/* The host's CPU model, from /proc/cpuinfo ("" if it says none). Caller frees. */
+static char *cpu_model(void)
+{
+	char *info = read_file("/proc/cpuinfo", NULL), *save = NULL, *model = NULL;
+	for (char *l = info ? strtok_r(info, "\n", &save) : NULL; l && !model; l = strtok_r(NULL, "\n", &save))
+		if (!strncmp(l, "model name", 10) && strchr(l, ':'))
+			model = xstrdup(trim(strchr(l, ':') + 1));
+	free(info);
+	return model ? model : xstrdup("");
+}
+
 static json_t *load_json(const char *path)
 {
 	json_error_t e;
@@ -726,13 +737,16 @@ static bool assemble(struct ctx *c, const char *started)
 	if (!strcmp(x->target, "vm") && guest_rel && strcmp(guest_rel, krel))
 		problem(c, "the guest ran kernel %s, not the image's %s", guest_rel, krel);
 
-	char *commit = cmd_output("git -c safe.directory='*' -C . rev-parse HEAD 2>/dev/null");
-	char *dirty = cmd_output("git -c safe.directory='*' -C . status --porcelain --untracked-files=no 2>/dev/null | head -c 1");
+	char *git_head[] = { "git", "-c", "safe.directory=*", "-C", ".", "rev-parse", "HEAD", NULL };
+	char *git_status[] = { "git", "-c", "safe.directory=*", "-C", ".", "status", "--porcelain",
+			       "--untracked-files=no", NULL };
+	char *commit = argv_output(git_head), *dirty = argv_output(git_status);
 	struct utsname u;
 	uname(&u);
-	char *cpu = cmd_output("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'");
-	char *qv = xasprintf("%s -version 2>/dev/null | head -n1", x->qemu), *qemu_ver = cmd_output(qv);
-	free(qv);
+	char *cpu = cpu_model();
+	char *qemu_argv[] = { (char *)x->qemu, "-version", NULL };
+	char *qemu_ver = argv_output(qemu_argv);
+	qemu_ver[strcspn(qemu_ver, "\n")] = '\0';
 	char *finished = iso_time_now();
 
 	static const char *const image_pkgs[] = { "linux-image-", "linux-perf", "nginx", "wrk", "apache2", "rt-tests",
@@ -743,8 +757,8 @@ static bool assemble(struct ctx *c, const char *started)
 	char *ivc = xasprintf("%s/image-versions.txt", c->raw), *tvc = xasprintf("%s/tools-versions.txt", c->raw);
 	copy_file(iv, ivc, 0);
 	copy_file(tv, tvc, 0);
-	char *kcfg = xasprintf("sha256sum %s/kconfig 2>/dev/null | cut -d' ' -f1", o->image);
-	char *kcfg_sha = cmd_output(kcfg);
+	char *kcfg = xasprintf("%s/kconfig", o->image), kcfg_sha[65] = "";
+	sha256_file(kcfg, kcfg_sha);
 
 	json_t *vm = json_object();
 	json_object_set_new(vm, "name", json_string(x->vm_name));
@@ -881,7 +895,6 @@ static bool assemble(struct ctx *c, const char *started)
 	free(mp);
 	free(sp);
 	free(kcfg);
-	free(kcfg_sha);
 	free(iv);
 	free(tv);
 	free(ivc);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "experiment.h"
+#include "sha256.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -197,9 +198,12 @@ int sweep_main(const struct sweep_opts *o)
 	strv_push(&common, "--repo");
 	strv_push(&common, o->repo);
 	char *hashin = xasprintf("%s\x1e%s", cfg_text, joined);
-	char *qh = shell_quote(hashin);
-	char *idcmd = xasprintf("printf '%%s' %s | sha256sum | cut -c1-8", qh);
-	char *hash = cmd_output(idcmd);
+	struct sha256 h;
+	char hash[65];
+	sha256_init(&h);
+	sha256_update(&h, hashin, strlen(hashin));
+	sha256_hex(&h, hash);
+	hash[8] = '\0';
 	char *sdir = xasprintf("%s/sweeps/%s-%s", o->results, o->name, hash);
 	if (mkdir_p(sdir, 0755))
 		die(EXIT_INFRA, "cannot create %s: %s", sdir, strerror(errno));

@@ -1,6 +1,7 @@
 """POLICY=external:/path [args]: any sched_ext binary, with the same checks. scxlab's own loaders
 serve as the external binaries here (run without scxlab's loader options)."""
 import hashlib
+import subprocess
 import shutil
 
 from conftest import REPO, load, make, result_dir
@@ -28,6 +29,13 @@ def test_external_scheduler_runs_and_is_recorded(results_root):
     assert "--exit-info" not in run["loader_command"]     # no scxlab options for a foreign binary
     assert "--slice-us 5000" in run["loader_command"]
     assert "external:" in (d / "reproduce.sh").read_text()
+    # the kept script reruns the same policy, arguments included: with DURATION=0 the runner reads the
+    # policy whole and then refuses only the duration (an external policy cut at its arguments would
+    # be refused first)
+    rerun = subprocess.run(["sh", str(d / "reproduce.sh"), "DURATION=0", f"RESULTS={results_root}"], cwd="/",
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode != 0
+    assert "DURATION" in rerun.stderr and "policy" not in rerun.stderr.split("error:")[-1], rerun.stderr
 
 
 def test_external_scheduler_ejection_is_caught(results_root):
