@@ -1,5 +1,5 @@
 # scxlab: the commands a user types. Everything that compiles or boots runs inside the
-# pinned toolchain root (kernel/tools-exec); the host only needs what `make setup` installs.
+# toolchain root (kernel/tools-exec); the host only needs what `make setup` installs.
 #
 #   make setup                                   host packages, toolchain root, guest image
 #   make test                                    unit + integration tests (what .ci/run calls)
@@ -33,7 +33,8 @@ endif
 export $(USER_VARS) $(SETUP_VARS)
 
 SETUP_ENV := build/setup.env
-SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kernel/guest-init kernel/required-kconfig
+SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kernel/tools.lock kernel/image.lock \
+	kernel/guest-init kernel/required-kconfig
 PY := /usr/bin/python3
 
 # report, figures, paper, paper-add, reproduce-paper, publish, verify, analysis-test

@@ -1,10 +1,16 @@
 #!/bin/bash
-# scxlab setup: host packages, the pinned toolchain root and the sched_ext guest image.
+# scxlab setup: host packages, the toolchain root and the sched_ext guest image.
 #
 # Both roots are built with mmdebstrap from Debian trixie (+ trixie-backports for the kernel)
-# and cached under $SCXLAB_CACHE, keyed by a hash of their recipe (the package lists, the
-# guest's PID 1, the required kernel options and the recipe version below). A rerun whose
-# recipe did not change only checks the cache and rewrites build/setup.env, in seconds.
+# and cached under $SCXLAB_CACHE, keyed by a hash of their recipe (the package lists, the exact
+# versions in kernel/tools.lock and kernel/image.lock, the guest's PID 1, the required kernel
+# options and the recipe version below). A rerun whose recipe did not change only checks the
+# cache and rewrites build/setup.env, in seconds.
+#
+# Versions are locked where the mirror allows and recorded always: a root is built with the
+# locked versions; when the mirror no longer serves one (it keeps only the current version of
+# each package in a suite), the root is built with what it serves, setup says so, and the
+# differences go to lock-deviations.txt beside it, which every result's manifest records.
 #
 # Output: build/setup.env (paths the Makefile and runners use), and in the image folder:
 # rootfs.ext4, vmlinuz, initrd.img, kconfig, versions.txt, vmlinux.h, debs/.
@@ -28,6 +34,45 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap, chroot and mkfs need it); try: sudo make setup"
 
 packages_of() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$1" | tr -s ' \t\n' ',' | sed 's/,$//'; }
+# Lock lines: "package version [suite]".
+lock_entries() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$1"; }
+# The package list with every locked package at its locked version (pkg=version). A package
+# locked with a suite (backports) is asked for as pkg/suite instead: apt then takes its
+# dependencies from that suite too, which pkg=version does not; the version is checked after
+# the build like every other.
+pinned_packages_of() {
+    local list=$1 lock=$2 p name ver suite out=()
+    for p in $(sed -e 's/#.*//' "$list"); do
+        name=${p%%/*}
+        grep -q "^$name " <(lock_entries "$lock") || out+=("$p")
+    done
+    while read -r name ver suite; do
+        if [ -n "$suite" ]; then out+=("$name/$suite"); else out+=("$name=$ver"); fi
+    done < <(lock_entries "$lock")
+    local IFS=,
+    echo "${out[*]}"
+}
+# Lines "package: locked X, built Y" for each locked package the built root does not have at its
+# locked version (versions.txt: package<TAB>version).
+lock_deviations() {
+    local lock=$1 versions=$2 name ver suite got
+    while read -r name ver suite; do
+        got=$(awk -F'\t' -v p="$name" '$1 == p {print $2}' "$versions")
+        [ "$got" = "$ver" ] || echo "$name: locked $ver, built ${got:-(not installed)}"
+    done < <(lock_entries "$lock")
+}
+# mmdebstrap into ROOT with the locked versions; if the mirror lacks one, again with the mirror's.
+debstrap_locked() {
+    local what=$1 list=$2 lock=$3 root=$4
+    shift 4
+    if mmdebstrap --include="$(pinned_packages_of "$list" "$lock")" "$@" "$root" "${SOURCES[@]}"; then
+        return 0
+    fi
+    say "WARNING: the $what could not be built with the versions in $(basename "$lock") (the mirror may have moved on);"
+    say "building it with the mirror's current versions; the differences are recorded in lock-deviations.txt"
+    rm -rf "$root"
+    mmdebstrap --include="$(packages_of "$list")" "$@" "$root" "${SOURCES[@]}"
+}
 recipe_key() { { echo "$1"; shift; cat "$@"; } | sha256sum | cut -c1-16; }
 
 install_host_packages() {
@@ -47,11 +92,13 @@ build_tools() {
     PENDING=$tmp
     rm -rf "$tmp"; mkdir -p "$tmp"
     say "building the toolchain root (trixie; about a minute, more on a slow mirror) in $dir"
-    mmdebstrap --quiet --variant=apt --components=main \
+    SOURCES=("deb $MIRROR trixie main")
+    debstrap_locked "toolchain root" "$REPO/kernel/tools.packages" "$REPO/kernel/tools.lock" "$tmp/root" \
+        --quiet --variant=apt --components=main \
         --aptopt='APT::Install-Recommends "false"' \
-        --include="$(packages_of "$REPO/kernel/tools.packages")" \
         --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\n" > "$1/../versions.txt"' \
-        trixie "$tmp/root" "deb $MIRROR trixie main" || die "mmdebstrap of the toolchain root failed"
+        trixie || die "mmdebstrap of the toolchain root failed"
+    lock_deviations "$REPO/kernel/tools.lock" "$tmp/versions.txt" > "$tmp/lock-deviations.txt"
     mv "$tmp" "$dir"
     PENDING=
 }
@@ -61,16 +108,17 @@ build_image() {
     PENDING=$tmp
     rm -rf "$tmp"; mkdir -p "$tmp/debs"
     say "building the guest image (trixie + backports kernel; about a minute) in $dir"
-    mmdebstrap --quiet --variant=apt --components=main --skip=download/empty \
+    SOURCES=("deb $MIRROR trixie main" "deb $MIRROR trixie-backports main")
+    debstrap_locked "guest image" "$REPO/kernel/image.packages" "$REPO/kernel/image.lock" "$tmp/root" \
+        --quiet --variant=apt --components=main --skip=download/empty \
         --aptopt='APT::Install-Recommends "false"' \
-        --include="$(packages_of "$REPO/kernel/image.packages")" \
         --customize-hook="install -m 0755 '$REPO/kernel/guest-init' \"\$1/sbin/scxlab-init\"" \
         --customize-hook='echo scxlab-guest > "$1/etc/hostname"; printf "127.0.0.1 localhost scxlab-guest\n" > "$1/etc/hosts"' \
         --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\n" > "$1/../versions.txt"' \
         --customize-hook='mv "$1"/var/cache/apt/archives/*.deb "$1/../debs/"' \
-        trixie "$tmp/root" "deb $MIRROR trixie main" "deb $MIRROR trixie-backports main" \
-        || die "mmdebstrap of the guest image failed"
+        trixie || die "mmdebstrap of the guest image failed"
 
+    lock_deviations "$REPO/kernel/image.lock" "$tmp/versions.txt" > "$tmp/lock-deviations.txt"
     local kver
     kver=$(ls "$tmp/root/lib/modules" | head -n1)
     [ -n "$kver" ] || die "the image has no kernel in /lib/modules"
@@ -124,8 +172,8 @@ main() {
         flock 9
     fi
     local tools_key image_key
-    tools_key=$(recipe_key "tools-$TOOLS_RECIPE_VERSION" "$REPO/kernel/tools.packages")
-    image_key=$(recipe_key "image-$IMAGE_RECIPE_VERSION" "$REPO/kernel/image.packages" \
+    tools_key=$(recipe_key "tools-$TOOLS_RECIPE_VERSION" "$REPO/kernel/tools.packages" "$REPO/kernel/tools.lock")
+    image_key=$(recipe_key "image-$IMAGE_RECIPE_VERSION" "$REPO/kernel/image.packages" "$REPO/kernel/image.lock" \
         "$REPO/kernel/guest-init" "$REPO/kernel/required-kconfig")
     TOOLS_DIR=$CACHE/tools-$tools_key
     local image_dir=$CACHE/image-$image_key
@@ -135,6 +183,12 @@ main() {
         [ -s "$image_dir/$f" ] || die "image cache $image_dir lacks $f; remove that folder and rerun make setup"
     done
     check_kconfig "$image_dir/kconfig" "$(cat "$image_dir/kernel-release")"
+    local f
+    for f in "$TOOLS_DIR/lock-deviations.txt" "$image_dir/lock-deviations.txt"; do
+        [ -s "$f" ] || continue
+        say "WARNING: $(dirname "$f") differs from its lock (recorded in every result's manifest):"
+        while read -r line; do say "  $line"; done < "$f"
+    done
     # Only a setup that succeeded points build/setup.env at what it built.
     write_env "$TOOLS_DIR" "$image_dir"
     say "ready in $((SECONDS - t0)) s: tools $TOOLS_DIR, image $image_dir (kernel $(cat "$image_dir/kernel-release"))"

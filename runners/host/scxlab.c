@@ -555,6 +555,23 @@ static json_t *package_versions(const char *listing, const char *const *prefixes
 	return o;
 }
 
+/* lock-deviations.txt of a cached root (kernel/setup.sh): one line per locked package it does not
+ * have at its locked version. null when the root predates the locks (nothing was recorded). */
+static json_t *lock_deviations(const char *root_dir)
+{
+	char *path = xasprintf("%s/lock-deviations.txt", root_dir);
+	char *text = read_file(path, NULL), *save = NULL;
+	free(path);
+	if (!text)
+		return json_null();
+	json_t *a = json_array();
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (*trim(l))
+			json_array_append_new(a, json_string(trim(l)));
+	free(text);
+	return a;
+}
+
 static json_t *policy_factors(struct experiment *x)
 {
 	json_t *o = json_object();
@@ -837,6 +854,10 @@ static bool assemble(struct ctx *c, const char *started)
 	json_object_set_new(software, "git_dirty", json_boolean(dirty[0] != '\0'));
 	json_object_set_new(software, "image_packages", package_versions(iv, image_pkgs));
 	json_object_set_new(software, "tools_packages", package_versions(tv, tool_pkgs));
+	char *tools_dir = xasprintf("%s/..", getenv("TOOLS_ROOT") ? getenv("TOOLS_ROOT") : "/nonexistent");
+	json_object_set_new(software, "lock_deviations", json_pack("{s:o, s:o}", "image", lock_deviations(o->image),
+								   "tools", lock_deviations(tools_dir)));
+	free(tools_dir);
 	json_t *host = json_object();
 	json_object_set_new(host, "kernel", json_string(u.release));
 	json_object_set_new(host, "machine", json_string(u.machine));
