@@ -338,6 +338,10 @@ int sweep_main(const struct sweep_opts *o)
 	char *spath = xasprintf("%s/sweep.json", sdir);
 	json_error_t jerr;
 	json_t *state = path_exists(spath) ? json_load_file(spath, 0, &jerr) : NULL;
+	/* A record that cannot be read is never replaced: it is all that says which points are done. */
+	if (path_exists(spath) && !json_is_object(json_object_get(state, "points")))
+		die(EXIT_USAGE, "%s:%d: not a sweep record (%s); repair it or move it away to start the sweep afresh",
+		    spath, state ? 0 : jerr.line, state ? "no \"points\" object" : jerr.text);
 	if (!state) {
 		state = json_pack("{s:s, s:s, s:s, s:o, s:{}}", "sweep", o->name, "config", path, "config_text", cfg_text,
 				  "common_args", json_array(), "points");
@@ -364,12 +368,12 @@ int sweep_main(const struct sweep_opts *o)
 		if (point_done(points, pts[p].label))
 			continue;
 		long left = tried ? (long)((mono_now() - t0) / tried * (npts - done - tried)) : -1;
+		const char *again = json_object_get(points, pts[p].label) ? ", tried again" : "";
 		if (left >= 0)
-			fprintf(stderr, "[sweep] point %zu/%zu (%s); about %ld min left\n", done + tried + 1, npts,
-				pts[p].label, (left + 59) / 60);
+			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s; about %ld min left\n", done + tried + 1, npts,
+				pts[p].label, again, (left + 59) / 60);
 		else
-			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s\n", done + tried + 1, npts, pts[p].label,
-				json_object_get(points, pts[p].label) ? ", tried again" : "");
+			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s\n", done + tried + 1, npts, pts[p].label, again);
 		struct strv argv = { 0 };
 		for (size_t i = 0; i < common.n; i++)
 			strv_push(&argv, common.v[i]);
