@@ -17,6 +17,12 @@ reproduce-paper` (analysis/analysis.mk).
                                    a bundle with SHA256SUMS; default: the paper's results
     verify BUNDLE [--sums-sha256 HEX]
                                    check every file of a bundle (directory or .tar.gz)
+    overhead SWEEP_DIR, weights SWEEP_DIR
+                                   a sweep's table (overhead.md/json, weights.md/json in its
+                                   folder), from the valid points its sweep.json records; points
+                                   without a valid result are listed as missing
+    sweep SWEEP_DIR                the table the sweep declares ([sweep] analysis = ...); a note
+                                   and exit 0 when it declares none
     reproduce-paper [--results DIR] [--dry-run]
                                    rerun every experiment the paper quotes
 
@@ -86,6 +92,15 @@ def cmd_overhead(args):
 def cmd_weights(args):
     from . import weights
     print(weights.write(args.sweep), end="")
+    return 0
+
+
+def cmd_sweep(args):
+    from . import sweep
+    md, note = sweep.run_declared(args.sweep)
+    if md is not None:
+        print(md, end="")
+    print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -175,6 +190,10 @@ def parser():
     s = sub.add_parser("weights", help="achieved vs entitled cgroup shares per point of a weight sweep")
     s.add_argument("sweep", help="the sweep's folder (results/sweeps/cgroup-weights-<hash>)")
     s.set_defaults(fn=cmd_weights)
+
+    s = sub.add_parser("sweep", help="the table a sweep declares ([sweep] analysis = weights|overhead)")
+    s.add_argument("sweep", help="the sweep's folder (results/sweeps/<name>-<hash>, with its sweep.json)")
+    s.set_defaults(fn=cmd_sweep)
 
     s = sub.add_parser("figures", help="draw the figures")
     s.add_argument("result", nargs="*", help="default: every result under the paper's results/")

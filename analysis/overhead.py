@@ -3,12 +3,11 @@
 with its 95% bootstrap interval, and, from the points run with the bpf-stats monitor, the BPF run
 time per call of each policy callback. Written next to the sweep's results as overhead.md and
 overhead.json. Everything was measured in an emulated guest (QEMU TCG)."""
-from pathlib import Path
 
 from . import stats
 from .compare import BASELINE, pool, ratio_cis
-from .loader import AnalysisError, find_results, load_result
 from .report import fmt_ratio, write_sweep_report
+from .sweep import missing_markdown, read_sweep
 
 
 def _has_bpf_stats(result):
@@ -33,12 +32,11 @@ def callback_costs(result):
 
 
 def overhead(sweep_dir):
-    sweep_dir = Path(sweep_dir)
-    results = [load_result(p) for p in find_results(sweep_dir)]
-    if not results:
-        raise AnalysisError(f"{sweep_dir}: no result directory (run make bench-overhead first)")
+    """Ratios and callback costs from the sweep's valid points (read from its sweep.json), and
+    the points that have no valid result as "missing"."""
+    sw = read_sweep(sweep_dir)
     ratios, costs = [], {}
-    for res in results:
+    for _, res in sw.results:
         workload = res.factors.get("workload", "?")
         if _has_bpf_stats(res):
             costs[workload] = callback_costs(res)
@@ -55,7 +53,7 @@ def overhead(sweep_dir):
                            "ci_low": ratio.ci_low if ratio else None, "ci_high": ratio.ci_high if ratio else None,
                            "result": res.id})
     return {"sweep": str(sweep_dir), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
-            "ratios": ratios, "callback_ns": costs}
+            "ratios": ratios, "callback_ns": costs, "missing": sw.missing}
 
 
 
@@ -75,6 +73,7 @@ def to_markdown(doc):
             for cb, s in sorted(cbs.items()):
                 ns = "-" if s["ns_per_run"] is None else f"{s['ns_per_run']:.0f}"
                 lines.append(f"| {wl} | {policy} | {cb} | {s['run_cnt']} | {ns} |")
+    lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 
 

@@ -6,12 +6,12 @@ point's runs. A policy that does not honour weights shows up as an achieved shar
 entitled one. Written next to the sweep's results as weights.md and weights.json. Everything was
 measured in an emulated guest (QEMU TCG)."""
 import re
-from pathlib import Path
 
 from . import stats
 from .compare import BASELINE, pool, ratio_cis
-from .loader import AnalysisError, find_results, load_result
+from .loader import AnalysisError
 from .report import fmt_ratio, write_sweep_report
+from .sweep import missing_markdown, read_sweep
 
 _TREE = re.compile(r"^pair:(\d+):(\d+)$")
 
@@ -85,13 +85,12 @@ def row_order(r):
 
 
 def weights(sweep_dir):
-    sweep_dir = Path(sweep_dir)
-    results = [load_result(p) for p in find_results(sweep_dir)]
-    if not results:
-        raise AnalysisError(f"{sweep_dir}: no result directory (run make sweep SWEEP=cgroup-weights first)")
-    rows = sorted((row for res in results for row in point_rows(res)), key=row_order)
+    """The table's rows from the sweep's valid points (read from its sweep.json), and the
+    points that have no valid result as "missing"."""
+    sw = read_sweep(sweep_dir)
+    rows = sorted((row for _, res in sw.results for row in point_rows(res)), key=row_order)
     return {"sweep": str(sweep_dir), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
-            "rows": rows}
+            "rows": rows, "missing": sw.missing}
 
 
 
@@ -125,6 +124,7 @@ def to_markdown(doc):
              "95% bootstrap interval, next to the share its weights entitle it to.", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row_cells(r)) + " |" for r in doc["rows"]]
+    lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 
 

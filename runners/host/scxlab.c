@@ -1115,6 +1115,11 @@ int main(int argc, char **argv)
 		run_host(&c);
 	if (interrupted)
 		problem(&c, "interrupted by signal %d", (int)interrupted);
+	/* A guest that never came up (QEMU failed to start, the boot deadline fired) is the
+	 * infrastructure's failure, not the policy's: exit 3 (EXIT_INFRA), its INVALID result kept. */
+	bool never_up = !c.boot_s && !interrupted;
+	if (never_up)
+		problem(&c, "the guest never came up: the target could not be booted (exit code 3)");
 
 	remove_tree(c.jobdir);
 	bool valid = assemble(&c, started);
@@ -1126,5 +1131,5 @@ int main(int argc, char **argv)
 	free(final);
 	free(started);
 	experiment_free(&c.x);
-	return valid ? EXIT_OK : EXIT_INVALID_RUN;
+	return valid ? EXIT_OK : never_up ? EXIT_INFRA : EXIT_INVALID_RUN;
 }

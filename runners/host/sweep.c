@@ -6,6 +6,31 @@
  * interrupted sweep resumes where it stopped without repeating finished points. The hash is
  * that of the sweep config and the overrides (not of the checkout's path): a changed sweep
  * starts a new folder.
+ *
+ * A point is done only when its result is valid. An invalid or interrupted point is tried
+ * again on the next pass; every attempt's result folder stays (an invalid one ends in
+ * -INVALID) and is recorded. sweep.json:
+ *
+ *   {"sweep": NAME, "config": PATH, "config_text": TEXT, "common_args": [ARG...],
+ *    "analysis": "weights" | "overhead" | null,     ([sweep] analysis: what `python3 -m
+ *                                                      analysis sweep DIR` runs on it)
+ *    "point_labels": [LABEL...],                     (every point of the matrix, in order)
+ *    "points": {LABEL: {                             (only points that were tried)
+ *        "result": NAME | null,    the latest attempt's result folder, relative to the sweep's
+ *                                  folder (older files: a path; read its last component)
+ *        "valid": bool,            true only when that result is valid: the point is done
+ *        "exit_code": N, "finished": TIME,           the latest attempt's
+ *        "attempts": [{"attempt": K, "result": NAME | null, "valid": bool, "exit_code": N,
+ *                      "finished": TIME, "interrupted": bool,
+ *                      "superseded_by": K2 | null}]}}}  (null: the latest attempt)
+ *
+ * Entries written before attempts were kept ({result, valid, finished} only) are read as one
+ * attempt; one with "valid": false is tried again. Readers take a point's "result" only when
+ * its "valid" is true, and never read a superseded attempt (analysis/sweep.py).
+ *
+ * Exit code: 0 every point valid; 1 some point not valid after this pass (invalid, interrupted
+ * or not reached); 2 bad input (nothing run); 3 a point's target could not be prepared or
+ * booted (the sweep stops there). The last lines on stderr name the points not valid.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -26,6 +51,10 @@ struct point {
 	char *label;		/* "depth=1 ratio=2" */
 	struct strv args;	/* extra runner arguments for this point */
 };
+
+/* What `[sweep] analysis =` may name: the sweep tables of `python3 -m analysis sweep DIR`
+ * (SWEEP_ANALYSES in analysis/sweep.py). */
+#define ANALYSES "weights overhead"
 
 static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig)
@@ -111,6 +140,85 @@ static void save_state(const char *path, json_t *state)
 	free(tmp);
 }
 
+/* A point is done only when its latest attempt is valid. */
+static bool point_done(json_t *points, const char *label)
+{
+	return json_is_true(json_object_get(json_object_get(points, label), "valid"));
+}
+
+/* The last component of a result path: results of a sweep's points live in its folder. */
+static const char *result_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * Records one attempt of a point (result NULL: the runner left none): appended to the point's
+ * attempts, every earlier attempt marked superseded by it, and the point's own result, valid,
+ * exit_code and finished set to this attempt's. An entry from before attempts were kept
+ * becomes attempt 1.
+ */
+static void record_attempt(json_t *points, const char *label, const char *result, int rc, bool interrupted)
+{
+	json_t *pt = json_object_get(points, label);
+	if (!pt) {
+		pt = json_pack("{s:n, s:b}", "result", "valid", 0);	/* these two first, for the reader */
+		json_object_set_new(points, label, pt);
+	}
+	json_t *att = json_object_get(pt, "attempts");
+	if (!json_is_array(att)) {
+		att = json_array();
+		if (json_is_string(json_object_get(pt, "result")))
+			json_array_append_new(att, json_pack("{s:i, s:O, s:b, s:O?, s:b}", "attempt", 1, "result",
+							     json_object_get(pt, "result"), "valid",
+							     json_is_true(json_object_get(pt, "valid")), "finished",
+							     json_object_get(pt, "finished"), "interrupted", 0));
+		json_object_set_new(pt, "attempts", att);
+	}
+	size_t k = json_array_size(att) + 1, i;
+	json_t *a;
+	json_array_foreach(att, i, a)
+		if (!json_is_integer(json_object_get(a, "superseded_by")))
+			json_object_set_new(a, "superseded_by", json_integer((json_int_t)k));
+	bool valid = rc == EXIT_OK && result;
+	char *now = iso_time_now();
+	json_array_append_new(att, json_pack("{s:i, s:s?, s:b, s:i, s:s, s:b, s:n}", "attempt", (int)k, "result",
+					     result_name(result), "valid", valid, "exit_code", rc, "finished", now,
+					     "interrupted", interrupted, "superseded_by"));
+	json_object_set_new(pt, "result", result ? json_string(result_name(result)) : json_null());
+	json_object_set_new(pt, "valid", json_boolean(valid));
+	json_object_set_new(pt, "exit_code", json_integer(rc));
+	json_object_set_new(pt, "finished", json_string(now));
+	free(now);
+}
+
+/* Why a point is not done, for the closing lines: its latest attempt, or that it never ran. */
+static char *not_done_reason(json_t *points, const char *label)
+{
+	json_t *pt = json_object_get(points, label);
+	if (!pt)
+		return xstrdup("not run yet");
+	json_t *att = json_object_get(pt, "attempts");
+	size_t n = json_array_size(att);
+	json_t *last = n ? json_array_get(att, n - 1) : pt;
+	const char *res = json_string_value(json_object_get(last, "result"));
+	json_t *rc = json_object_get(last, "exit_code");
+	struct strv why = { 0 };
+	strv_push(&why, json_is_true(json_object_get(last, "interrupted")) ? "interrupted" : "not valid");
+	if (res)
+		strv_pushf(&why, "result %s", result_name(res));
+	else
+		strv_push(&why, "no result");
+	if (json_is_integer(rc))
+		strv_pushf(&why, "runner exit code %lld", (long long)json_integer_value(rc));
+	if (n > 1)
+		strv_pushf(&why, "%zu attempts", n);
+	char *s = strv_join(&why, ", ");
+	strv_free(&why);
+	return s;
+}
+
 /* Runs one point: the runner itself, its stdout captured for the result directory. */
 static int run_point(const struct strv *argv, char **result_dir)
 {
@@ -155,6 +263,10 @@ int sweep_main(const struct sweep_opts *o)
 	if (cfg_load(&c, path, &CFG_SWEEP, &e))
 		die(EXIT_USAGE, "%s", e.msg);
 	const char *policies, *workload = cfg_get(&c, "sweep", "workload");
+	const char *analysis = cfg_get(&c, "sweep", "analysis");
+	if (analysis && *analysis && !has_word(ANALYSES, analysis))
+		die(EXIT_USAGE, "%s: [sweep] analysis = %s is not one the analysis knows; choose from: %s", path, analysis,
+		    ANALYSES);
 	if (cfg_require(&c, "sweep", "policies", &policies, &e))
 		die(EXIT_USAGE, "%s", e.msg);
 	if (!workload && !cfg_get(&c, "point", "workload"))
@@ -210,6 +322,10 @@ int sweep_main(const struct sweep_opts *o)
 	char *spath = xasprintf("%s/sweep.json", sdir);
 	json_error_t jerr;
 	json_t *state = path_exists(spath) ? json_load_file(spath, 0, &jerr) : NULL;
+	/* A record that cannot be read is never replaced: it is all that says which points are done. */
+	if (path_exists(spath) && !json_is_object(json_object_get(state, "points")))
+		die(EXIT_USAGE, "%s:%d: not a sweep record (%s); repair it or move it away to start the sweep afresh",
+		    spath, state ? 0 : jerr.line, state ? "no \"points\" object" : jerr.text);
 	if (!state) {
 		state = json_pack("{s:s, s:s, s:s, s:o, s:{}}", "sweep", o->name, "config", path, "config_text", cfg_text,
 				  "common_args", json_array(), "points");
@@ -217,24 +333,31 @@ int sweep_main(const struct sweep_opts *o)
 			json_array_append_new(json_object_get(state, "common_args"), json_string(common.v[i]));
 	}
 	json_t *points = json_object_get(state, "points");
+	json_object_set_new(state, "analysis", analysis && *analysis ? json_string(analysis) : json_null());
+	json_t *labels = json_array();
+	for (size_t p = 0; p < npts; p++)
+		json_array_append_new(labels, json_string(pts[p].label));
+	json_object_set_new(state, "point_labels", labels);
 	size_t done = 0;
 	for (size_t p = 0; p < npts; p++)
-		done += json_object_get(points, pts[p].label) != NULL;
+		done += point_done(points, pts[p].label);
 	fprintf(stderr, "[sweep] %s: %zu points, %zu already done (state in %s)\n", o->name, npts, done, spath);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
 	double t0 = mono_now();
-	size_t ran = 0, invalid = 0;
+	size_t tried = 0;
+	bool infra = false;
 	for (size_t p = 0; p < npts && !stop_requested; p++) {
-		if (json_object_get(points, pts[p].label))
+		if (point_done(points, pts[p].label))
 			continue;
-		long left = ran ? (long)((mono_now() - t0) / ran * (npts - done - ran)) : -1;
+		long left = tried ? (long)((mono_now() - t0) / tried * (npts - done - tried)) : -1;
+		const char *again = json_object_get(points, pts[p].label) ? ", tried again" : "";
 		if (left >= 0)
-			fprintf(stderr, "[sweep] point %zu/%zu (%s); about %ld min left\n", done + ran + 1, npts,
-				pts[p].label, (left + 59) / 60);
+			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s; about %ld min left\n", done + tried + 1, npts,
+				pts[p].label, again, (left + 59) / 60);
 		else
-			fprintf(stderr, "[sweep] point %zu/%zu (%s)\n", done + ran + 1, npts, pts[p].label);
+			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s\n", done + tried + 1, npts, pts[p].label, again);
 		struct strv argv = { 0 };
 		for (size_t i = 0; i < common.n; i++)
 			strv_push(&argv, common.v[i]);
@@ -249,29 +372,53 @@ int sweep_main(const struct sweep_opts *o)
 		char *result = NULL;
 		int rc = run_point(&argv, &result);
 		strv_free(&argv);
-		/* A point that finished valid before the runner saw the signal is kept: rerunning
-		 * it would only throw a good result away. Any other interrupted point is rerun. */
-		if (stop_requested && !(rc == EXIT_OK && result)) {
-			fprintf(stderr, "[sweep] interrupted during point %s; it will be rerun when the sweep resumes\n",
-				pts[p].label);
-			free(result);
-			break;
-		}
-		if (rc == EXIT_USAGE || rc == EXIT_INFRA || !result)
-			die(rc == EXIT_USAGE ? EXIT_USAGE : EXIT_INFRA,
-			    "sweep point %s failed (runner exit code %d); the sweep stops here and resumes from this point",
-			    pts[p].label, rc);
-		json_object_set_new(points, pts[p].label, json_pack("{s:s, s:b, s:s}", "result", result, "valid",
-								       rc == EXIT_OK, "finished", iso_time_now()));
-		invalid += rc != EXIT_OK;
+		tried++;
+		/* The runner refuses bad input before it runs or writes anything: nothing to record. */
+		if (rc == EXIT_USAGE && !result)
+			die(EXIT_USAGE, "sweep point %s: the runner refused its arguments (above); fix %s", pts[p].label,
+			    path);
+		bool ok = rc == EXIT_OK && result, has_result = result;
+		/* A point that finished valid before the runner saw the signal is kept: rerunning it
+		 * would only throw a good result away. */
+		record_attempt(points, pts[p].label, result, rc, stop_requested && !ok);
 		save_state(spath, state);
 		free(result);
-		ran++;
+		if (ok)
+			continue;
+		if (stop_requested) {
+			fprintf(stderr, "[sweep] interrupted during point %s; it is tried again when the sweep resumes\n",
+				pts[p].label);
+			break;
+		}
+		if (rc == EXIT_INVALID_RUN && has_result) {
+			/* One bad point (a policy ejected, a workload that failed) says nothing about
+			 * the others: a long sweep goes on, and the next pass retries this point. */
+			fprintf(stderr, "[sweep] point %s is INVALID; going on with the other points\n", pts[p].label);
+			continue;
+		}
+		/* EXIT_INFRA, or a runner that died without a result: the guest could not be prepared
+		 * or booted. Every later point boots the same image the same way, so each would fail
+		 * too, and only after its boot timeout (minutes each): stop here. */
+		fprintf(stderr, "[sweep] point %s: the target could not be prepared or booted (runner exit code %d); "
+			"the sweep stops here\n", pts[p].label, rc);
+		infra = true;
+		break;
 	}
 	save_state(spath, state);
-	size_t complete = json_object_size(points);
-	fprintf(stderr, "[sweep] %s: %zu of %zu points done (%zu invalid this time)%s\n", o->name, complete, npts,
-		invalid, complete < npts ? "; rerun the same command to resume" : "");
+	size_t valid = 0;
+	for (size_t p = 0; p < npts; p++)
+		valid += point_done(points, pts[p].label);
+	fprintf(stderr, "[sweep] %s: %zu of %zu points valid (%zu tried this time)\n", o->name, valid, npts, tried);
+	for (size_t p = 0; p < npts; p++) {
+		if (point_done(points, pts[p].label))
+			continue;
+		char *why = not_done_reason(points, pts[p].label);
+		fprintf(stderr, "[sweep] not done: %s: %s\n", pts[p].label, why);
+		free(why);
+	}
+	if (valid < npts)
+		fprintf(stderr, "[sweep] rerun the same command to try the %zu point(s) not done again; the %zu valid "
+			"one(s) are kept\n", npts - valid, valid);
 	printf("%s\n", sdir);
-	return complete < npts ? EXIT_INVALID_RUN : invalid ? EXIT_INVALID_RUN : EXIT_OK;
+	return infra ? EXIT_INFRA : valid < npts ? EXIT_INVALID_RUN : EXIT_OK;
 }

@@ -315,9 +315,11 @@ def test_overhead_table_from_a_sweep(tmp_path):
     from synthetic_results import write_result
     runs = [{"policy": p, "metrics": v} for p, v in
             [("cfs", 100), ("fifo", 120), ("cfs", 100), ("fifo", 120), ("cfs", 100), ("fifo", 120)]]
-    write_result(tmp_path, "20260101-000000-nginx-cfs+fifo", runs)
+    from synthetic_sweep import write_sweep
+    plain = write_result(tmp_path, "20260101-000000-nginx-cfs+fifo", runs)
     d = write_result(tmp_path, "20260101-000100-nginx-cfs+fifo", runs[:2],
                      factors={"monitors": ["perf stat -a (software events)", "bpf-stats"]})
+    write_sweep(tmp_path, {"monitors=none": [plain], "monitors=bpf-stats": [d]})
     run = json.loads((d / "runs/002-fifo/run.json").read_text())
     run["monitors"] = {"bpf_prog_stats": {"fifo_enqueue": {"run_cnt": 1000, "run_time_ns": 250000, "ns_per_run": 250}}}
     (d / "runs/002-fifo/run.json").write_text(json.dumps(run))
@@ -335,6 +337,8 @@ def test_weights_table_from_a_sweep(tmp_path):
     import json
     from analysis import weights
     from synthetic_results import write_result
+    from synthetic_sweep import write_sweep
+    points = {}
     for k, (depth, ratio) in enumerate([(1, 2), (4, 8)]):
         ent = ratio / (ratio + 1)
         runs = []
@@ -342,8 +346,10 @@ def test_weights_table_from_a_sweep(tmp_path):
             for policy, thr, ach in (("cfs", 10.0, ent - 0.01 * rep), ("cgfifo", 11.0, 0.5 + 0.01 * rep)):
                 runs.append({"policy": policy, "metrics": thr,
                              "cgroups": [("l1/low", 1 - ent, 1 - ach), ("l1/high", ent, ach)]})
-        write_result(tmp_path, f"2026010{k}-000000-apache-cfs+cgfifo", runs,
-                     factors={"cgroups": {"name": f"pair:{depth}:{ratio}"}})
+        points[f"depth={depth} ratio={ratio}"] = [
+            write_result(tmp_path, f"2026010{k}-000000-apache-cfs+cgfifo", runs,
+                         factors={"cgroups": {"name": f"pair:{depth}:{ratio}"}})]
+    write_sweep(tmp_path, points)
     md = weights.write(tmp_path)
     rows = json.loads((tmp_path / "weights.json").read_text())["rows"]
     assert [(r["depth"], r["ratio"], r["policy"]) for r in rows] == [

@@ -170,7 +170,7 @@ def test_missing_image_is_refused(results_root, tmp_path):
     proc = subprocess.run([str(REPO / "kernel/tools-exec"), "build/runners/scxlab", "run", "--repo", str(REPO),
                            "--results", str(results_root), "--policies", "fifo", "--workload", "nginx",
                            "--image", str(tmp_path / "no-image")], cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 2
+    assert proc.returncode == 3                       # the target cannot be prepared
     assert "missing" in proc.stderr and "make setup" in proc.stderr
     assert set(os.listdir(results_root)) == entries
 

@@ -1,6 +1,14 @@
 """Sweeps: a matrix expanded into points, one result per point, state kept, and a rerun that
-resumes without repeating finished points."""
+resumes without repeating finished points; a point is done only when its result is valid, and
+an invalid or interrupted one is retried with every attempt kept."""
 import json
+import os
+import pathlib
+import queue
+import signal
+import subprocess
+import sys
+import threading
 import time
 
 from conftest import REPO, load, make, result_dir
@@ -14,13 +22,13 @@ def test_sweep_runs_every_point_and_resumes(results_root):
     points = state["points"]
     assert set(points) == {"depth=1 ratio=2", "depth=2 ratio=2"}
     for label, p in points.items():
-        m = load(p["result"] + "/manifest.json")
+        m = load(sdir / p["result"] / "manifest.json")
         assert p["valid"] is True and m["valid"] is True
         depth = int(label.split()[0].split("=")[1])
         tree = m["factors"]["cgroups"]
         assert tree["name"] == f"pair:{depth}:2"
         assert [round(i["entitled_share"], 6) for i in tree["instances"]] == [round(2 / 3, 6), round(1 / 3, 6)]
-        run = load(p["result"] + "/" + m["runs"][0]["dir"] + "/run.json")
+        run = load(sdir / p["result"] / m["runs"][0]["dir"] / "run.json")
         shares = run["cgroups"]["instances"]
         assert len(shares) == 2 and abs(sum(s["achieved_share"] for s in shares) - 1) < 1e-6
     assert "point 2/2" in proc.stderr
@@ -45,7 +53,11 @@ def test_sweep_runs_every_point_and_resumes(results_root):
     assert time.monotonic() - t0 < 60
 
     # the same sweep run from the checkout spelled differently (as from another clone) resumes it
-    elsewhere = make("sweep", "SWEEP=smoke", f"CURDIR={REPO}/.", results=results_root)
+    alias = results_root.parent / "checkout-alias"
+    if not alias.exists():
+        alias.symlink_to(REPO)
+    elsewhere = subprocess.run([str(alias / "scxlab"), "sweep", "SWEEP=smoke", f"RESULTS={results_root}"],
+                               capture_output=True, text=True, timeout=300)
     assert elsewhere.returncode == 0 and "2 already done" in elsewhere.stderr, elsewhere.stderr
     assert result_dir(elsewhere) == sdir
 
@@ -54,3 +66,153 @@ def test_unknown_sweep_is_refused(results_root):
     proc = make("sweep", "SWEEP=nosuch", results=results_root, timeout=300)
     assert proc.returncode != 0
     assert "unknown sweep 'nosuch'" in proc.stderr and "cgroup-weights" in proc.stderr
+
+
+def scxlab(*args, timeout=300):
+    """The runner called directly (in the toolchain root), as the lead's wrapper will call it."""
+    cmd = [str(REPO / "kernel/tools-exec"), "build/runners/scxlab", *map(str, args)]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def fake_image(tmp_path):
+    """An image whose files exist but hold no kernel: QEMU refuses it, the guest never comes up."""
+    img = tmp_path / "broken-image"
+    img.mkdir()
+    for name in ("rootfs.ext4", "vmlinuz", "initrd.img"):
+        (img / name).write_text("not a kernel\n")
+    (img / "kernel-release").write_text("7.3.4+deb13-cloud-amd64\n")
+    return img
+
+
+def test_a_guest_that_never_boots_is_infrastructure_and_its_point_is_not_done(tmp_path):
+    img, results = fake_image(tmp_path), tmp_path / "results"
+    run = scxlab("run", "--repo", REPO, "--results", results, "--policies", "cfs", "--workload", "nginx",
+                 "--duration", "2", "--image", img)
+    assert run.returncode == 3, run.stderr
+    (invalid,) = [d for d in results.iterdir() if not d.name.startswith(".")]
+    m = load(invalid / "manifest.json")
+    assert invalid.name.endswith("-INVALID") and m["valid"] is False
+    assert any("never came up" in r for r in m["invalid_reasons"]), m["invalid_reasons"]
+
+    args = ["sweep", "--sweep", "smoke", "--repo", REPO, "--results", results, "--image", img]
+    first = scxlab(*args)
+    assert first.returncode == 3, first.stderr
+    sdir = pathlib.Path(first.stdout.splitlines()[-1])
+    state = load(sdir / "sweep.json")
+    assert state["point_labels"] == ["depth=1 ratio=2", "depth=2 ratio=2"] and state["analysis"] is None
+    # the sweep stops at the point that could not boot: the next one would fail the same way
+    assert list(state["points"]) == ["depth=1 ratio=2"]
+    p = state["points"]["depth=1 ratio=2"]
+    assert p["valid"] is False and p["exit_code"] == 3 and (sdir / p["result"]).is_dir()
+    assert "stops here" in first.stderr and "not done: depth=2 ratio=2: not run yet" in first.stderr
+
+    # A record from before attempts were kept, with the point recorded as done though INVALID
+    # (what the old sweep wrote): the rerun tries it again and keeps the old entry as attempt 1.
+    old = {"result": str(sdir / p["result"]), "valid": False, "finished": "2026-01-01T00:00:00Z"}
+    state["points"]["depth=1 ratio=2"] = old
+    (sdir / "sweep.json").write_text(json.dumps(state))
+    again = scxlab(*args)
+    assert again.returncode == 3 and "0 already done" in again.stderr, again.stderr
+    att = load(sdir / "sweep.json")["points"]["depth=1 ratio=2"]["attempts"]
+    assert [(a["attempt"], a["superseded_by"]) for a in att] == [(1, 2), (2, None)]
+    assert att[0]["result"] == old["result"] and att[1]["exit_code"] == 3 and att[1]["result"] != p["result"]
+
+
+def qemu_pids(path):
+    """QEMU processes whose command line names path (this test's results folder)."""
+    pids = []
+    for d in pathlib.Path("/proc").iterdir():
+        try:
+            cmd = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if d.name.isdigit() and cmd and b"qemu-system" in cmd[0] and any(str(path).encode() in c for c in cmd):
+            pids.append(int(d.name))
+    return pids
+
+
+def sweep_until(results, seen, timeout=900):
+    """Starts `make sweep SWEEP=smoke` in a session of its own and returns (process, stderr lines
+    so far) once `seen(lines)` is true; fails if the sweep ends first or time runs out."""
+    proc = subprocess.Popen(["make", "--no-print-directory", "-C", str(REPO), "sweep", "SWEEP=smoke",
+                             f"RESULTS={results}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    lines, q = [], queue.Queue()
+    threading.Thread(target=lambda: [q.put(l) for l in proc.stderr] + [q.put(None)], daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not seen(lines):
+        line = q.get(timeout=max(1, deadline - time.monotonic()))
+        assert line is not None, "the sweep ended before the expected progress line:\n" + "".join(lines)
+        lines.append(line)
+    proc.rest = q
+    return proc, lines
+
+
+def finish(proc, lines, timeout=600):
+    out = proc.stdout.read()
+    proc.wait(timeout=timeout)
+    while (line := proc.rest.get(timeout=60)) is not None:
+        lines.append(line)
+    return out, "".join(lines)
+
+
+def in_point_2_run_1(lines):
+    at = next((i for i, l in enumerate(lines) if "[sweep] point 2/2" in l), None)
+    return at is not None and any("run 1/2:" in l for l in lines[at:])
+
+
+def test_killed_and_interrupted_points_are_retried_and_every_attempt_kept(tmp_path):
+    results = tmp_path / "results"
+    # 1. QEMU killed during the second point's first run: that point is INVALID, the sweep says so.
+    proc, lines = sweep_until(results, in_point_2_run_1)
+    pids = qemu_pids(results)
+    assert len(pids) == 1, pids
+    os.kill(pids[0], signal.SIGKILL)
+    out, err = finish(proc, lines)
+    assert proc.returncode != 0, err
+    sdir = pathlib.Path(out.splitlines()[-1])
+    state = load(sdir / "sweep.json")
+    one, two = state["points"]["depth=1 ratio=2"], state["points"]["depth=2 ratio=2"]
+    assert one["valid"] is True and two["valid"] is False and len(two["attempts"]) == 1
+    killed = two["result"]
+    assert killed.endswith("-INVALID") and (sdir / killed / "manifest.json").is_file()
+    sweep_lines = [l for l in err.splitlines() if l.startswith("[sweep]")]  # make adds its own after them
+    assert "not done: depth=2 ratio=2: not valid" in sweep_lines[-2] and "rerun the same command" in sweep_lines[-1]
+
+    # 2. Rerun, interrupted (Ctrl-C) in that point's first run again: retried, not counted done.
+    proc, lines = sweep_until(results, in_point_2_run_1)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = finish(proc, lines)
+    assert proc.returncode != 0, err
+    assert "2 points, 1 already done" in err and "[sweep] point 1/2" not in err
+    deadline = time.monotonic() + 120  # make may return before the sweep has written its record
+    while len(load(sdir / "sweep.json")["points"]["depth=2 ratio=2"]["attempts"]) < 2:
+        assert time.monotonic() < deadline, "the interrupted attempt was never recorded"
+        time.sleep(2)
+    two = load(sdir / "sweep.json")["points"]["depth=2 ratio=2"]
+    assert two["valid"] is False and two["attempts"][1]["interrupted"] is True
+
+    # 3. Rerun to the end: only the second point runs; every attempt is kept and marked.
+    last = make("sweep", "SWEEP=smoke", results=results)
+    assert last.returncode == 0, last.stderr
+    assert "2 points, 1 already done" in last.stderr and "[sweep] point 1/2" not in last.stderr
+    state = load(sdir / "sweep.json")
+    assert state["points"]["depth=1 ratio=2"] == one
+    two = state["points"]["depth=2 ratio=2"]
+    att = two["attempts"]
+    assert two["valid"] is True and [(a["valid"], a["superseded_by"]) for a in att] == [
+        (False, 2), (False, 3), (True, None)]
+    assert att[0]["result"] == killed and two["result"] == att[2]["result"]
+    for a in att:
+        assert a["result"] is None or (sdir / a["result"]).is_dir()
+
+    # 4. The analysis reads one valid result per point, the last attempt's, never the INVALID ones.
+    read = subprocess.run([sys.executable, "-c", "import json, sys; from analysis.sweep import read_sweep; "
+                           "sw = read_sweep(sys.argv[1]); print(json.dumps([[l, r.path.name] for l, r in sw.results]"
+                           " + [m['point'] for m in sw.missing]))", str(sdir)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout) == [["depth=1 ratio=2", one["result"]], ["depth=2 ratio=2", two["result"]]]
+    note = subprocess.run([sys.executable, "-m", "analysis", "sweep", str(sdir)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert note.returncode == 0 and "declares no analysis" in note.stderr, note.stderr

@@ -1,0 +1,122 @@
+"""A sweep's points come from its record (sweep.json), never from listing its folder: a point
+retried after an invalid or interrupted attempt counts once, with its valid result only, and a
+point without a valid result is reported as missing. No guest is booted."""
+import json
+
+import pytest
+
+from analysis import overhead, weights
+from analysis.sweep import read_sweep
+from synthetic_results import write_result
+from synthetic_sweep import write_sweep
+from test_analysis_cli import cli
+
+
+def weight_point(root, run_id, depth, ratio, achieved, thr=(10.0, 11.0), invalid=False):
+    """One weight-sweep point's result: cfs and cgfifo, 3 rounds, the high instance at `achieved`
+    under cgfifo. invalid: the last run was ejected (the result is -INVALID, as after a killed QEMU)."""
+    ent = ratio / (ratio + 1)
+    runs = []
+    for rep in range(3):
+        for policy, t, ach in (("cfs", thr[0], ent), ("cgfifo", thr[1], achieved)):
+            runs.append({"policy": policy, "metrics": t, "cgroups": [("l1/low", 1 - ent, 1 - ach), ("l1/high", ent, ach)]})
+    if invalid:
+        runs[-1]["valid"] = False
+    return write_result(root, run_id, runs, factors={"cgroups": {"name": f"pair:{depth}:{ratio}"}})
+
+
+@pytest.fixture
+def retried_sweep(tmp_path):
+    """depth=1 valid at once; depth=2 interrupted (INVALID, with 5 valid runs of other numbers)
+    and then valid; depth=3 INVALID on its only attempt; depth=4 never run. Plus a stray result
+    folder the record does not name."""
+    a = weight_point(tmp_path, "20260101-000000-apache-cfs+cgfifo", 1, 2, 0.60)
+    b_old = weight_point(tmp_path, "20260101-000100-apache-cfs+cgfifo", 2, 2, 0.10, thr=(99.0, 1.0), invalid=True)
+    b = weight_point(tmp_path, "20260101-000200-apache-cfs+cgfifo", 2, 2, 0.65)
+    c = weight_point(tmp_path, "20260101-000300-apache-cfs+cgfifo", 3, 2, 0.20, invalid=True)
+    weight_point(tmp_path, "20260101-000400-apache-cfs+cgfifo", 1, 2, 0.01)  # stray: not in the record
+    labels = [f"depth={d} ratio=2" for d in (1, 2, 3, 4)]
+    write_sweep(tmp_path, {labels[0]: [a], labels[1]: [b_old, b], labels[2]: [c]}, analysis="weights",
+                labels=labels, name="cgroup-weights")
+    return tmp_path, {"a": a, "b_old": b_old, "b": b, "c": c}
+
+
+def test_each_point_counts_once_with_its_valid_result_only(retried_sweep):
+    d, res = retried_sweep
+    sw = read_sweep(d)
+    assert [(label, r.path.name) for label, r in sw.results] == [
+        ("depth=1 ratio=2", res["a"].name), ("depth=2 ratio=2", res["b"].name)]
+    doc = weights.weights(d)
+    assert sorted({r["result"] for r in doc["rows"]}) == sorted([res["a"].name, res["b"].name])
+    b_rows = [r for r in doc["rows"] if r["depth"] == 2]
+    # Only the retry's 3 runs per policy: the superseded attempt's runs are neither pooled nor shown.
+    assert [(r["policy"], r["runs"], r["invalid_runs"]) for r in b_rows] == [("cfs", 3, 0), ("cgfifo", 3, 0)]
+    assert b_rows[1]["achieved_share"]["mean"] == pytest.approx(0.65) and b_rows[1]["vs_cfs"] == pytest.approx(1.1)
+
+
+def test_points_without_a_valid_result_are_reported_missing(retried_sweep):
+    d, res = retried_sweep
+    md = weights.write(d)
+    missing = {m["point"]: m for m in json.loads((d / "weights.json").read_text())["missing"]}
+    assert set(missing) == {"depth=3 ratio=2", "depth=4 ratio=2"}
+    assert missing["depth=4 ratio=2"]["reason"] == "not run yet"
+    assert missing["depth=3 ratio=2"]["result"] == res["c"].name
+    assert "not valid" in missing["depth=3 ratio=2"]["reason"] and "rerun" in missing["depth=3 ratio=2"]["reason"]
+    assert "**Missing points** (2:" in md and "- depth=4 ratio=2: not run yet" in md
+    assert res["b_old"].name not in md and res["c"].name + "`" not in md
+
+
+def test_a_result_whose_manifest_is_invalid_is_missing_even_if_the_record_says_valid(tmp_path):
+    bad = weight_point(tmp_path, "20260101-000000-apache-cfs+cgfifo", 1, 2, 0.6)
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["valid"] = False
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    write_sweep(tmp_path, {"depth=1 ratio=2": [bad]})
+    sw = read_sweep(tmp_path)
+    assert sw.results == [] and "manifest does not" in sw.missing[0]["reason"]
+
+
+def test_a_record_from_before_attempts_were_kept_is_read(tmp_path):
+    """Old sweep.json: a path as result, no attempts, no point list; a false "valid" is missing."""
+    a = weight_point(tmp_path, "20260101-000000-apache-cfs+cgfifo", 1, 2, 0.6)
+    c = weight_point(tmp_path, "20260101-000100-apache-cfs+cgfifo", 2, 2, 0.6, invalid=True)
+    (tmp_path / "sweep.json").write_text(json.dumps({"sweep": "cgroup-weights", "points": {
+        "depth=1 ratio=2": {"result": str(a), "valid": True, "finished": "2026-01-01T00:00:00Z"},
+        "depth=2 ratio=2": {"result": str(c), "valid": False, "finished": "2026-01-01T00:01:00Z"}}}))
+    sw = read_sweep(tmp_path)
+    assert [r.path for _, r in sw.results] == [a]
+    assert [m["point"] for m in sw.missing] == ["depth=2 ratio=2"]
+
+
+def test_overhead_reads_the_record_too(tmp_path):
+    runs = [{"policy": p, "metrics": v} for p, v in [("cfs", 100), ("fifo", 120)] * 3]
+    stale = write_result(tmp_path, "20260101-000000-nginx-cfs+fifo",
+                         [{"policy": p, "metrics": v} for p, v in [("cfs", 100), ("fifo", 50)] * 3][:-1] +
+                         [{"policy": "fifo", "metrics": 50, "valid": False}])
+    good = write_result(tmp_path, "20260101-000100-nginx-cfs+fifo", runs)
+    write_sweep(tmp_path, {"workload=nginx monitors=none": [stale, good]}, analysis="overhead",
+                labels=["workload=nginx monitors=none", "workload=nginx monitors=bpf-stats"])
+    doc = overhead.overhead(tmp_path)
+    (row,) = doc["ratios"]
+    assert row["result"] == good.name and row["ratio"] == pytest.approx(1.2) and row["runs"] == 3
+    assert [m["point"] for m in doc["missing"]] == ["workload=nginx monitors=bpf-stats"]
+
+
+def test_sweep_command_runs_what_the_sweep_declares(retried_sweep, tmp_path_factory):
+    d, _ = retried_sweep
+    p = cli("sweep", d)
+    assert p.returncode == 0, p.stderr
+    assert (d / "weights.md").is_file() and "| 1 | 2:1 | cfs |" in p.stdout and "wrote weights.md" in p.stderr
+
+    other = tmp_path_factory.mktemp("smoke")
+    write_sweep(other, {"depth=1 ratio=2": [None]}, analysis=None, name="smoke")
+    p = cli("sweep", other)
+    assert p.returncode == 0 and "declares no analysis" in p.stderr and p.stdout == ""
+    assert sorted(x.name for x in other.iterdir()) == ["sweep.json"]
+
+    write_sweep(other, {"depth=1 ratio=2": [None]}, analysis="bogus", name="smoke")
+    p = cli("sweep", other)
+    assert p.returncode == 2 and "'bogus'" in p.stderr and "weights, overhead" in p.stderr
+
+    p = cli("weights", tmp_path_factory.mktemp("plain"))
+    assert p.returncode == 2 and "not a sweep's folder" in p.stderr
