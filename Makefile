@@ -9,6 +9,7 @@
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
 #   make report | figures | paper | publish | verify BUNDLE=...   analysis (see analysis/analysis.mk)
 #   make train TRACES="results/..."              the ML yield predictor (see tools/mltrain/mltrain.mk)
+#   ./scxlab experiment|compare|sweep ... VAR=value  the same runs, with the runner's own exit code
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -45,7 +46,7 @@ include tools/mltrain/mltrain.mk
 .PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead clean
 
 help:
-	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # `make setup` always checks the cache (seconds when nothing changed); other targets only
 # rerun it when its recipe changed or it never ran in this checkout.
