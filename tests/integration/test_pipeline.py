@@ -92,7 +92,8 @@ def test_summary_and_reproduce_script(compare):
     rep = d / "reproduce.sh"
     assert rep.stat().st_mode & stat.S_IXUSR
     text = rep.read_text()
-    assert "make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual TARGET=vm VM=default MONITORS='' CGROUPS= PARAMS=''" in text
+    assert ("exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual TARGET=vm "
+            "VM=default MONITORS='' CGROUPS='' PARAMS='' \"$@\"\n") in text
     for name in ["console.log", "qemu-command.txt", "plan.ini", "image-versions.txt"]:
         assert (d / "raw" / name).exists(), name
     assert "-icount shift=3,sleep=off" in (d / "raw" / "qemu-command.txt").read_text()
