@@ -14,6 +14,7 @@ them, so a runner that writes one again fails its tests.
 import configparser
 import functools
 import json
+import re
 from pathlib import Path
 
 from . import AnalysisError
@@ -61,14 +62,27 @@ def _validators():
 
 def violations(doc, kind, strict=False):
     """Every way doc breaks the schema of kind, as (JSON path, message), most relevant first."""
-    import jsonschema.exceptions
     validator = _validators()[kind, strict]
+    import jsonschema.exceptions
     errors = list(validator.iter_errors(doc))
     if not errors:
         return []
     first = jsonschema.exceptions.best_match(errors)
     ordered = [first] + [e for e in errors if e is not first]
-    return [(e.json_path, e.message) for e in ordered]
+    return [(json_path(e.absolute_path), e.message) for e in ordered]
+
+
+def json_path(parts):
+    """$.a.b[0], with ['...'] for keys that are not plain words (plan sections such as run.2)."""
+    out = "$"
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif re.fullmatch(r"[\w-]+", p):
+            out += f".{p}"
+        else:
+            out += "[" + repr(p) + "]"
+    return out
 
 
 def validate(doc, kind, where, strict=False):

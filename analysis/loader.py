@@ -224,18 +224,19 @@ def monitor_metrics(info, headline):
     return out
 
 
-def validate_contract(path, manifest):
+def validate_contract(path, manifest, strict=False):
     """The result's manifest, and its summary.json and raw/plan.ini where present (trimmed copies
     may lack them), against the schemas (schemas/README.md); run.json and metrics.json are
     checked as they are read."""
-    validate_file(path / "manifest.json", "manifest", manifest)
+    validate_file(path / "manifest.json", "manifest", manifest, strict)
     for rel, kind in (("summary.json", "summary"), ("raw/plan.ini", "plan")):
         if (path / rel).is_file():
-            validate_file(path / rel, kind)
+            validate_file(path / rel, kind, strict=strict)
 
 
-def load_result(path):
-    """Reads one result directory. Raises AnalysisError naming the file and the problem."""
+def load_result(path, strict=False):
+    """Reads one result directory. Raises AnalysisError naming the file and the problem.
+    strict: also refuse the legacy forms older runners wrote (for freshly written results)."""
     path = Path(path)
     if not path.is_dir():
         raise AnalysisError(f"{path}: not a directory (expected a result directory with manifest.json)")
@@ -246,7 +247,7 @@ def load_result(path):
     if fmt not in SUPPORTED_FORMATS:
         raise AnalysisError(f"{path / 'manifest.json'}: result format {fmt!r} is not one this analysis "
                             f"reads ({', '.join(map(str, SUPPORTED_FORMATS))})")
-    validate_contract(path, manifest)
+    validate_contract(path, manifest, strict)
     listed = manifest.get("runs")
     if not isinstance(listed, list):
         raise AnalysisError(f"{path / 'manifest.json'}: no \"runs\" list")
@@ -263,7 +264,7 @@ def load_result(path):
         reasons = list(entry.get("invalid_reasons") or [])
         info = {}
         if (run_dir / "run.json").is_file():
-            info = validate_file(run_dir / "run.json", "run", _read_json(run_dir / "run.json", f"run {rdir}"))
+            info = validate_file(run_dir / "run.json", "run", _read_json(run_dir / "run.json", f"run {rdir}"), strict)
             if bool(info.get("valid")) != valid:
                 # The two records of one run disagree: trust neither's "valid".
                 valid = False
@@ -273,7 +274,7 @@ def load_result(path):
         metrics = {}
         mpath = run_dir / "metrics.json"
         if mpath.is_file():
-            doc = validate_file(mpath, "metrics", _read_json(mpath, f"metrics of run {rdir}"))
+            doc = validate_file(mpath, "metrics", _read_json(mpath, f"metrics of run {rdir}"), strict)
             if not isinstance(doc, dict) or not isinstance(doc.get("metrics"), list):
                 raise AnalysisError(f"{mpath}: needs a \"metrics\" list (the metric contract)")
             instances = _instance_cgroups(info)
