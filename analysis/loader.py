@@ -3,8 +3,9 @@
 A result directory (README.md, "What a run produces") holds manifest.json (every factor, the
 run list with each run's validity) and runs/NNN-<policy>/{run.json,metrics.json}. This module
 turns one into a Result of Runs of Metrics and knows nothing about statistics. It reads only
-the small JSON files, never raw/, so the trimmed copies kept under paper/results/ load exactly
-like the originals.
+the small JSON files (and raw/plan.ini, to check it), so the trimmed copies kept under
+paper/results/ load exactly like the originals. Every file it reads is checked against the
+result contract (schemas/, analysis/contract.py) first.
 
 Metrics come from two places:
 - the workload's metrics.json (the metric contract: name, unit, value, higher_is_better);
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import AnalysisError
+from .contract import validate_file
 
 SUPPORTED_FORMATS = (1,)
 MONITOR_PREFIX = "monitor:"
@@ -222,8 +224,19 @@ def monitor_metrics(info, headline):
     return out
 
 
-def load_result(path):
-    """Reads one result directory. Raises AnalysisError naming the file and the problem."""
+def validate_contract(path, manifest, strict=False):
+    """The result's manifest, and its summary.json and raw/plan.ini where present (trimmed copies
+    may lack them), against the schemas (schemas/README.md); run.json and metrics.json are
+    checked as they are read."""
+    validate_file(path / "manifest.json", "manifest", manifest, strict)
+    for rel, kind in (("summary.json", "summary"), ("raw/plan.ini", "plan")):
+        if (path / rel).is_file():
+            validate_file(path / rel, kind, strict=strict)
+
+
+def load_result(path, strict=False):
+    """Reads one result directory. Raises AnalysisError naming the file and the problem.
+    strict: also refuse the legacy forms older runners wrote (for freshly written results)."""
     path = Path(path)
     if not path.is_dir():
         raise AnalysisError(f"{path}: not a directory (expected a result directory with manifest.json)")
@@ -234,6 +247,7 @@ def load_result(path):
     if fmt not in SUPPORTED_FORMATS:
         raise AnalysisError(f"{path / 'manifest.json'}: result format {fmt!r} is not one this analysis "
                             f"reads ({', '.join(map(str, SUPPORTED_FORMATS))})")
+    validate_contract(path, manifest, strict)
     listed = manifest.get("runs")
     if not isinstance(listed, list):
         raise AnalysisError(f"{path / 'manifest.json'}: no \"runs\" list")
@@ -250,7 +264,7 @@ def load_result(path):
         reasons = list(entry.get("invalid_reasons") or [])
         info = {}
         if (run_dir / "run.json").is_file():
-            info = _read_json(run_dir / "run.json", f"run {rdir}")
+            info = validate_file(run_dir / "run.json", "run", _read_json(run_dir / "run.json", f"run {rdir}"), strict)
             if bool(info.get("valid")) != valid:
                 # The two records of one run disagree: trust neither's "valid".
                 valid = False
@@ -260,7 +274,7 @@ def load_result(path):
         metrics = {}
         mpath = run_dir / "metrics.json"
         if mpath.is_file():
-            doc = _read_json(mpath, f"metrics of run {rdir}")
+            doc = validate_file(mpath, "metrics", _read_json(mpath, f"metrics of run {rdir}"), strict)
             if not isinstance(doc, dict) or not isinstance(doc.get("metrics"), list):
                 raise AnalysisError(f"{mpath}: needs a \"metrics\" list (the metric contract)")
             instances = _instance_cgroups(info)

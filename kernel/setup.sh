@@ -22,7 +22,7 @@ MIRROR=${SCXLAB_MIRROR:-http://deb.debian.org/debian}
 # Bump when the build steps below change in a way the hashed files do not show.
 TOOLS_RECIPE_VERSION=1
 IMAGE_RECIPE_VERSION=1
-HOST_PACKAGES="mmdebstrap e2fsprogs util-linux zstd python3-numpy python3-scipy python3-matplotlib python3-pytest"
+HOST_PACKAGES="mmdebstrap e2fsprogs util-linux zstd python3-numpy python3-scipy python3-matplotlib python3-pytest python3-jsonschema"
 
 # A folder being built; a setup that fails leaves none behind.
 PENDING=

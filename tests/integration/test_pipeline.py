@@ -84,6 +84,14 @@ def test_every_run_is_valid_with_metrics_and_raw_data(compare):
             assert run["sched_ext_at_start"] == "state=disabled ops=(none)"
 
 
+def test_fresh_result_satisfies_the_contract(compare):
+    """Every file of a freshly written result validates against schemas/ (strictly: no legacy
+    forms), through the analysis loader: a runner change that breaks the contract fails here."""
+    from analysis.loader import load_result
+    d = result_dir(compare[0])
+    assert len(load_result(d, strict=True).runs) == 4
+
+
 def test_summary_and_reproduce_script(compare):
     d = result_dir(compare[0])
     s = load(d / "summary.json")
