@@ -70,6 +70,7 @@ def test_a_result_whose_manifest_is_invalid_is_missing_even_if_the_record_says_v
     bad = weight_point(tmp_path, "20260101-000000-apache-cfs+cgfifo", 1, 2, 0.6)
     manifest = json.loads((bad / "manifest.json").read_text())
     manifest["valid"] = False
+    manifest["invalid_reasons"] = ["the guest stopped before it finished its plan"]
     (bad / "manifest.json").write_text(json.dumps(manifest))
     write_sweep(tmp_path, {"depth=1 ratio=2": [bad]})
     sw = read_sweep(tmp_path)
