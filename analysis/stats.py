@@ -19,6 +19,17 @@ Choices (after Hoefler & Belli, "Scientific Benchmarking of Parallel Computing S
   show); such rows are flagged so that nobody reads much into them.
 - ratio_halfwidth_pct: half the width of the ratio's interval in percentage points of the ratio
   (ratio 1.03 [1.01, 1.05] -> 2.0). This is the statistic `make compare PRECISION=` stops on.
+
+One estimator in two languages: the guest decides between rounds of PRECISION= without Python,
+with runners/common/stats.c (stat_ratio_ci), which implements ratio() above choice by choice:
+the same metric_kind and summaries, independent resampling of both groups, scipy's BCa formulas
+(z0 from the "mean" percentile of the point, acceleration from each group's jackknife, endpoints
+by np.percentile's linear interpolation), the percentile fallback, CONFIDENCE, N_RESAMPLES and
+SEED, and this half-width. stats.h lists the correspondence. Only the random generator differs
+(splitmix64 there, PCG64 here), so the two intervals on the same runs differ by Monte-Carlo
+error only; tests/data/stats-agreement.json fixes cases and tolerances that both sides are
+tested against (tests/unit/test_stats.c, tests/analysis/test_stats_agreement.py). A change to
+any choice here must be made there too, and that test fails until it is.
 """
 import math
 import warnings

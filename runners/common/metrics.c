@@ -37,16 +37,28 @@ int metrics_check(const json_t *doc, struct err *e)
 	return 0;
 }
 
-int metrics_value(const json_t *doc, const char *name, double *out, struct err *e)
+static json_t *find_metric(const json_t *doc, const char *name)
 {
 	size_t i;
 	json_t *m;
 	json_array_foreach(json_object_get(doc, "metrics"), i, m) {
 		const char *n = json_string_value(json_object_get(m, "name"));
-		if (n && !strcmp(n, name)) {
-			*out = json_number_value(json_object_get(m, "value"));
-			return 0;
-		}
+		if (n && !strcmp(n, name))
+			return m;
 	}
-	return errf(e, "metric \"%s\" was not reported", name);
+	return NULL;
+}
+
+int metrics_value(const json_t *doc, const char *name, double *out, struct err *e)
+{
+	json_t *m = find_metric(doc, name);
+	if (!m)
+		return errf(e, "metric \"%s\" was not reported", name);
+	*out = json_number_value(json_object_get(m, "value"));
+	return 0;
+}
+
+const char *metrics_unit(const json_t *doc, const char *name)
+{
+	return json_string_value(json_object_get(find_metric(doc, name), "unit"));
 }

@@ -16,5 +16,7 @@
 int metrics_check(const json_t *doc, struct err *e);
 /* The value of metric name, or -1 with an error when absent. */
 int metrics_value(const json_t *doc, const char *name, double *out, struct err *e);
+/* The unit of metric name (e.g. "req/s"), or NULL when absent. */
+const char *metrics_unit(const json_t *doc, const char *name);
 
 #endif

@@ -44,9 +44,24 @@ enum loader_end loader_end_of(int status, int *code, char *sig_name, size_t sig_
 	return LOADER_FAILED;
 }
 
+/* The headline's unit: the first run entry that carries one ("headline_unit") */
+static const char *runs_unit(json_t *runs)
+{
+	size_t k;
+	json_t *r;
+	json_array_foreach(runs, k, r) {
+		const char *u = json_string_value(json_object_get(r, "headline_unit"));
+		if (u)
+			return u;
+	}
+	return NULL;
+}
+
 json_t *summary_of_runs(json_t *runs, const char *const *names, size_t npol, const char *metric)
 {
 	json_t *out = json_object();
+	const char *unit = runs_unit(runs);
+	enum stat_kind kind = stat_kind_of(unit);
 	for (size_t i = 0; i < npol; i++) {
 		double *v = xmalloc(sizeof(double) * (json_array_size(runs) + 1));
 		size_t n = 0, nbad = 0, k;
@@ -61,12 +76,13 @@ json_t *summary_of_runs(json_t *runs, const char *const *names, size_t npol, con
 				nbad++;
 		}
 		struct summary s = summarize(v, n);
+		double center = n ? stat_center(kind, v, n) : 0;
 		free(v);
-		json_t *p = json_pack("{s:s, s:I, s:I}", "metric", metric, "valid_runs", (json_int_t)n, "invalid_runs",
-				      (json_int_t)nbad);
-		const char *keys[] = { "mean", "sd", "cv", "min", "max" };
-		double vals[] = { s.mean, s.sd, s.cv, s.min, s.max };
-		for (size_t j = 0; j < 5; j++)
+		json_t *p = json_pack("{s:s, s:s?, s:s, s:I, s:I}", "metric", metric, "unit", unit, "statistic",
+				      stat_name(kind), "valid_runs", (json_int_t)n, "invalid_runs", (json_int_t)nbad);
+		const char *keys[] = { "center", "mean", "sd", "cv", "min", "max" };
+		double vals[] = { center, s.mean, s.sd, s.cv, s.min, s.max };
+		for (size_t j = 0; j < sizeof(keys) / sizeof(*keys); j++)
 			json_object_set_new(p, keys[j], n ? json_real(vals[j]) : json_null());
 		json_object_set_new(out, names[i], p);
 	}
@@ -75,12 +91,22 @@ json_t *summary_of_runs(json_t *runs, const char *const *names, size_t npol, con
 
 bool summary_vs_cfs(json_t *summary, const char *name, double *ratio)
 {
-	json_t *m = json_object_get(json_object_get(summary, name), "mean");
-	json_t *c = json_object_get(json_object_get(summary, "cfs"), "mean");
+	json_t *m = json_object_get(json_object_get(summary, name), "center");
+	json_t *c = json_object_get(json_object_get(summary, "cfs"), "center");
 	if (!strcmp(name, "cfs") || !json_is_number(m) || !json_is_number(c) || json_number_value(c) == 0)
 		return false;
 	*ratio = json_number_value(m) / json_number_value(c) - 1;
 	return true;
+}
+
+json_t *precision_estimator(const char *metric, const char *unit)
+{
+	enum stat_kind kind = stat_kind_of(unit);
+	return json_pack("{s:s?, s:s?, s:s, s:s, s:s, s:s, s:f, s:I, s:I, s:s}", "metric", metric, "unit", unit, "kind",
+			 stat_kind_name(kind), "statistic", stat_name(kind), "interval", STATS_INTERVAL, "fallback",
+			 STATS_INTERVAL_FALLBACK, "confidence", STATS_CONFIDENCE, "resamples",
+			 (json_int_t)STATS_N_RESAMPLES, "seed", (json_int_t)STATS_SEED, "halfwidth",
+			 "percentage points of the ratio: 100 * (ci_high - ci_low) / 2, as analysis' ratio_halfwidth_pct");
 }
 
 void pace_start(struct pace *p, double wall, double prog)

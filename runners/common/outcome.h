@@ -30,13 +30,20 @@ enum loader_end loader_end_of(int status, int *code, char *sig_name, size_t sig_
 /* ---- summary.json ---- */
 /*
  * Per policy (in the order of names), the headline value over the valid runs among runs (an
- * array of {"policy", "valid", "headline_value"}): valid_runs, invalid_runs, and mean, sd,
- * cv, min, max, which are null when the policy has no valid run.
+ * array of {"policy", "valid", "headline_value", "headline_unit"}): valid_runs, invalid_runs,
+ * the unit (the first entry's that has one), "statistic" and "center": the summary the
+ * report and the stopping rule use for that unit (stat_center: "hmean" for rates, "median"
+ * for times, else "mean"), and the descriptive mean, sd, cv, min, max. center and those are
+ * null when the policy has no valid run.
  */
 json_t *summary_of_runs(json_t *runs, const char *const *names, size_t npol, const char *metric);
-/* The ratio (mean / cfs's mean - 1) of policy name to cfs in a summary, whatever the order of
- * the policies; false when either has no mean, cfs's mean is 0, or name is cfs itself. */
+/* The ratio (center / cfs's center - 1) of policy name to cfs in a summary, whatever the order
+ * of the policies; false when either has no center, cfs's is 0, or name is cfs itself. */
 bool summary_vs_cfs(json_t *summary, const char *name, double *ratio);
+/* What the stopping rule of PRECISION= computes (runners/common/stats.h), for the guest's
+ * precision.json and the manifest: metric, unit, statistic, interval method and fallback,
+ * confidence, resamples, seed, and what the half-width is measured in. */
+json_t *precision_estimator(const char *metric, const char *unit);
 
 /* ---- deadlines that follow the guest's pace ---- */
 /*

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdarg.h>
 #include <net/if.h>
 #include <signal.h>
@@ -1018,7 +1019,8 @@ static void take_metrics(struct run *r)
 		if (metrics_value(out, headline, &v, &e))
 			invalid(r, "headline %s", e.msg);
 		else
-			json_object_set_new(r->j, "headline", json_pack("{s:s,s:f}", "name", headline, "value", v));
+			json_object_set_new(r->j, "headline", json_pack("{s:s,s:f,s:s?}", "name", headline, "value", v,
+									 "unit", metrics_unit(out, headline)));
 	}
 	json_decref(out);
 }
@@ -1179,7 +1181,12 @@ static bool do_run(struct agent *a, int index, double *headline)
  * The stopping rule of PRECISION=: after each complete round (every policy once), from the
  * third round on, the 95% bootstrap CI of each policy's headline ratio to cfs is computed
  * over the valid runs so far; once every half-width is within the target, the remaining runs
- * of the plan are skipped, and guest/stopping.json says why and where it stopped.
+ * of the plan are skipped, and guest/stopping.json says why and where it stopped. The interval
+ * is the one the report gives (stat_ratio_ci, runners/common/stats.h: the headline unit's
+ * summary, BCa with the percentile fallback, analysis' confidence, resamples and seed) and the
+ * half-width is in percentage points of the ratio, as analysis' ratio_halfwidth_pct. Every
+ * evaluation, the last one included, is kept as guest/precision.json: the estimator, and per
+ * policy the ratio, its interval and the method used.
  */
 struct precision {
 	double target_pct;	/* 0: no stopping rule */
@@ -1188,6 +1195,7 @@ struct precision {
 	double **vals;
 	size_t *n;
 	const struct cfg *plan;
+	char *unit;		/* the headline's unit, from the first valid run's run.json */
 };
 
 static int policy_index(struct precision *p, const char *name)
@@ -1211,13 +1219,28 @@ static void precision_init(struct agent *a, struct precision *p)
 	p->plan = &a->plan;
 }
 
-static void precision_add(struct precision *p, int index, bool valid, double headline)
+static void precision_add(struct agent *a, struct precision *p, int index, bool valid, double headline)
 {
 	char sec[32];
 	snprintf(sec, sizeof(sec), "run.%d", index);
-	int k = policy_index(p, cfg_get(p->plan, sec, "policy") ?: "");
-	if (valid && k >= 0)
-		p->vals[k][p->n[k]++] = headline;
+	const char *policy = cfg_get(p->plan, sec, "policy") ?: "";
+	int k = policy_index(p, policy);
+	if (!valid || k < 0)
+		return;
+	p->vals[k][p->n[k]++] = headline;
+	if (!p->unit) {
+		char *rp = xasprintf("%s/runs/%03d-%s/run.json", a->results, index, policy);
+		json_t *run = json_load_file(rp, 0, NULL);
+		const char *u = json_string_value(json_object_get(json_object_get(run, "headline"), "unit"));
+		p->unit = u ? xstrdup(u) : NULL;
+		json_decref(run);
+		free(rp);
+	}
+}
+
+static json_t *finite_or_null(double x)
+{
+	return isfinite(x) ? json_real(x) : json_null();
 }
 
 static bool precision_reached(struct agent *a, struct precision *p, int index)
@@ -1225,31 +1248,47 @@ static bool precision_reached(struct agent *a, struct precision *p, int index)
 	size_t npol = p->policies.n;
 	int base = policy_index(p, "cfs");
 	if (p->target_pct <= 0 || base < 0 || index % npol || (long)(index / npol) < p->min_rounds ||
-	    index >= a->nruns)
+	    index > a->nruns)
 		return false;
-	json_t *hw = json_object();
+	enum stat_kind kind = stat_kind_of(p->unit);
+	json_t *hw = json_object(), *ratios = json_object();
 	bool all = true;
 	for (size_t k = 0; k < npol; k++) {
-		double point, lo, hi;
+		struct ratio_ci r;
 		if ((int)k == base)
 			continue;
-		if (bootstrap_ratio_ci(p->vals[k], p->n[k], p->vals[base], p->n[base], 1, 2000, &point, &lo, &hi)) {
-			all = false;
+		if (stat_ratio_ci(kind, p->vals[k], p->n[k], p->vals[base], p->n[base], STATS_SEED, STATS_N_RESAMPLES,
+				  STATS_CONFIDENCE, &r)) {
+			all = false;	/* no valid run of k or of cfs */
+			json_object_set_new(ratios, p->policies.v[k], json_pack("{s:s}", "method", "no valid runs"));
 			continue;
 		}
-		double w = ci_halfwidth_pct(point, lo, hi);
-		json_object_set_new(hw, p->policies.v[k], json_real(w));
+		double w = ratio_halfwidth_pct(&r);
+		json_object_set_new(hw, p->policies.v[k], finite_or_null(w));
+		json_object_set_new(ratios, p->policies.v[k],
+				    json_pack("{s:o, s:o, s:o, s:s, s:o, s:I, s:I}", "ratio", finite_or_null(r.ratio),
+					      "ci_low", finite_or_null(r.lo), "ci_high", finite_or_null(r.hi), "method",
+					      r.method, "halfwidth_pct", finite_or_null(w), "runs", (json_int_t)p->n[k],
+					      "baseline_runs", (json_int_t)p->n[base]));
+		say("precision: %s ratio %.4f half-width %.2f points (%s, %s)", p->policies.v[k], r.ratio, w,
+		    stat_name(kind), r.method);
 		all &= w <= p->target_pct;
 	}
 	say("precision after %ld rounds: %s", (long)(index / npol), all ? "reached" : "not yet");
+	json_t *j = json_pack("{s:f, s:i, s:i, s:O, s:o, s:o}", "target_pct", p->target_pct, "runs_done", index,
+			      "rounds", (int)(index / npol), "halfwidth_pct", hw, "ratios", ratios, "estimator",
+			      precision_estimator(cfg_get(p->plan, "workload", "headline"), p->unit));
+	char *path = xasprintf("%s/guest/precision.json", a->results);
+	json_object_set_new(j, "reached", json_boolean(all));
+	json_dump_file(j, path, JSON_INDENT(2));
+	free(path);
 	if (all) {
-		char *path = xasprintf("%s/guest/stopping.json", a->results);
-		json_t *j = json_pack("{s:s, s:f, s:i, s:i, s:O}", "reason", "precision reached", "target_pct",
-				      p->target_pct, "runs_done", index, "rounds", (int)(index / npol), "halfwidth_pct", hw);
+		path = xasprintf("%s/guest/stopping.json", a->results);
+		json_object_set_new(j, "reason", json_string("precision reached"));
 		json_dump_file(j, path, JSON_INDENT(2));
-		json_decref(j);
 		free(path);
 	}
+	json_decref(j);
 	json_decref(hw);
 	return all;
 }
@@ -1373,7 +1412,7 @@ int main(int argc, char **argv)
 		double h = 0;
 		bool ok = do_run(&a, i, &h);
 		nvalid += ok;
-		precision_add(&prec, i, ok, h);
+		precision_add(&a, &prec, i, ok, h);
 		if (precision_reached(&a, &prec, i))
 			break;
 	}

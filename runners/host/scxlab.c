@@ -678,7 +678,9 @@ static json_t *summarize_runs(struct ctx *c, json_t *runs)
 		names[i] = x->pol[i].name;
 	json_t *out = summary_of_runs(runs, names, x->npol, x->wl.headline);
 	free(names);
-	fprintf(stderr, "\n%-10s %5s %14s %8s %14s %14s  %s\n", "policy", "runs", "mean", "CV", "min", "max",
+	/* the unit's summary (hmean for rates, median for times, else mean), as the report's */
+	const char *stat = json_string_value(json_object_get(json_object_get(out, x->pol[0].name), "statistic"));
+	fprintf(stderr, "\n%-10s %5s %14s %8s %14s %14s  %s\n", "policy", "runs", stat ?: "mean", "CV", "min", "max",
 		"vs cfs");
 	for (size_t i = 0; i < x->npol; i++) {
 		json_t *s = json_object_get(out, x->pol[i].name);
@@ -690,7 +692,7 @@ static json_t *summarize_runs(struct ctx *c, json_t *runs)
 			snprintf(ratio, sizeof(ratio), "%+.1f%%", q * 100);
 		if (n)
 			fprintf(stderr, "%-10s %5zu %14.2f %7.1f%% %14.2f %14.2f  %s%s\n", x->pol[i].name, n,
-				json_number_value(json_object_get(s, "mean")), json_number_value(json_object_get(s, "cv")) * 100,
+				json_number_value(json_object_get(s, "center")), json_number_value(json_object_get(s, "cv")) * 100,
 				json_number_value(json_object_get(s, "min")), json_number_value(json_object_get(s, "max")), ratio,
 				nbad ? " (some runs invalid)" : "");
 		else
@@ -733,6 +735,9 @@ static bool assemble(struct ctx *c, const char *started)
 			json_t *h = json_object_get(json_object_get(run, "headline"), "value");
 			if (h)
 				json_object_set(entry, "headline_value", h);
+			json_t *hu = json_object_get(json_object_get(run, "headline"), "unit");
+			if (hu)
+				json_object_set(entry, "headline_unit", hu);
 			nvalid += json_is_true(json_object_get(run, "valid"));
 			json_decref(run);
 		}
@@ -895,6 +900,15 @@ static bool assemble(struct ctx *c, const char *started)
 		json_object_set_new(prec, "reached", json_boolean(stopping != NULL));
 		if (stopping)
 			json_object_set(prec, "halfwidth_pct", json_object_get(stopping, "halfwidth_pct"));
+		/* the guest's last evaluation: the estimator, and per policy the interval and its method */
+		char *pj = xasprintf("%s/guest/precision.json", c->staging);
+		json_t *last = load_json(pj);
+		free(pj);
+		if (last) {
+			json_object_set(prec, "estimator", json_object_get(last, "estimator"));
+			json_object_set(prec, "ratios", json_object_get(last, "ratios"));
+			json_decref(last);
+		}
 		json_object_set_new(m, "precision", prec);
 		progress(c, "precision %s after %zu runs (target +-%g%% on each ratio to cfs)",
 			 stopping ? "reached" : "NOT reached (cap hit)", due, x->precision_pct);

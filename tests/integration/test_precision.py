@@ -1,6 +1,30 @@
 """PRECISION=: interleaved rounds are added until every ratio to cfs is known to the asked
-precision (or the cap is hit, which the manifest says)."""
-from conftest import load, make, result_dir
+precision (or the cap is hit, which the manifest says), by the interval the report gives."""
+import sys
+
+from conftest import REPO, load, make, result_dir
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from analysis import compare, loader  # noqa: E402
+
+
+def check_same_interval_as_the_report(d, p):
+    """The guest's last evaluation is the report's interval on the same runs: the same statistic
+    (the headline is req/s: hmean), ratio and method, and a half-width within Monte-Carlo error
+    (different generators, 10000 resamples each: 0.5 points, or 5% of the half-width, is more
+    than 4 standard deviations of that error on 3 to 6 runs a side)."""
+    est = p["estimator"]
+    assert (est["statistic"], est["unit"], est["interval"], est["fallback"]) == ("hmean", "req/s", "BCa", "percentile")
+    assert est["confidence"] == 0.95 and est["resamples"] == 10000
+    dataset = compare.pool([loader.load_result(d)])
+    for policy, ratio, n, nb in compare.ratio_cis(dataset):
+        guest = p["ratios"][policy]
+        assert (guest["runs"], guest["baseline_runs"]) == (n, nb)
+        assert abs(guest["ratio"] - ratio.ratio) < 1e-9 * ratio.ratio
+        assert guest["method"] == ratio.ci_method
+        assert abs(guest["halfwidth_pct"] - ratio.halfwidth_pct) <= max(0.5, 0.05 * ratio.halfwidth_pct), \
+            (policy, guest, ratio)
 
 
 def test_precision_reached_stops_early(results_root):
@@ -13,7 +37,10 @@ def test_precision_reached_stops_early(results_root):
     assert p["reached"] is True and p["stopped_because"] == "precision reached"
     assert p["runs_done"] == 6 and len(m["runs"]) == 6          # 3 rounds of 2 policies
     assert p["halfwidth_pct"]["fifo"] <= 25
+    assert p["ratios"]["fifo"]["halfwidth_pct"] == p["halfwidth_pct"]["fifo"]
+    check_same_interval_as_the_report(result_dir(proc), p)
     assert m["summary"]["fifo"]["valid_runs"] == 3
+    assert m["summary"]["fifo"]["statistic"] == "hmean" and m["summary"]["fifo"]["unit"] == "req/s"
     assert "precision reached after 6 runs" in proc.stderr
 
 
@@ -24,6 +51,9 @@ def test_precision_cap_is_reported(results_root):
     p = m["precision"]
     assert p["reached"] is False and p["stopped_because"].startswith("cap reached")
     assert p["runs_done"] == 6 and p["max_repeats"] == 3
+    # the last round is evaluated too: the manifest says how far from the target it was
+    assert p["ratios"]["fifo"]["halfwidth_pct"] > 0.1
+    check_same_interval_as_the_report(result_dir(proc), p)
     assert "NOT reached" in proc.stderr
 
 

@@ -214,6 +214,57 @@ static void test_summary_nulls_and_cfs_ratio(void **state)
 	json_decref(runs);
 }
 
+/* summary.json's center is the unit's summary (the one the report and PRECISION= use), named */
+static void test_summary_center_follows_the_unit(void **state)
+{
+	static const struct {
+		const char *unit, *stat;
+		double fifo, ratio;	/* fifo's center of 100 and 400, and its ratio to cfs's (200, 200) - 1 */
+	} cases[] = {
+		{ "req/s", "hmean", 160, -0.2 }, { "ms", "median", 250, 0.25 }, { "count", "mean", 250, 0.25 },
+		{ NULL, "mean", 250, 0.25 },
+	};
+	const char *names[] = { "cfs", "fifo" };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		json_t *runs = json_array();
+		json_array_append_new(runs, run("cfs", false, 1));	/* invalid: carries no unit */
+		json_array_append_new(runs, run("cfs", true, 200));
+		json_array_append_new(runs, run("fifo", true, 100));
+		json_array_append_new(runs, run("cfs", true, 200));
+		json_array_append_new(runs, run("fifo", true, 400));
+		for (size_t k = 1; cases[i].unit && k < json_array_size(runs); k++)
+			json_object_set_new(json_array_get(runs, k), "headline_unit", json_string(cases[i].unit));
+		json_t *s = summary_of_runs(runs, names, 2, "m");
+		json_t *fifo = json_object_get(s, "fifo");
+		assert_string_equal(json_string_value(json_object_get(fifo, "statistic")), cases[i].stat);
+		assert_true(fabs(json_number_value(json_object_get(fifo, "center")) - cases[i].fifo) < 1e-9);
+		assert_true(fabs(json_number_value(json_object_get(fifo, "mean")) - 250) < 1e-9);	/* kept */
+		if (cases[i].unit)
+			assert_string_equal(json_string_value(json_object_get(fifo, "unit")), cases[i].unit);
+		else
+			assert_true(json_is_null(json_object_get(fifo, "unit")));
+		double ratio;
+		assert_true(summary_vs_cfs(s, "fifo", &ratio));
+		assert_true(fabs(ratio - cases[i].ratio) < 1e-9);
+		json_decref(s);
+		json_decref(runs);
+	}
+}
+
+static void test_precision_estimator_names_the_method(void **state)
+{
+	json_t *e = precision_estimator("requests_per_sec", "req/s");
+	assert_string_equal(json_string_value(json_object_get(e, "statistic")), "hmean");
+	assert_string_equal(json_string_value(json_object_get(e, "interval")), "BCa");
+	assert_string_equal(json_string_value(json_object_get(e, "fallback")), "percentile");
+	assert_true(json_real_value(json_object_get(e, "confidence")) == 0.95);
+	assert_int_equal(json_integer_value(json_object_get(e, "resamples")), 10000);
+	json_decref(e);
+	e = precision_estimator("latency", "us");
+	assert_string_equal(json_string_value(json_object_get(e, "statistic")), "median");
+	json_decref(e);
+}
+
 static void test_pace_deadlines(void **state)
 {
 	struct pace p = { 0 };
@@ -261,6 +312,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_disable_line),
 		cmocka_unit_test(test_loader_end),
 		cmocka_unit_test(test_summary_nulls_and_cfs_ratio),
+		cmocka_unit_test(test_summary_center_follows_the_unit),
+		cmocka_unit_test(test_precision_estimator_names_the_method),
 		cmocka_unit_test(test_pace_deadlines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

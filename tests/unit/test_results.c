@@ -148,29 +148,6 @@ static void test_summary_known_answers(void **state)
 	assert_int_equal(s.n, 0);
 }
 
-static void test_bootstrap_ratio(void **state)
-{
-	double a[] = { 110, 110, 110 }, b[] = { 100, 100, 100, 100 };
-	double point, lo, hi;
-	/* no spread: the interval collapses onto the ratio */
-	assert_int_equal(bootstrap_ratio_ci(a, 3, b, 4, 1, 2000, &point, &lo, &hi), 0);
-	assert_true(fabs(point - 1.1) < 1e-12 && fabs(lo - 1.1) < 1e-12 && fabs(hi - 1.1) < 1e-12);
-	assert_true(ci_halfwidth_pct(point, lo, hi) == 0);
-	/* spread: the interval holds the point, narrows with more runs, and repeats for a seed */
-	double x[] = { 95, 105, 98, 102, 100, 97, 103, 99, 101, 100 };
-	double y[] = { 90, 110, 96, 104, 100, 94, 106, 98, 102, 100 };
-	double p1, l1, h1, p2, l2, h2, l3, h3;
-	assert_int_equal(bootstrap_ratio_ci(x, 4, y, 4, 7, 4000, &p1, &l1, &h1), 0);
-	assert_true(l1 <= p1 && p1 <= h1 && l1 < h1);
-	assert_int_equal(bootstrap_ratio_ci(x, 10, y, 10, 7, 4000, &p2, &l2, &h2), 0);
-	assert_true(ci_halfwidth_pct(p2, l2, h2) < ci_halfwidth_pct(p1, l1, h1));
-	assert_int_equal(bootstrap_ratio_ci(x, 10, y, 10, 7, 4000, &p2, &l3, &h3), 0);
-	assert_true(l3 == l2 && h3 == h2);
-	assert_int_equal(bootstrap_ratio_ci(x, 0, y, 10, 7, 4000, &p2, &l3, &h3), -1);
-	double zero[] = { 0, 0 };
-	assert_int_equal(bootstrap_ratio_ci(x, 2, zero, 2, 7, 4000, &p2, &l3, &h3), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,7 +157,6 @@ int main(void)
 		cmocka_unit_test(test_finalize_never_overwrites),
 		cmocka_unit_test(test_in_charge),
 		cmocka_unit_test(test_summary_known_answers),
-		cmocka_unit_test(test_bootstrap_ratio),
 	};
 	return cmocka_run_group_tests_name("results", tests, NULL, NULL);
 }
