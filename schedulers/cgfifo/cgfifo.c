@@ -19,15 +19,22 @@ static const struct scxlab_option cgfifo_options[] = {
 static const char *const cgfifo_stat_names[CGFIFO_NR_STATS] = {
 	[CGFIFO_STAT_DIRECT_IDLE]	= "direct_idle",
 	[CGFIFO_STAT_ENQUEUE]		= "enqueue",
+	[CGFIFO_STAT_ENQUEUE_FALLBACK]	= "enqueue_fallback",
 	[CGFIFO_STAT_KICK_IDLE]		= "kick_idle",
 	[CGFIFO_STAT_DISPATCH]		= "dispatch",
-	[CGFIFO_STAT_DISPATCH_OTHER]	= "dispatch_other",
+	[CGFIFO_STAT_DISPATCH_FALLBACK]	= "dispatch_fallback",
+	[CGFIFO_STAT_DISPATCH_SKIP]	= "dispatch_skip",
 	[CGFIFO_STAT_DISPATCH_NONE]	= "dispatch_none",
+	[CGFIFO_STAT_TREE_REKEY]	= "tree_rekey",
+	[CGFIFO_STAT_TREE_GONE]		= "tree_gone",
 	[CGFIFO_STAT_CHARGE]		= "charge",
 	[CGFIFO_STAT_CHARGE_IDLE]	= "charge_idle",
+	[CGFIFO_STAT_HWEIGHT_CACHED]	= "hweight_cached",
+	[CGFIFO_STAT_HWEIGHT_WALK]	= "hweight_walk",
 	[CGFIFO_STAT_ACTIVATE]		= "cg_activate",
 	[CGFIFO_STAT_LAG_CLAMP]		= "cg_lag_clamp",
 	[CGFIFO_STAT_IDLE]		= "cg_idle",
+	[CGFIFO_STAT_NO_CGROUP]		= "cg_gone",
 	[CGFIFO_STAT_CGROUP_INIT]	= "cg_init",
 	[CGFIFO_STAT_CGROUP_EXIT]	= "cg_exit",
 	[CGFIFO_STAT_CGROUP_EXIT_BUSY]	= "cg_exit_busy",
@@ -52,6 +59,17 @@ static int cgfifo_parse_option(int index, const char *arg)
 	return -1;
 }
 
+SCXLAB_LIFECYCLE(cgfifo)
+
+static int cgfifo_knobs(struct cgfifo *skel, struct scxlab_policy *pol)
+{
+	if (slice_us)
+		skel->rodata->slice_ns = slice_us * 1000;
+	if (lag_set)
+		skel->rodata->lag_ns = lag_us * 1000;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -63,23 +81,7 @@ int main(int argc, char **argv)
 		.stat_names = cgfifo_stat_names,
 		.nr_stats = CGFIFO_NR_STATS,
 	};
-	struct cgfifo *skel;
-	int err, ret;
 
 	scxlab_parse_args(&pol, argc, argv);
-	skel = cgfifo__open();
-	if (!skel)
-		return scxlab_fail(&pol, "load", -errno);
-	if (slice_us)
-		skel->rodata->slice_ns = slice_us * 1000;
-	if (lag_set)
-		skel->rodata->lag_ns = lag_us * 1000;
-	err = cgfifo__load(skel);
-	if (err) {
-		cgfifo__destroy(skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	ret = scxlab_run(&pol, skel->maps.cgfifo_ops, skel->maps.stats, &skel->bss->scxlab_exit);
-	cgfifo__destroy(skel);
-	return ret;
+	return scxlab_lifecycle_cgfifo(&pol, &(struct cgfifo_hooks){ .knobs = cgfifo_knobs });
 }
