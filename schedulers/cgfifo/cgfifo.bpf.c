@@ -71,6 +71,14 @@
  * current is the true minimum. The re-keys per dispatch are bounded; past the bound the head
  * is served as it is.
  *
+ * When may a cgroup leave the tree? The kernel puts a task into the DSQ named in ops.enqueue
+ * only after the callback returns, so for a moment a cgroup's DSQ looks empty while a task is
+ * on its way. Each cgroup therefore counts nr_queued, its tasks enqueued and not yet running
+ * (or gone quiescent); dispatch drops a cgroup's node only when its DSQ is empty AND that count
+ * is zero, after clearing `queued` (enqueue raises the count before testing `queued`, so one of
+ * the two always sees the other). A cgroup whose task is still on its way is put back one slice
+ * later in the order, so the cgroups behind it are served meanwhile.
+ *
  * The share of a cgroup needs a walk up its chain of ancestors (at most CGFIFO_MAX_DEPTH
  * lookups), so it is cached in the cgroup with the value of a global generation counter,
  * hweight_gen, which every change to the tree bumps: an activation or idling that changes a
