@@ -292,6 +292,59 @@ static int atropos_wait(void *ctx, long long timeout_ns)
 	}
 }
 
+SCXLAB_LIFECYCLE(atropos)
+
+static int atropos_knobs(struct atropos *skel, struct scxlab_policy *pol)
+{
+	struct balancer *b = pol->wait_ctx;
+
+	b->skel = skel;
+	skel->rodata->nr_cpus = b->nr_cpus;
+	skel->rodata->nr_domains = nr_domains;
+	skel->rodata->slice_ns = slice_us * 1000;
+	skel->rodata->steal = !no_steal;
+	return 0;
+}
+
+static int atropos_loaded(struct atropos *skel, struct scxlab_policy *pol)
+{
+	struct balancer *b = pol->wait_ctx;
+	unsigned int cpu, d;
+	int err = 0;
+
+	for (cpu = 0; !err && cpu < (unsigned int)b->nr_cpus; cpu++)
+		err = bpf_map__update_elem(skel->maps.cpu_dom, &cpu, sizeof(cpu), &b->cpu_dom[cpu],
+					   sizeof(b->cpu_dom[cpu]), BPF_ANY);
+	if (err)
+		return err;
+	/* e.g. "domains 0=0,1 1=2,3": what the load=... columns of the balance lines mean */
+	printf("domains");
+	for (d = 0; d < nr_domains; d++) {
+		bool first_cpu = true;
+
+		for (cpu = 0; cpu < (unsigned int)b->nr_cpus; cpu++) {
+			if (b->cpu_dom[cpu] != d)
+				continue;
+			if (first_cpu)
+				printf(" %u=%u", d, cpu);
+			else
+				printf(",%u", cpu);
+			first_cpu = false;
+		}
+	}
+	printf("\n");
+	return 0;
+}
+
+static int atropos_finished(struct atropos *skel, struct scxlab_policy *pol, int status)
+{
+	struct balancer *b = pol->wait_ctx;
+
+	fprintf(stderr, "atropos: %u balancing rounds, %llu migrations\n",
+		b->round ? b->round - 1 : 0, b->total_migrations);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -304,8 +357,8 @@ int main(int argc, char **argv)
 		.nr_stats = ATROPOS_NR_STATS,
 	};
 	struct balancer b = { 0 };
-	unsigned int cpu, d;
-	int err, ret;
+	unsigned int cpu;
+	int ret;
 
 	scxlab_parse_args(&pol, argc, argv);
 	b.nr_cpus = libbpf_num_possible_cpus();
@@ -332,45 +385,10 @@ int main(int argc, char **argv)
 		return scxlab_fail(&pol, "load", -ENOMEM);
 	}
 
-	b.skel = atropos__open();
-	if (!b.skel)
-		return scxlab_fail(&pol, "load", -errno);
-	b.skel->rodata->nr_cpus = b.nr_cpus;
-	b.skel->rodata->nr_domains = nr_domains;
-	b.skel->rodata->slice_ns = slice_us * 1000;
-	b.skel->rodata->steal = !no_steal;
-	err = atropos__load(b.skel);
-	for (cpu = 0; !err && cpu < (unsigned int)b.nr_cpus; cpu++)
-		err = bpf_map__update_elem(b.skel->maps.cpu_dom, &cpu, sizeof(cpu), &b.cpu_dom[cpu],
-					   sizeof(b.cpu_dom[cpu]), BPF_ANY);
-	if (err) {
-		atropos__destroy(b.skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	/* e.g. "domains 0=0,1 1=2,3": what the load=... columns of the balance lines mean */
-	printf("domains");
-	for (d = 0; d < nr_domains; d++) {
-		bool first_cpu = true;
-
-		for (cpu = 0; cpu < (unsigned int)b.nr_cpus; cpu++) {
-			if (b.cpu_dom[cpu] != d)
-				continue;
-			if (first_cpu)
-				printf(" %u=%u", d, cpu);
-			else
-				printf(",%u", cpu);
-			first_cpu = false;
-		}
-	}
-	printf("\n");
-
 	pol.wait = atropos_wait;
 	pol.wait_ctx = &b;
-	ret = scxlab_run(&pol, b.skel->maps.atropos_ops, b.skel->maps.stats,
-			 &b.skel->bss->scxlab_exit);
-	fprintf(stderr, "atropos: %u balancing rounds, %llu migrations\n",
-		b.round ? b.round - 1 : 0, b.total_migrations);
-	atropos__destroy(b.skel);
+	ret = scxlab_lifecycle_atropos(&pol, &(struct atropos_hooks){ .knobs = atropos_knobs,
+		.loaded = atropos_loaded, .finished = atropos_finished });
 	free(b.cur);
 	free(b.prev);
 	return ret;

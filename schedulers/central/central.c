@@ -55,6 +55,19 @@ static int central_parse_option(int index, const char *arg)
 	return -1;
 }
 
+static int nr_cpus;
+
+SCXLAB_LIFECYCLE(central)
+
+static int central_knobs(struct central *skel, struct scxlab_policy *pol)
+{
+	skel->rodata->central_cpu = central_cpu;
+	skel->rodata->nr_cpus = nr_cpus;
+	skel->rodata->slice_ns = slice_us * 1000;
+	skel->rodata->timer_ns = timer_us * 1000;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -66,9 +79,7 @@ int main(int argc, char **argv)
 		.stat_names = central_stat_names,
 		.nr_stats = CENTRAL_NR_STATS,
 	};
-	struct central *skel;
 	cpu_set_t set;
-	int nr_cpus, err, ret;
 
 	scxlab_parse_args(&pol, argc, argv);
 	nr_cpus = libbpf_num_possible_cpus();
@@ -92,19 +103,5 @@ int main(int argc, char **argv)
 		return scxlab_fail(&pol, "load", -errno);
 	}
 
-	skel = central__open();
-	if (!skel)
-		return scxlab_fail(&pol, "load", -errno);
-	skel->rodata->central_cpu = central_cpu;
-	skel->rodata->nr_cpus = nr_cpus;
-	skel->rodata->slice_ns = slice_us * 1000;
-	skel->rodata->timer_ns = timer_us * 1000;
-	err = central__load(skel);
-	if (err) {
-		central__destroy(skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	ret = scxlab_run(&pol, skel->maps.central_ops, skel->maps.stats, &skel->bss->scxlab_exit);
-	central__destroy(skel);
-	return ret;
+	return scxlab_lifecycle_central(&pol, &(struct central_hooks){ .knobs = central_knobs });
 }

@@ -52,6 +52,17 @@ static int cgfifo_parse_option(int index, const char *arg)
 	return -1;
 }
 
+SCXLAB_LIFECYCLE(cgfifo)
+
+static int cgfifo_knobs(struct cgfifo *skel, struct scxlab_policy *pol)
+{
+	if (slice_us)
+		skel->rodata->slice_ns = slice_us * 1000;
+	if (lag_set)
+		skel->rodata->lag_ns = lag_us * 1000;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -63,23 +74,7 @@ int main(int argc, char **argv)
 		.stat_names = cgfifo_stat_names,
 		.nr_stats = CGFIFO_NR_STATS,
 	};
-	struct cgfifo *skel;
-	int err, ret;
 
 	scxlab_parse_args(&pol, argc, argv);
-	skel = cgfifo__open();
-	if (!skel)
-		return scxlab_fail(&pol, "load", -errno);
-	if (slice_us)
-		skel->rodata->slice_ns = slice_us * 1000;
-	if (lag_set)
-		skel->rodata->lag_ns = lag_us * 1000;
-	err = cgfifo__load(skel);
-	if (err) {
-		cgfifo__destroy(skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	ret = scxlab_run(&pol, skel->maps.cgfifo_ops, skel->maps.stats, &skel->bss->scxlab_exit);
-	cgfifo__destroy(skel);
-	return ret;
+	return scxlab_lifecycle_cgfifo(&pol, &(struct cgfifo_hooks){ .knobs = cgfifo_knobs });
 }

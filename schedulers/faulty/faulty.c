@@ -57,6 +57,16 @@ static int faulty_parse_option(int index, const char *arg)
 	return -1;
 }
 
+SCXLAB_LIFECYCLE(faulty)
+
+static int faulty_knobs(struct faulty *skel, struct scxlab_policy *pol)
+{
+	skel->rodata->fault_mode = fault_mode;
+	skel->rodata->fault_after_ns = after_ms * 1000000ULL;
+	skel->struct_ops.faulty_ops->timeout_ms = timeout_ms;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -67,22 +77,7 @@ int main(int argc, char **argv)
 		.stat_names = faulty_stat_names,
 		.nr_stats = FAULTY_NR_STATS,
 	};
-	struct faulty *skel;
-	int err, ret;
 
 	scxlab_parse_args(&pol, argc, argv);
-	skel = faulty__open();
-	if (!skel)
-		return scxlab_fail(&pol, "load", -errno);
-	skel->rodata->fault_mode = fault_mode;
-	skel->rodata->fault_after_ns = after_ms * 1000000ULL;
-	skel->struct_ops.faulty_ops->timeout_ms = timeout_ms;
-	err = faulty__load(skel);
-	if (err) {
-		faulty__destroy(skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	ret = scxlab_run(&pol, skel->maps.faulty_ops, skel->maps.stats, &skel->bss->scxlab_exit);
-	faulty__destroy(skel);
-	return ret;
+	return scxlab_lifecycle_faulty(&pol, &(struct faulty_hooks){ .knobs = faulty_knobs });
 }

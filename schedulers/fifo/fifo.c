@@ -30,6 +30,15 @@ static int fifo_parse_option(int index, const char *arg)
 	return -1;
 }
 
+SCXLAB_LIFECYCLE(fifo)
+
+static int fifo_knobs(struct fifo *skel, struct scxlab_policy *pol)
+{
+	if (slice_us)
+		skel->rodata->slice_ns = slice_us * 1000;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -40,21 +49,7 @@ int main(int argc, char **argv)
 		.stat_names = fifo_stat_names,
 		.nr_stats = FIFO_NR_STATS,
 	};
-	struct fifo *skel;
-	int err, ret;
 
 	scxlab_parse_args(&pol, argc, argv);
-	skel = fifo__open();
-	if (!skel)
-		return scxlab_fail(&pol, "load", -errno);
-	if (slice_us)
-		skel->rodata->slice_ns = slice_us * 1000;
-	err = fifo__load(skel);
-	if (err) {
-		fifo__destroy(skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	ret = scxlab_run(&pol, skel->maps.fifo_ops, skel->maps.stats, &skel->bss->scxlab_exit);
-	fifo__destroy(skel);
-	return ret;
+	return scxlab_lifecycle_fifo(&pol, &(struct fifo_hooks){ .knobs = fifo_knobs });
 }

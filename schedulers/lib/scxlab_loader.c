@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <jansson.h>
 
@@ -259,6 +260,88 @@ int scxlab_fail(const struct scxlab_policy *pol, const char *stage, int err)
 	write_json(pol, root);
 	json_decref(root);
 	return SCXLAB_STATUS_LOAD_FAILED;
+}
+
+/*
+ * kfuncs renamed between kernels, as scxlab_compat.bpf.h pairs them: the current name and the
+ * older one; NULL for one with a plain BPF helper as the fallback.
+ */
+static const char *const compat_kfuncs[][2] = {
+	{ "scx_bpf_dsq_insert", "scx_bpf_dispatch" },
+	{ "scx_bpf_dsq_move_to_local", "scx_bpf_consume" },
+	{ "scx_bpf_dsq_move", "scx_bpf_dispatch_from_dsq" },
+	{ "scx_bpf_dsq_move_set_slice", "scx_bpf_dispatch_from_dsq_set_slice" },
+	{ "scx_bpf_now", NULL },
+};
+
+static bool kernel_has(const struct btf *kernel, const char *name)
+{
+	return name && btf__find_by_name_kind(kernel, name, BTF_KIND_FUNC) > 0;
+}
+
+int scxlab_missing_kfuncs(const struct btf *prog, const struct btf *kernel, char *buf, size_t len)
+{
+	unsigned int id, n = btf__type_cnt(prog), i;
+	size_t used = 0;
+	int missing = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(prog, id);
+		const char *name, *other = NULL;
+		bool renamed = false, old_name = false;
+
+		/* a FUNC keeps its linkage in vlen */
+		if (!btf_is_func(t) || btf_vlen(t) != BTF_FUNC_EXTERN)
+			continue;
+		name = btf__name_by_offset(prog, t->name_off);
+		if (!name || kernel_has(kernel, name))
+			continue;
+		for (i = 0; !renamed && i < sizeof(compat_kfuncs) / sizeof(compat_kfuncs[0]); i++) {
+			old_name = compat_kfuncs[i][1] && !strcmp(name, compat_kfuncs[i][1]);
+			renamed = old_name || !strcmp(name, compat_kfuncs[i][0]);
+			if (renamed)
+				other = compat_kfuncs[i][old_name ? 0 : 1];
+		}
+		/* there under its other name, or it falls back to a helper */
+		if (renamed && (!other || kernel_has(kernel, other)))
+			continue;
+		/* missing under both names: said once, under the current one */
+		if (old_name)
+			continue;
+		if (used < len)
+			used += snprintf(buf + used, len - used, "%s%s%s%s%s", missing ? ", " : "",
+					 name, other ? " (or " : "", other ? other : "",
+					 other ? ")" : "");
+		missing++;
+	}
+	return missing;
+}
+
+int scxlab_check_kfuncs(const struct scxlab_policy *pol, const struct bpf_object *obj)
+{
+	const struct btf *ours = bpf_object__btf(obj);
+	struct btf *kernel;
+	char missing[1024];
+	int n;
+
+	if (!ours)
+		return 0;
+	kernel = btf__load_vmlinux_btf();
+	if (!kernel) {
+		fprintf(stderr, "%s: cannot read the kernel's BTF (%s); not checking its kfuncs\n",
+			prog, strerror(errno));
+		return 0;
+	}
+	n = scxlab_missing_kfuncs(ours, kernel, missing, sizeof(missing));
+	btf__free(kernel);
+	if (!n)
+		return 0;
+	fprintf(stderr, "%s: this kernel lacks %d kernel function%s that policy '%s' calls: %s "
+		"(sched_ext on this kernel is older or newer than the policy supports)\n",
+		prog, n, n == 1 ? "" : "s", pol->ops_name, missing);
+	return -EOPNOTSUPP;
 }
 
 /* Sum each per-CPU counter over all possible CPUs into totals[nr_stats]. */

@@ -3,17 +3,29 @@
  * scxlab_loader.h - the part of every policy loader that is not about the policy.
  *
  * A loader (schedulers/<name>/<name>.c) describes its policy in a struct scxlab_policy
- * (ops name, one-line summary, its own options, its stat names) and then does only what
- * depends on the skeleton's type:
+ * (ops name, one-line summary, its own options, its stat names) and hands the rest of the
+ * life cycle to scxlab_lifecycle_<name>(), which SCXLAB_LIFECYCLE(<name>) defines for its
+ * skeleton type:
  *
- *	scxlab_parse_args(&pol, argc, argv);		common + policy options, --help
- *	skel = fifo__open();				on failure: scxlab_fail(&pol, "load", err)
- *	skel->rodata->knob = value;			knobs from the policy's options
- *	err = fifo__load(skel);				on failure: scxlab_fail(&pol, "load", err)
- *	ret = scxlab_run(&pol, skel->maps.fifo_ops, skel->maps.stats,
- *			 &skel->bss->scxlab_exit);	attach, watch, detach, report
- *	fifo__destroy(skel);
- *	return ret;
+ *	SCXLAB_LIFECYCLE(fifo)
+ *	static int fifo_knobs(struct fifo *skel, struct scxlab_policy *pol)
+ *	{
+ *		skel->rodata->slice_ns = slice_us * 1000;
+ *		return 0;
+ *	}
+ *	int main(int argc, char **argv)
+ *	{
+ *		scxlab_parse_args(&pol, argc, argv);		common + policy options, --help
+ *		return scxlab_lifecycle_fifo(&pol, &(struct fifo_hooks){ .knobs = fifo_knobs });
+ *	}
+ *
+ * The life cycle: open the skeleton -> hooks->knobs (rodata, before load) -> check that the
+ * kernel has every kfunc the BPF object calls (scxlab_check_kfuncs) -> load -> hooks->loaded
+ * (fill maps, start helpers; may set pol->wait) -> scxlab_run() -> hooks->finished (report,
+ * tear down helpers; gets and returns the exit status) -> destroy. A hook returns 0, or a
+ * negative errno: the load is reported failed (scxlab_fail(pol, "load", err)) and the skeleton
+ * destroyed; or a loader status > 0 when it reported the failure itself (another stage).
+ * Every hook is optional.
  *
  * scxlab_run() attaches the struct_ops map, prints "loaded ops=<name>", then one line
  * "stats t=<seconds since attach> <name>=<count> ..." every --stats-interval seconds
@@ -32,7 +44,9 @@
 #ifndef SCXLAB_LOADER_H
 #define SCXLAB_LOADER_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <bpf/libbpf.h>
 #include "scxlab_exit.h"
 
@@ -90,6 +104,56 @@ int scxlab_fail(const struct scxlab_policy *pol, const char *stage, int err);
 /* Attach ops, watch until a signal or the kernel's exit, detach, report. Returns the exit status. */
 int scxlab_run(const struct scxlab_policy *pol, struct bpf_map *ops, struct bpf_map *stats,
 	       const volatile struct scxlab_exit_info *exit_info);
+
+/*
+ * Before load: every kfunc the BPF object calls must be in the running kernel's BTF, or, for
+ * a kfunc that was renamed (scxlab_compat.bpf.h), its other name. Prints the missing ones by
+ * name and returns -EOPNOTSUPP, 0 when all are there (or the kernel's BTF cannot be read: the
+ * verifier then has the last word).
+ */
+int scxlab_check_kfuncs(const struct scxlab_policy *pol, const struct bpf_object *obj);
+
+/*
+ * The check itself, on two BTFs: writes the kfuncs @prog calls that @kernel lacks (with their
+ * other name, for renamed ones) to @buf as "a, b (or c)" and returns how many.
+ */
+struct btf;
+int scxlab_missing_kfuncs(const struct btf *prog, const struct btf *kernel, char *buf, size_t len);
+
+#define SCXLAB_LIFECYCLE(name)								\
+struct name##_hooks {									\
+	int (*knobs)(struct name *skel, struct scxlab_policy *pol);			\
+	int (*loaded)(struct name *skel, struct scxlab_policy *pol);			\
+	int (*finished)(struct name *skel, struct scxlab_policy *pol, int status);	\
+};											\
+											\
+static int scxlab_lifecycle_##name(struct scxlab_policy *pol,				\
+				   const struct name##_hooks *hooks)			\
+{											\
+	struct name *skel = name##__open();						\
+	int err = 0, ret;								\
+											\
+	if (!skel)									\
+		return scxlab_fail(pol, "load", -errno);				\
+	if (hooks->knobs)								\
+		err = hooks->knobs(skel, pol);						\
+	if (!err)									\
+		err = scxlab_check_kfuncs(pol, skel->obj);				\
+	if (!err)									\
+		err = name##__load(skel);						\
+	if (!err && hooks->loaded)							\
+		err = hooks->loaded(skel, pol);						\
+	if (err) {									\
+		name##__destroy(skel);							\
+		return err > 0 ? err : scxlab_fail(pol, "load", err);			\
+	}										\
+	ret = scxlab_run(pol, skel->maps.name##_ops, skel->maps.stats,			\
+			 &skel->bss->scxlab_exit);					\
+	if (hooks->finished)								\
+		ret = hooks->finished(skel, pol, ret);					\
+	name##__destroy(skel);								\
+	return ret;									\
+}
 
 /*
  * Parse an unsigned integer option value in [min, max]; on error print

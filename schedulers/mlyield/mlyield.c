@@ -442,85 +442,42 @@ static unsigned long long stat_total(struct mlyield *skel, __u32 idx)
 	return sum;
 }
 
-int main(int argc, char **argv)
-{
-	struct scxlab_policy pol = {
-		.ops_name = "mlyield",
-		.summary = "ML yield predictor: keep a waking task on its busy previous CPU when a "
-			   "16-unit network predicts the task running there blocks soon.",
-		.options = mly_options,
-		.parse_option = mly_parse_option,
-		.stat_names = mly_stat_names,
-		.nr_stats = MLY_NR_STATS,
-	};
-	struct bpf_link *sys_link = NULL;
-	__u64 t0, t1;
+/* What main() prepares for the life cycle's hooks, and what they leave for finished. */
+static struct {
 	struct mly_model model;
-	struct mlyield *skel;
+	char *trace_path;
+	struct bpf_link *sys_link;
 	pthread_t thread;
-	sigset_t block, old;
-	char err[512], *trace_path = NULL;
-	bool thread_started = false;
-	unsigned long long tp, fp, tn, fn;
-	int ret;
+	bool thread_started;
+	__u64 load_started_ns;
+} run;
 
-	scxlab_parse_args(&pol, argc, argv);
-	if (mode == MLY_MODE_TRACE) {
-		if (trace_out) {
-			trace_path = strdup(trace_out);
-		} else if (pol.exit_info_path) {
-			char *dir = strdup(pol.exit_info_path);
+SCXLAB_LIFECYCLE(mlyield)
 
-			if (dir && asprintf(&trace_path, "%s/mlyield-trace.csv", dirname(dir)) < 0)
-				trace_path = NULL;
-			free(dir);
-		} else {
-			fprintf(stderr, "mlyield: --mode trace needs --trace-out PATH or --exit-info PATH "
-				"(the trace goes beside it)\n");
-			return SCXLAB_STATUS_USAGE;
-		}
-		if (!trace_path)
-			return scxlab_fail(&pol, "load", -ENOMEM);
-	} else if (trace_out) {
-		fprintf(stderr, "mlyield: --trace-out is only meaningful with --mode trace\n");
-		return SCXLAB_STATUS_USAGE;
-	}
-
-	if (model_path ? mly_model_load_file(model_path, &model, err, sizeof(err))
-		       : mly_model_parse(mly_default_model_json, &model, err, sizeof(err))) {
-		fprintf(stderr, "mlyield: model %s: %s\n", model_path ? model_path : "(built in)", err);
-		return scxlab_fail(&pol, "load", -EINVAL);
-	}
-	printf("model: %s fingerprint=%016llx horizon_us=%g mode=%s\n",
-	       model_path ? model_path : "built-in", (unsigned long long)model.fingerprint,
-	       model.horizon_us, mode_names[mode]);
-	fflush(stdout);
-
-	skel = mlyield__open();
-	if (!skel)
-		return scxlab_fail(&pol, "load", -errno);
+static int mly_knobs(struct mlyield *skel, struct scxlab_policy *pol)
+{
 	skel->rodata->mode = mode;
-	skel->rodata->horizon_ns = (__u64)(model.horizon_us * 1000.0 + 0.5);
-	memcpy((void *)&skel->bss->nn, &model.fx, sizeof(model.fx));
+	skel->rodata->horizon_ns = (__u64)(run.model.horizon_us * 1000.0 + 0.5);
+	memcpy((void *)&skel->bss->nn, &run.model.fx, sizeof(run.model.fx));
 	if (slice_us)
 		skel->rodata->slice_ns = slice_us * 1000;
 	verifier_stats_request(skel);
-	t0 = mono_ns();
-	ret = mlyield__load(skel);
-	if (ret) {
-		mlyield__destroy(skel);
-		return scxlab_fail(&pol, "load", ret);
-	}
-	t1 = mono_ns();
-	verifier_stats_print(skel, t1 - t0);
-	ret = selftest(skel, &model);
-	if (ret) {
-		mlyield__destroy(skel);
-		return scxlab_fail(&pol, "load", ret);
-	}
+	run.load_started_ns = mono_ns();
+	return 0;
+}
 
-	if (trace_path) {
-		ret = trace_open(trace_path, &model, model_path ? model_path : "built-in");
+static int mly_loaded(struct mlyield *skel, struct scxlab_policy *pol)
+{
+	sigset_t block, old;
+	int ret;
+
+	verifier_stats_print(skel, mono_ns() - run.load_started_ns);
+	ret = selftest(skel, &run.model);
+	if (ret)
+		return ret;
+
+	if (run.trace_path) {
+		ret = trace_open(run.trace_path, &run.model, model_path ? model_path : "built-in");
 		if (!ret) {
 			tr.rb = ring_buffer__new(bpf_map__fd(skel->maps.trace_rb), on_record, NULL, NULL);
 			ret = tr.rb ? 0 : -errno;
@@ -531,29 +488,28 @@ int main(int argc, char **argv)
 		sigaddset(&block, SIGTERM);
 		pthread_sigmask(SIG_BLOCK, &block, &old);
 		if (!ret) {
-			ret = -pthread_create(&thread, NULL, trace_thread, NULL);
-			thread_started = !ret;
+			ret = -pthread_create(&run.thread, NULL, trace_thread, NULL);
+			run.thread_started = !ret;
 		}
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (ret) {
-			mlyield__destroy(skel);
-			return scxlab_fail(&pol, "load", ret);
-		}
+		if (ret)
+			return ret;
 	}
 
-	sys_link = bpf_program__attach(skel->progs.mlyield_sys_enter);
-	if (!sys_link) {
-		ret = -errno;
-		mlyield__destroy(skel);
-		return scxlab_fail(&pol, "attach", ret);
-	}
+	run.sys_link = bpf_program__attach(skel->progs.mlyield_sys_enter);
+	if (!run.sys_link)
+		return scxlab_fail(pol, "attach", -errno);
+	return 0;
+}
 
-	ret = scxlab_run(&pol, skel->maps.mlyield_ops, skel->maps.stats, &skel->bss->scxlab_exit);
-	bpf_link__destroy(sys_link);
+static int mly_finished(struct mlyield *skel, struct scxlab_policy *pol, int ret)
+{
+	unsigned long long tp, fp, tn, fn;
 
-	if (thread_started) {
+	bpf_link__destroy(run.sys_link);
+	if (run.thread_started) {
 		tr.stop = 1;
-		pthread_join(thread, NULL);
+		pthread_join(run.thread, NULL);
 		if (trace_close(stat_total(skel, MLY_STAT_TRACE_DROPPED)) && ret == SCXLAB_STATUS_DETACHED)
 			ret = SCXLAB_STATUS_LOAD_FAILED;
 		ring_buffer__free(tr.rb);
@@ -568,7 +524,57 @@ int main(int argc, char **argv)
 			"precision %.4f, recall %.4f, yield rate %.4f\n", tp + fp + tn + fn,
 			(double)(tp + tn) / (tp + fp + tn + fn), tp + fp ? (double)tp / (tp + fp) : 0.0,
 			tp + fn ? (double)tp / (tp + fn) : 0.0, (double)(tp + fn) / (tp + fp + tn + fn));
-	mlyield__destroy(skel);
-	free(trace_path);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct scxlab_policy pol = {
+		.ops_name = "mlyield",
+		.summary = "ML yield predictor: keep a waking task on its busy previous CPU when a "
+			   "16-unit network predicts the task running there blocks soon.",
+		.options = mly_options,
+		.parse_option = mly_parse_option,
+		.stat_names = mly_stat_names,
+		.nr_stats = MLY_NR_STATS,
+	};
+	char err[512];
+	int ret;
+
+	scxlab_parse_args(&pol, argc, argv);
+	if (mode == MLY_MODE_TRACE) {
+		if (trace_out) {
+			run.trace_path = strdup(trace_out);
+		} else if (pol.exit_info_path) {
+			char *dir = strdup(pol.exit_info_path);
+
+			if (dir && asprintf(&run.trace_path, "%s/mlyield-trace.csv", dirname(dir)) < 0)
+				run.trace_path = NULL;
+			free(dir);
+		} else {
+			fprintf(stderr, "mlyield: --mode trace needs --trace-out PATH or --exit-info PATH "
+				"(the trace goes beside it)\n");
+			return SCXLAB_STATUS_USAGE;
+		}
+		if (!run.trace_path)
+			return scxlab_fail(&pol, "load", -ENOMEM);
+	} else if (trace_out) {
+		fprintf(stderr, "mlyield: --trace-out is only meaningful with --mode trace\n");
+		return SCXLAB_STATUS_USAGE;
+	}
+
+	if (model_path ? mly_model_load_file(model_path, &run.model, err, sizeof(err))
+		       : mly_model_parse(mly_default_model_json, &run.model, err, sizeof(err))) {
+		fprintf(stderr, "mlyield: model %s: %s\n", model_path ? model_path : "(built in)", err);
+		return scxlab_fail(&pol, "load", -EINVAL);
+	}
+	printf("model: %s fingerprint=%016llx horizon_us=%g mode=%s\n",
+	       model_path ? model_path : "built-in", (unsigned long long)run.model.fingerprint,
+	       run.model.horizon_us, mode_names[mode]);
+	fflush(stdout);
+
+	ret = scxlab_lifecycle_mlyield(&pol, &(struct mlyield_hooks){ .knobs = mly_knobs,
+		.loaded = mly_loaded, .finished = mly_finished });
+	free(run.trace_path);
 	return ret;
 }

@@ -146,6 +146,23 @@ static int load_topology(struct pair *skel, int nr_cpus)
 	return 0;
 }
 
+static int nr_cpus;
+
+SCXLAB_LIFECYCLE(pair)
+
+static int pair_knobs(struct pair *skel, struct scxlab_policy *pol)
+{
+	skel->rodata->nr_cpus = nr_cpus;
+	skel->rodata->slice_ns = slice_us * 1000;
+	skel->rodata->pair_slice_ns = pair_slice_us * 1000;
+	return 0;
+}
+
+static int pair_loaded(struct pair *skel, struct scxlab_policy *pol)
+{
+	return load_topology(skel, nr_cpus) ? -ENODEV : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -157,8 +174,6 @@ int main(int argc, char **argv)
 		.stat_names = pair_stat_names,
 		.nr_stats = PAIR_NR_STATS,
 	};
-	struct pair *skel;
-	int nr_cpus, err, ret;
 
 	scxlab_parse_args(&pol, argc, argv);
 	nr_cpus = libbpf_num_possible_cpus();
@@ -170,22 +185,6 @@ int main(int argc, char **argv)
 		return scxlab_fail(&pol, "load", -E2BIG);
 	}
 
-	skel = pair__open();
-	if (!skel)
-		return scxlab_fail(&pol, "load", -errno);
-	skel->rodata->nr_cpus = nr_cpus;
-	skel->rodata->slice_ns = slice_us * 1000;
-	skel->rodata->pair_slice_ns = pair_slice_us * 1000;
-	err = pair__load(skel);
-	if (err) {
-		pair__destroy(skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	if (load_topology(skel, nr_cpus)) {
-		pair__destroy(skel);
-		return scxlab_fail(&pol, "load", -ENODEV);
-	}
-	ret = scxlab_run(&pol, skel->maps.pair_ops, skel->maps.stats, &skel->bss->scxlab_exit);
-	pair__destroy(skel);
-	return ret;
+	return scxlab_lifecycle_pair(&pol, &(struct pair_hooks){ .knobs = pair_knobs,
+								  .loaded = pair_loaded });
 }

@@ -44,9 +44,14 @@
  *    sleeps after 1 ms costs the same credit as one that uses its whole slice.
  *  - A queue of pids cannot drop an entry: when the kernel takes a queued task back
  *    (affinity or nice change, cgroup move) and enqueues it again, the old pid stays in
- *    the queue. Popping it later is harmless - the kernel ignores an insert for a task
- *    that is not waiting for us (its queue sequence number no longer matches) - but it
- *    spends one credit of that level.
+ *    the queue beside the new one. What popping the stale entry does depends on where the
+ *    task is then. The kernel checks a dispatched task's queue sequence number between
+ *    the insert in ops.dispatch and the moment it acts on it, not against the enqueue
+ *    the entry came from: a task that is no longer waiting for us (running, asleep,
+ *    already dispatched) is ignored, and the pop only spends one credit of that level;
+ *    but a task that is queued with us again is dispatched by the stale entry, ahead of
+ *    its new one and at the old entry's level (e.g. before its nice change took effect),
+ *    and its new entry is then the stale one. Either way no task is lost or run twice.
  *  - No preemption: a level 4 task that wakes while all CPUs are busy waits for a slice
  *    to end. --slice-us bounds that wait.
  *  - The queues hold QMAP_QUEUE_DEPTH pids each; a task that finds its queue full goes to

@@ -42,6 +42,15 @@ static int qmap_parse_option(int index, const char *arg)
 	return -1;
 }
 
+SCXLAB_LIFECYCLE(qmap)
+
+static int qmap_knobs(struct qmap *skel, struct scxlab_policy *pol)
+{
+	if (slice_us)
+		skel->rodata->slice_ns = slice_us * 1000;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -53,21 +62,7 @@ int main(int argc, char **argv)
 		.stat_names = qmap_stat_names,
 		.nr_stats = QMAP_NR_STATS,
 	};
-	struct qmap *skel;
-	int err, ret;
 
 	scxlab_parse_args(&pol, argc, argv);
-	skel = qmap__open();
-	if (!skel)
-		return scxlab_fail(&pol, "load", -errno);
-	if (slice_us)
-		skel->rodata->slice_ns = slice_us * 1000;
-	err = qmap__load(skel);
-	if (err) {
-		qmap__destroy(skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	ret = scxlab_run(&pol, skel->maps.qmap_ops, skel->maps.stats, &skel->bss->scxlab_exit);
-	qmap__destroy(skel);
-	return ret;
+	return scxlab_lifecycle_qmap(&pol, &(struct qmap_hooks){ .knobs = qmap_knobs });
 }

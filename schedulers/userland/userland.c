@@ -277,6 +277,38 @@ static int userland_wait(void *ctx, long long timeout_ns)
 	return 0;
 }
 
+SCXLAB_LIFECYCLE(userland)
+
+static int userland_knobs(struct userland *skel, struct scxlab_policy *pol)
+{
+	struct usersched *s = pol->wait_ctx;
+
+	s->skel = skel;
+	skel->rodata->usersched_tgid = getpid();
+	skel->rodata->slice_ns = s->slice_ns;
+	return 0;
+}
+
+static int userland_loaded(struct userland *skel, struct scxlab_policy *pol)
+{
+	struct usersched *s = pol->wait_ctx;
+
+	s->from_user_fd = bpf_map__fd(skel->maps.from_user);
+	s->rb = ring_buffer__new(bpf_map__fd(skel->maps.to_user), on_message, s, NULL);
+	return s->rb ? 0 : -errno;
+}
+
+static int userland_finished(struct userland *skel, struct scxlab_policy *pol, int status)
+{
+	struct usersched *s = pol->wait_ctx;
+
+	fprintf(stderr, "userland: received %llu tasks, decided %llu, %u left pending, "
+		"at most %llu pending, %llu wake records\n", s->received, s->decided, s->heap_len,
+		s->max_pending, s->wake_records);
+	ring_buffer__free(s->rb);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct scxlab_policy pol = {
@@ -289,7 +321,7 @@ int main(int argc, char **argv)
 		.nr_stats = USERLAND_NR_STATS,
 	};
 	struct usersched s = { 0 };
-	int nr_cpus, err, ret;
+	int nr_cpus, ret;
 
 	scxlab_parse_args(&pol, argc, argv);
 	nr_cpus = libbpf_num_possible_cpus();
@@ -308,33 +340,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "userland: warning: mlockall failed (%s); the scheduler may stall "
 			"on page faults\n", strerror(errno));
 
-	s.skel = userland__open();
-	if (!s.skel)
-		return scxlab_fail(&pol, "load", -errno);
-	s.skel->rodata->usersched_tgid = getpid();
-	s.skel->rodata->slice_ns = s.slice_ns;
-	err = userland__load(s.skel);
-	if (err) {
-		userland__destroy(s.skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-	s.from_user_fd = bpf_map__fd(s.skel->maps.from_user);
-	s.rb = ring_buffer__new(bpf_map__fd(s.skel->maps.to_user), on_message, &s, NULL);
-	if (!s.rb) {
-		err = -errno;
-		userland__destroy(s.skel);
-		return scxlab_fail(&pol, "load", err);
-	}
-
 	pol.wait = userland_wait;
 	pol.wait_ctx = &s;
-	ret = scxlab_run(&pol, s.skel->maps.userland_ops, s.skel->maps.stats,
-			 &s.skel->bss->scxlab_exit);
-	fprintf(stderr, "userland: received %llu tasks, decided %llu, %u left pending, "
-		"at most %llu pending, %llu wake records\n", s.received, s.decided, s.heap_len,
-		s.max_pending, s.wake_records);
-	ring_buffer__free(s.rb);
-	userland__destroy(s.skel);
+	ret = scxlab_lifecycle_userland(&pol, &(struct userland_hooks){ .knobs = userland_knobs,
+		.loaded = userland_loaded, .finished = userland_finished });
 	free(s.tasks);
 	free(s.heap);
 	return ret;
