@@ -35,7 +35,7 @@ export $(USER_VARS) $(SETUP_VARS)
 
 SETUP_ENV := build/setup.env
 SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kernel/tools.lock kernel/image.lock \
-	kernel/guest-init kernel/required-kconfig
+	kernel/guest-init kernel/required-kconfig kernel/kscx-build.sh
 PY := /usr/bin/python3
 
 # report, figures, paper, paper-add, reproduce-paper, publish, verify, analysis-test

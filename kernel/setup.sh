@@ -189,9 +189,45 @@ main() {
         say "WARNING: $(dirname "$f") differs from its lock (recorded in every result's manifest):"
         while read -r line; do say "  $line"; done < "$f"
     done
+    local kscx_dir
+    kscx_dir=$(kscx_step "$tools_key" "$image_dir")
     # Only a setup that succeeded points build/setup.env at what it built.
-    write_env "$TOOLS_DIR" "$image_dir"
+    write_env "$TOOLS_DIR" "$image_dir" "$kscx_dir"
     say "ready in $((SECONDS - t0)) s: tools $TOOLS_DIR, image $image_dir (kernel $(cat "$image_dir/kernel-release"))"
+}
+
+# The kernel's example schedulers (policies with loader = kscx:NAME), built by kernel/kscx-build.sh
+# in the toolchain root from Debian's linux-source package of the guest kernel's version, cached as
+# kscx-<that version>-<hash of the build script and the toolchain key>. Here, in setup, because it
+# downloads from the mirror (a 167 MB package) and depends only on the image and toolchain, like the
+# roots; `make build` stays offline and fast. A failure (the mirror no longer serves the guest
+# kernel's version: refused, never built from another tree) does not fail setup: the other
+# policies do not need them; it is reported, KSCX_DIR stays empty, those policies are refused with
+# a message pointing here, and the next setup tries again. Prints the folder, or nothing.
+kscx_step() {
+    local tools_key=$1 image_dir=$2 ver key dir
+    ver=$("$REPO/kernel/kscx-build.sh" guest-version "$image_dir") || true
+    if [ -z "$ver" ]; then
+        say "WARNING: cannot tell the guest kernel's package version from $image_dir/versions.txt;" \
+            "the kernel's example schedulers (kscx:) are not available"
+        return 0
+    fi
+    key=$(recipe_key "kscx-$tools_key" "$REPO/kernel/kscx-build.sh")
+    dir=$CACHE/kscx-$ver-$key
+    if [ ! -d "$dir" ]; then
+        PENDING=$dir.tmp
+        say "building the kernel's example schedulers from linux-source $ver (a few minutes) in $dir"
+        if ! SCXLAB_TOOLS_ROOT="$TOOLS_DIR/root" SCXLAB_CACHE="$CACHE" "$REPO/kernel/tools-exec" \
+            "$REPO/kernel/kscx-build.sh" build "$image_dir" "$dir" "$MIRROR" >&2; then
+            PENDING=
+            say "WARNING: the kernel's example schedulers are not available (see the kscx error above);" \
+                "policies with loader = kscx:NAME will be refused; every other policy works"
+            return 0
+        fi
+        PENDING=
+    fi
+    say "kernel example schedulers: $(cat "$dir/package"): $(awk '$2 == "built" {printf "%s ", $1}' "$dir/built.txt")"
+    echo "$dir"
 }
 
 write_env() {
@@ -200,6 +236,7 @@ write_env() {
 SCXLAB_CACHE=$CACHE
 TOOLS_ROOT=$1/root
 IMAGE_DIR=$2
+KSCX_DIR=$3
 ENV
     mv "$REPO/build/setup.env.tmp.$$" "$REPO/build/setup.env"
 }

@@ -87,6 +87,45 @@ static int load_external(struct policy_def *p, const char *spec, struct err *e)
 	return 0;
 }
 
+/*
+ * "loader = kscx:scx_simple": one of the kernel's own example schedulers (tools/sched_ext of
+ * Debian's linux-source package of the guest kernel's version), built by kernel/kscx-build.sh
+ * into $KSCX_DIR/bin/ (make setup; build/setup.env). It runs like an external scheduler (no
+ * scxlab loader options, exit info from the kernel) but its ops name is checked. The binary's
+ * sha256 and the source package's version go into the policy's config (the manifest's
+ * factors.policy_configs.<name>).
+ */
+static int load_kscx(struct policy_def *p, const char *prog, struct err *e)
+{
+	const char *dir = getenv("KSCX_DIR");
+	if (check_name("kscx loader", prog, e))
+		return -1;
+	if (!dir || !*dir)
+		return errf(e, "policy %s needs the kernel's example scheduler %s, but none are built (KSCX_DIR is not "
+			    "set in build/setup.env); run 'make setup' and read what it says about them", p->name, prog);
+	char *bin = xasprintf("%s/bin/%s", dir, prog), *pkgf = xasprintf("%s/package", dir);
+	char *pkg = read_line_file(pkgf), bin_sha[65];
+	int rc = 0;
+	if (access(bin, X_OK) || is_dir(bin) || sha256_file(bin, bin_sha))
+		rc = errf(e, "policy %s: the kernel's example scheduler %s was not built (no %s; %s/built.txt says "
+			  "which were and %s/build.log why)", p->name, prog, bin, dir, dir);
+	else if (!pkg || !*pkg)
+		rc = errf(e, "policy %s: %s does not say which source package %s came from; rerun 'make setup'",
+			  p->name, pkgf, prog);
+	if (!rc) {
+		p->external = true;
+		cfg_set(&p->cfg, "policy", "spec", p->name);	/* a request names it by its config */
+		cfg_set(&p->cfg, "policy", "sha256", bin_sha);
+		cfg_set(&p->cfg, "policy", "kscx_package", pkg);
+		cfg_set(&p->cfg, "policy", "kscx_binary", bin);
+		p->loader = cfg_get(&p->cfg, "policy", "kscx_binary");
+	}
+	free(pkg);
+	free(pkgf);
+	free(bin);
+	return rc;
+}
+
 static int load_policy(struct policy_def *p, const char *configs_dir, const char *name, struct err *e)
 {
 	if (!strncmp(name, "external:", 9))
@@ -103,8 +142,9 @@ static int load_policy(struct policy_def *p, const char *configs_dir, const char
 		p->args = "";
 	if (!strcmp(p->kind, "scx")) {
 		if (cfg_require(&p->cfg, "policy", "ops_name", &p->ops_name, e) ||
-		    cfg_require(&p->cfg, "policy", "loader", &p->loader, e) ||
-		    check_name("loader", p->loader, e))
+		    cfg_require(&p->cfg, "policy", "loader", &p->loader, e))
+			return -1;
+		if (!strncmp(p->loader, "kscx:", 5) ? load_kscx(p, p->loader + 5, e) : check_name("loader", p->loader, e))
 			return -1;
 	} else {
 		p->ops_name = "";

@@ -399,7 +399,8 @@ static bool start_policy(struct run *r)
 		strv_push(&argv, "--stats-interval");
 		strv_push(&argv, "1");
 	}
-	const char *expect = r->external ? SCX_ANY_OPS : r->ops;
+	/* an external binary with a known ops name (the kernel's example schedulers) must show it */
+	const char *expect = r->external && !*r->ops ? SCX_ANY_OPS : r->ops;
 	char *log = raw_path(r, "loader.log");
 	char *cmdline = strv_join(&argv, " ");
 	json_object_set_new(r->j, "loader_command", json_string(cmdline));
@@ -433,7 +434,7 @@ static bool start_policy(struct run *r)
 		if (mono_now() - t0 > a->load_timeout) {
 			invalid(r, "policy %s was not in charge %ld s after its loader started (%s, expected "
 				"state=enabled ops=%s)", r->policy, a->load_timeout,
-				scx_describe(&s, desc, sizeof desc), r->external ? "(any)" : r->ops);
+				scx_describe(&s, desc, sizeof desc), strcmp(expect, SCX_ANY_OPS) ? expect : "(any)");
 			return false;
 		}
 		usleep(50000);

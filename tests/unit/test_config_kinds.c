@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "cgroups.h"
 #include "experiment.h"
@@ -37,11 +38,34 @@ static void test_every_config_loads_through_its_schema(void **state)
 	struct experiment x;
 	struct strv n;
 	struct err e = { 0 };
-	/* every policy (on the SMT VM, which has what each [requires]), every workload, every VM */
+	/* every policy (on the SMT VM, which has what each [requires]), every workload, every VM; the
+	 * kernel's example schedulers (loader = kscx:NAME) from a stand-in $KSCX_DIR */
+	char *kscx = scratch_dir(), *kscx_old = getenv("KSCX_DIR") ? xstrdup(getenv("KSCX_DIR")) : NULL;
+	put_file(kscx, "package", "linux-source-0 0\n");
+	setenv("KSCX_DIR", kscx, 1);
 	names_of("policies", &n);
-	for (size_t i = 0; i < n.n; i++)
+	for (size_t i = 0; i < n.n; i++) {
+		struct cfg c;
+		char *p = xasprintf("configs/policies/%s.ini", n.v[i]);
+		const char *l = cfg_load(&c, p, &CFG_POLICY, &e) ? NULL : cfg_get(&c, "policy", "loader");
+		if (l && !strncmp(l, "kscx:", 5)) {
+			char *b = xasprintf("%s/bin/%s", kscx, l + 5);
+			put_file(kscx, b + strlen(kscx) + 1, "#!/bin/sh\n");
+			chmod(b, 0755);
+			free(b);
+		}
+		cfg_free(&c);
+		free(p);
 		load_or_fail(&x, "configs", &(struct request){ .policy = n.v[i], .workload = "nginx", .vm = "smt" });
+	}
 	strv_free(&n);
+	if (kscx_old)
+		setenv("KSCX_DIR", kscx_old, 1);
+	else
+		unsetenv("KSCX_DIR");
+	free(kscx_old);
+	remove_tree(kscx);
+	free(kscx);
 	names_of("workloads", &n);
 	for (size_t i = 0; i < n.n; i++)
 		load_or_fail(&x, "configs", &(struct request){ .policies = "cfs", .workload = n.v[i] });
