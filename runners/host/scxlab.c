@@ -967,6 +967,8 @@ static void usage(FILE *f)
 	      "                    or pair:DEPTH:RATIO (two instances, siblings at DEPTH, weights RATIO:1)\n"
 	      "  --repo DIR --configs DIR --results DIR --build DIR --image DIR   locations\n"
 	      "  --command STR     the user's command, recorded in the manifest as given\n"
+	      "  --check           validate everything (configs, values, image) and exit: 0 fine, 2 or 3\n"
+	      "                    as a run would; nothing is run or written\n"
 	      "  --invoked-as CMD  instead of --command: record CMD (e.g. \"make experiment\") followed by the\n"
 	      "                    values given, as VAR=value words quoted for a shell\n\n"
 	      "Exit codes: 0 all runs valid; 1 some run invalid (e.g. the policy was ejected);\n"
@@ -1021,7 +1023,8 @@ int main(int argc, char **argv)
 		{ "params", 1, 0, 'A' },
 		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
 		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
-		{ "invoked-as", 1, 0, 'I' }, { "help", 0, 0, 'h' },   { 0 } };
+		{ "invoked-as", 1, 0, 'I' }, { "check", 0, 0, 'K' },   { "help", 0, 0, 'h' },
+		{ 0 } };
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
@@ -1034,6 +1037,7 @@ int main(int argc, char **argv)
 	}
 	int ch;
 	const char *invoked_as = NULL;
+	bool check_only = false;
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1057,6 +1061,7 @@ int main(int argc, char **argv)
 		case 'i': o.image = optarg; break;
 		case 'm': o.command = optarg; break;
 		case 'I': invoked_as = optarg; break;
+		case 'K': check_only = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -1099,6 +1104,8 @@ int main(int argc, char **argv)
 	if (!is_dir(wdir))
 		die(EXIT_USAGE, "workload %s: folder %s does not exist", c.x.wl.name, wdir);
 	free(wdir);
+	if (check_only)
+		return EXIT_OK;
 
 	if (mkdir_p(o.results, 0755))
 		die(EXIT_INFRA, "cannot create %s: %s", o.results, strerror(errno));

@@ -303,6 +303,27 @@ int sweep_main(const struct sweep_opts *o)
 		strv_push(&common, o->image);
 	}
 
+	/* Every point is checked by the runner itself (--check: its whole validation, nothing run or
+	 * written) before the first one boots, so that a bad value in the last point of a long sweep
+	 * is refused now, not hours later. */
+	for (size_t p = 0; p < npts; p++) {
+		struct strv argv = { 0 };
+		for (size_t i = 0; i < common.n; i++)
+			strv_push(&argv, common.v[i]);
+		for (size_t i = 0; i < pts[p].args.n; i++)
+			strv_push(&argv, pts[p].args.v[i]);
+		strv_push(&argv, "--repo");
+		strv_push(&argv, o->repo);
+		strv_push(&argv, "--check");
+		char *ignored = NULL;
+		int rc = run_point(&argv, &ignored);
+		free(ignored);
+		strv_free(&argv);
+		if (rc != EXIT_OK)
+			die(rc == EXIT_USAGE ? EXIT_USAGE : EXIT_INFRA, "sweep point %s (%s) cannot run (above); nothing "
+			    "was run; fix %s", pts[p].label, path, path);
+	}
+
 	/* The sweep's identity: its config and the arguments every point gets, except where the
 	 * checkout is, so that another checkout (or another spelling of the same path) resumes
 	 * the same sweep. */

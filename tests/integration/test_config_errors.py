@@ -88,3 +88,16 @@ def test_sweep_point_key_that_is_no_runner_option(configs, results):
     ini.write_text(ini.read_text().replace("cgroups = pair:", "cgroup = pair:"))
     proc = runner("sweep", "--sweep", "smoke", "--configs", str(configs), results=results)
     assert_refused(proc, results, "unknown key 'cgroup' in [point] (did you mean 'cgroups'?)")
+
+
+def test_a_bad_value_in_a_later_sweep_point_is_refused_before_any_boots(configs, results):
+    # the first point (depth=1 ratio=2) is fine; the second asks for a ratio pair: specs refuse
+    ini = configs / "sweeps/smoke.ini"
+    ini.write_text(ini.read_text().replace("ratio = 2\n", "ratio = 2 0\n"))
+    env = dict(line.split("=", 1) for line in (REPO / "build/setup.env").read_text().splitlines() if "=" in line
+               and not line.startswith("#"))
+    proc = subprocess.run([str(REPO / "kernel/tools-exec"), "env", f"IMAGE_DIR={env['IMAGE_DIR']}",
+                           str(REPO / "build/runners/scxlab"), "sweep", "--sweep", "smoke", "--configs", str(configs),
+                           "--repo", str(REPO), "--results", str(results)], capture_output=True, text=True, timeout=300)
+    assert_refused(proc, results, "RATIO = 0 is out of range", "sweep point depth=1 ratio=0", "nothing was run")
+    assert "[sweep] point" not in proc.stderr     # no point started
