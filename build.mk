@@ -39,7 +39,8 @@ $(B)/%.o: %.c $(wildcard runners/*/*.h schedulers/lib/*.h schedulers/include/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/runners/scxlab: $(B)/runners/host/scxlab.o $(B)/runners/host/sweep.o $(COMMON_OBJ)
+HOST_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard runners/host/*.c))
+$(B)/runners/scxlab: $(HOST_OBJ) $(COMMON_OBJ)
 	$(CC) $^ -o $@ -linih -ljansson -lm
 $(B)/runners/scxlab-guest: $(B)/runners/guest/scxlab-guest.o $(COMMON_OBJ)
 	$(CC) $^ -o $@ -linih -ljansson -lm

@@ -1,0 +1,34 @@
+/* The QEMU command line of a guest boot (see qemu.h). */
+#include "qemu.h"
+
+void qemu_argv(const struct experiment *x, const char *image, const char *jobtar, const char *resdisk,
+	       struct strv *a)
+{
+	strv_push(a, x->qemu);
+	strv_split_push(a, "-name scxlab -display none -serial stdio -monitor none -no-reboot -nic none");
+	strv_push(a, "-accel");
+	strv_push(a, x->accel);
+	if (*x->icount) {
+		strv_push(a, "-icount");
+		strv_push(a, x->icount);
+	}
+	strv_push(a, "-cpu");
+	strv_push(a, x->cpu);
+	strv_push(a, "-smp");
+	strv_pushf(a, "%ld,sockets=1,cores=%ld,threads=%ld", x->vcpus, x->vcpus / x->threads_per_core,
+		   x->threads_per_core);
+	strv_push(a, "-m");
+	strv_pushf(a, "%ld", x->memory_mb);
+	strv_push(a, "-kernel");
+	strv_pushf(a, "%s/vmlinuz", image);
+	strv_push(a, "-initrd");
+	strv_pushf(a, "%s/initrd.img", image);
+	strv_push(a, "-append");
+	strv_push(a, x->cmdline);
+	strv_push(a, "-drive");
+	strv_pushf(a, "file=%s/rootfs.ext4,if=virtio,format=raw,snapshot=on", image);
+	strv_push(a, "-drive");
+	strv_pushf(a, "file=%s,if=virtio,format=raw,readonly=on", jobtar);
+	strv_push(a, "-drive");
+	strv_pushf(a, "file=%s,if=virtio,format=raw", resdisk);
+}

@@ -1,0 +1,19 @@
+/*
+ * The QEMU command line of a guest boot, built from the experiment alone (pure: no files
+ * are touched), so that a test can check what each clock and VM shape turns into.
+ */
+#ifndef SCXLAB_QEMU_H
+#define SCXLAB_QEMU_H
+#include "experiment.h"
+#include "util.h"
+
+/*
+ * Appends to a the argv that boots x's guest: the clock's -accel (and -icount when it has
+ * one), -cpu, -smp from vcpus and threads_per_core, -m, the image's vmlinuz, initrd.img and
+ * kernel command line, and three virtio drives: image/rootfs.ext4 (snapshot=on), the job tar
+ * (read-only) and the results disk. a.v is NULL-terminated, ready for execvp.
+ */
+void qemu_argv(const struct experiment *x, const char *image, const char *jobtar, const char *resdisk,
+	       struct strv *a);
+
+#endif

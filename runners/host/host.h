@@ -1,0 +1,70 @@
+/*
+ * The host runner's modules (private to runners/host/; the pure parts they use live in
+ * runners/common/ under unit tests):
+ *   scxlab.c    the command line, validation and the run's control flow (main)
+ *   staging.c   the staging folder: created, and abandoned on a fatal error
+ *   job.c       the job folder the guest agent reads (plan, agent, loaders, workload)
+ *   target.c    starting the target (QEMU, or the agent on this host) and following its
+ *               console under deadlines
+ *   progress.c  the progress display, time left, the console's SCXLAB lines, problems
+ *   manifest.c  manifest.json, summary.json, reproduce.sh, INVALID
+ */
+#ifndef SCXLAB_HOST_H
+#define SCXLAB_HOST_H
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "experiment.h"
+#include "outcome.h"
+
+struct opts {
+	struct request req;
+	const char *repo, *configs, *results, *build, *image, *command;
+};
+
+struct ctx {
+	struct opts *o;
+	struct experiment x;
+	char *id, *staging, *raw, *jobdir;
+	json_t *problems;	/* reasons the whole result is invalid, beyond per-run ones */
+	double t0, boot_s;
+	bool guest_done;
+	bool target_started;	/* the guest (or the agent on the host) was started: raw data may exist */
+	/* progress */
+	size_t nruns, run_current, runs_done;
+	double run_started, run_total_s;
+	const char *phase;
+	/* deadlines follow the guest's pace (runners/common/outcome.h): while it boots, by the
+	 * emulator's CPU time; once the agent runs, by the guest seconds on its heartbeats */
+	struct pace boot_pace, run_pace;
+};
+
+/* The signal that interrupted the run (SIGINT, SIGTERM), 0 while none did (scxlab.c). */
+extern volatile sig_atomic_t interrupted;
+
+/* progress.c */
+void progress(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void on_guest_line(struct ctx *c, char *line);
+/* A reason the whole result is invalid: recorded in c->problems and shown. */
+void problem(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* staging.c */
+void remove_tree(const char *path);
+/* Picks the result id, creates the staging folder and its raw/, and from then on has die()
+ * leave nothing half-made behind. */
+void staging_create(struct ctx *c);
+
+/* job.c */
+void build_job(struct ctx *c);
+
+/* target.c */
+void run_vm(struct ctx *c);
+void run_host(struct ctx *c);
+
+/* manifest.c: writes manifest.json, summary.json, reproduce.sh (and INVALID); true when the
+ * result is valid. started: when the run began (ISO 8601). */
+bool assemble(struct ctx *c, const char *started);
+
+#endif

@@ -1,0 +1,218 @@
+/* The host runner's pure parts: the QEMU command line per clock and VM shape, the time left
+ * shown in the progress display, and reproduce.sh's text (run against a stand-in make, so
+ * the quoting is checked by a real shell). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "experiment.h"
+#include "outcome.h"
+#include "qemu.h"
+#include "reproduce.h"
+#include "testutil.h"
+
+static void load(struct experiment *x, struct request *r)
+{
+	struct err e = { 0 };
+	if (!r->workload)
+		r->workload = "nginx";
+	if (experiment_load(x, "configs", r, &e))
+		fail_msg("experiment_load: %s", e.msg);
+}
+
+/* The word after the n-th (0-based) occurrence of flag in a, NULL when there is none. */
+static const char *after(const struct strv *a, const char *flag, int n)
+{
+	for (size_t i = 0; i + 1 < a->n; i++)
+		if (!strcmp(a->v[i], flag) && n-- == 0)
+			return a->v[i + 1];
+	return NULL;
+}
+
+static void boot_argv(struct request *r, struct strv *a)
+{
+	struct experiment x;
+	load(&x, r);
+	qemu_argv(&x, "/img", "/st/.job.tar", "/st/.results.img", a);
+	experiment_free(&x);
+}
+
+static void test_qemu_argv_per_clock_and_shape(void **state)
+{
+	struct strv a = { 0 };
+	struct request r = { .policies = "cfs", .clock = "virtual" };
+	boot_argv(&r, &a);
+	assert_string_equal(a.v[0], "qemu-system-x86_64");
+	assert_null(a.v[a.n]);				/* ready for execvp */
+	assert_string_equal(after(&a, "-accel", 0), "tcg,thread=single");
+	assert_string_equal(after(&a, "-icount", 0), "shift=3,sleep=off");
+	assert_string_equal(after(&a, "-smp", 0), "2,sockets=1,cores=2,threads=1");
+	assert_string_equal(after(&a, "-m", 0), "2048");
+	assert_string_equal(after(&a, "-cpu", 0), "max");
+	assert_string_equal(after(&a, "-kernel", 0), "/img/vmlinuz");
+	assert_string_equal(after(&a, "-initrd", 0), "/img/initrd.img");
+	assert_non_null(strstr(after(&a, "-append", 0), "init=/sbin/scxlab-init"));
+	/* the disks in the order the guest expects them: vda rootfs, vdb the job, vdc results */
+	assert_string_equal(after(&a, "-drive", 0), "file=/img/rootfs.ext4,if=virtio,format=raw,snapshot=on");
+	assert_string_equal(after(&a, "-drive", 1), "file=/st/.job.tar,if=virtio,format=raw,readonly=on");
+	assert_string_equal(after(&a, "-drive", 2), "file=/st/.results.img,if=virtio,format=raw");
+	assert_null(after(&a, "-drive", 3));
+	assert_string_equal(after(&a, "-serial", 0), "stdio");
+	assert_string_equal(after(&a, "-nic", 0), "none");
+	strv_free(&a);
+
+	/* the real clock: multi-threaded TCG and no instruction counting at all */
+	r.clock = "real";
+	boot_argv(&r, &a);
+	assert_string_equal(after(&a, "-accel", 0), "tcg,thread=multi");
+	for (size_t i = 0; i < a.n; i++)
+		assert_string_not_equal(a.v[i], "-icount");
+	strv_free(&a);
+
+	/* an SMT shape: 4 vCPUs as 2 cores x 2 threads */
+	r.clock = NULL;
+	r.vm = "smt";
+	boot_argv(&r, &a);
+	assert_string_equal(after(&a, "-smp", 0), "4,sockets=1,cores=2,threads=2");
+	assert_string_equal(after(&a, "-icount", 0), "shift=3,sleep=off");	/* the default clock */
+	strv_free(&a);
+}
+
+static void test_time_left(void **state)
+{
+	/* before any run finished: the first guess per run */
+	assert_int_equal(runs_time_left(4, 0, 0, 0, 12), 48);
+	assert_int_equal(runs_time_left(4, 0, 0, 5, 12), 43);
+	/* then the mean of the finished runs (15 s), less what the current one already took */
+	assert_int_equal(runs_time_left(4, 2, 30, 0, 12), 30);
+	assert_int_equal(runs_time_left(4, 2, 30, 20, 12), 10);
+	assert_int_equal(runs_time_left(3, 1, 10.5, 0, 1), 21);
+	/* a run slower than the estimate: nothing left, never a negative time */
+	assert_int_equal(runs_time_left(4, 2, 30, 40, 12), 0);
+	assert_int_equal(runs_time_left(4, 4, 60, 0, 12), 0);
+}
+
+/* Runs script with a stand-in make (it prints each argument on its own line) and git (at the
+ * script's commit, abc123) in a folder that looks like a checkout; returns what make got. */
+static char *make_args_of(const char *script_text)
+{
+	char *dir = scratch_dir();
+	put_file(dir, "repo/Makefile", "");
+	put_file(dir, "repo/runners/host/scxlab.c", "");
+	put_file(dir, "bin/make", "#!/bin/sh\nfor a; do printf '%s\\n' \"$a\"; done\n");
+	put_file(dir, "bin/git", "#!/bin/sh\necho abc123\n");
+	put_file(dir, "r/reproduce.sh", script_text);
+	char *mk = xasprintf("%s/bin/make", dir), *git = xasprintf("%s/bin/git", dir);
+	chmod(mk, 0755);
+	chmod(git, 0755);
+	char *path = xasprintf("PATH=%s/bin:%s", dir, getenv("PATH")), *repo = xasprintf("SCXLAB_REPO=%s/repo", dir);
+	char *sh = xasprintf("%s/r/reproduce.sh", dir), *outp = xasprintf("%s/out", dir);
+	char *argv[] = { "sh", sh, "DURATION=2", NULL };
+	char *env[] = { path, repo, NULL };
+	assert_int_equal(run_cmd(argv, outp, env, NULL, 30), 0);
+	char *got = read_file(outp, NULL);
+	assert_non_null(got);
+	remove_tree(dir);
+	free(dir);
+	free(mk);
+	free(git);
+	free(sh);
+	free(path);
+	free(repo);
+	free(outp);
+	return got;
+}
+
+/* line (with its '\n') is one of text's lines */
+static bool has_line(const char *text, const char *line)
+{
+	char *want = xasprintf("\n%s\n", line), *hay = xasprintf("\n%s", text);
+	bool yes = strstr(hay, want) != NULL;
+	free(want);
+	free(hay);
+	return yes;
+}
+
+static void test_reproduce_script(void **state)
+{
+	struct experiment x;
+	struct request r = { .policies = "cfs fifo", .params = "connections=8 threads=1", .duration = "3",
+			     .repeats = "2" };
+	load(&x, &r);
+	char *s = reproduce_script(&x, "20261202-000000-nginx-cfs+fifo", "abc123", "make compare\nPOLICIES='x'\t\x7f",
+				   r.params);
+	assert_int_equal(strncmp(s, "#!/bin/sh\n", 10), 0);
+	/* the command the user typed stays on its comment line: control characters become '?' */
+	assert_true(has_line(s, "# Original command: make compare?POLICIES='x'??"));
+	assert_true(has_line(s, "# Reruns the experiment behind this result directory (20261202-000000-nginx-cfs+fifo)."));
+	assert_true(has_line(s, "exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual "
+			      "TARGET=vm VM=default MONITORS='' CGROUPS='' PARAMS='connections=8 threads=1' \"$@\""));
+	/* what make gets: each value one argument, and the caller's overrides last */
+	char *got = make_args_of(s);
+	assert_string_equal(got, "compare\nPOLICIES=cfs fifo\nWORKLOAD=nginx\nDURATION=3\nREPEATS=2\nCLOCK=virtual\n"
+			    "TARGET=vm\nVM=default\nMONITORS=\nCGROUPS=\nPARAMS=connections=8 threads=1\nDURATION=2\n");
+	free(got);
+	free(s);
+	/* no command given */
+	s = reproduce_script(&x, "id", "abc123", NULL, NULL);
+	assert_true(has_line(s, "# Original command: (not given)"));
+	assert_non_null(strstr(s, " PARAMS='' \"$@\"\n"));
+	free(s);
+	experiment_free(&x);
+
+	/* external policies: joined with ';' and a trailing ';', so that arguments stay with their
+	 * binary and a single external policy with arguments is one piece; quotes survive */
+	char *dir = scratch_dir();
+	put_file(dir, "scx_simple", "#!/bin/sh\n");
+	char *bin = xasprintf("%s/scx_simple", dir);
+	chmod(bin, 0755);
+	char *spec = xasprintf("external:%s -v", bin);
+	struct request one = { .policy = spec };
+	load(&x, &one);
+	s = reproduce_script(&x, "id", "abc123", "c", NULL);
+	char *want = xasprintf("POLICIES=%s;\n", spec);
+	got = make_args_of(s);
+	assert_non_null(strstr(got, want));
+	free(got);
+	free(want);
+	free(s);
+	experiment_free(&x);
+
+	char *pols = xasprintf("cfs;%s;fifo", spec);
+	struct request two = { .policies = pols, .precision = "2", .max_repeats = "9" };
+	load(&x, &two);
+	s = reproduce_script(&x, "id", "abc123", "c", NULL);
+	want = xasprintf("exec make compare POLICIES='cfs;%s;fifo;' WORKLOAD=nginx ", spec);
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, " PRECISION=2 MAX_REPEATS=9 CLOCK=virtual "));
+	free(want);
+	got = make_args_of(s);
+	want = xasprintf("POLICIES=cfs;%s;fifo;\n", spec);
+	assert_non_null(strstr(got, want));
+	assert_non_null(strstr(got, "\nPRECISION=2\nMAX_REPEATS=9\n"));
+	free(got);
+	free(want);
+	free(s);
+	experiment_free(&x);
+	free(pols);
+	free(spec);
+	free(bin);
+	remove_tree(dir);
+	free(dir);
+
+	char *t = one_line("a\r\nb\x1b[0m\x7f");
+	assert_string_equal(t, "a??b?[0m?");
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_argv_per_clock_and_shape),
+		cmocka_unit_test(test_time_left),
+		cmocka_unit_test(test_reproduce_script),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
