@@ -31,7 +31,6 @@ $(foreach v,$(USER_VARS) $(SETUP_VARS),$(if $(filter command environment,$(first
 ifeq ($(origin RESULTS),undefined)
 RESULTS := $(CURDIR)/results
 endif
-export $(USER_VARS) $(SETUP_VARS)
 
 SETUP_ENV := build/setup.env
 SETUP_INPUTS := kernel/setup.sh kernel/tools.packages kernel/image.packages kernel/tools.lock kernel/image.lock \
@@ -42,6 +41,8 @@ PY := /usr/bin/python3
 include analysis/analysis.mk
 # train: the mlyield predictor from mltrace results
 include tools/mltrain/mltrain.mk
+# after the included files' defaults (?=): exporting first would define the variables, empty
+export $(USER_VARS) $(SETUP_VARS)
 
 .PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead clean
 

@@ -112,3 +112,17 @@ def test_exit_codes_pass_through(tmp_path):
     assert bad.returncode == 2 and "unknown policy 'nosuch'" in bad.stderr
     viamake = run(["make", "--no-print-directory", "experiment", "POLICY=nosuch", f"RESULTS={results}"])
     assert viamake.returncode == 2 and "Error 2" in viamake.stderr
+
+
+def test_defaults_reach_the_recipes(tmp_path):
+    """The variables' defaults (set with ?= in the included files) reach the commands; exporting a
+    variable before its default is set would hand the command an empty value."""
+    probe = tmp_path / "probe.mk"
+    names = ["RESULTS", "FORMAT", "PUBLISH_DIR", "SEED", "HORIZON_US", "SPLIT", "EPOCHS"]
+    probe.write_text("probe:\n\t@printf '%s\\n' " + " ".join(f'"{n}=$${n}"' for n in names) + "\n")
+    proc = run(["make", "--no-print-directory", "-f", "Makefile", "-f", str(probe), "probe"])
+    assert proc.returncode == 0, proc.stderr
+    got = dict(line.split("=", 1) for line in proc.stdout.splitlines())
+    assert got["FORMAT"] == "svg" and got["SEED"] == "1" and got["HORIZON_US"] == "5000"
+    assert got["SPLIT"] == "time" and got["EPOCHS"] == "30"
+    assert got["RESULTS"] == str(REPO / "results") and got["PUBLISH_DIR"] == str(REPO / "build/publish")
