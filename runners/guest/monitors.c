@@ -7,7 +7,6 @@
  * Order matters: start() runs top to bottom, stop() bottom to top, so the snapshots enclose
  * every other monitor and perf stat counts only the measurement itself.
  */
-#include "experiment.h"
 #include "guest.h"
 
 const struct monitor *const monitor_table[] = {
