@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 	if (a.pid1)
 		setup_pid1();
 	struct err e = { 0 };
-	if (plan_load(&a.plan, plan_path, &e))
+	if (plan_load(&a.plan, plan_path, &e) || monitors_check(cfg_get(&a.plan, "plan", "monitors"), &e))
 		fatal(&a, "%s", e.msg);
 	char *pp = realpath(plan_path, NULL);
 	a.job_dir = xstrdup(dirname(pp));

@@ -7,6 +7,9 @@
  * Order matters: start() runs top to bottom, stop() bottom to top, so the snapshots enclose
  * every other monitor and perf stat counts only the measurement itself.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "guest.h"
 
 const struct monitor *const monitor_table[] = {
@@ -21,6 +24,29 @@ _Static_assert(sizeof(monitor_table) / sizeof(monitor_table[0]) <= MAX_MONITORS,
 bool monitor_on(struct agent *a, const char *name)
 {
 	return has_word(cfg_get(&a->plan, "plan", "monitors"), name);
+}
+
+int monitors_check(const char *words, struct err *e)
+{
+	struct strv w = { 0 }, known = { 0 };
+	strv_split_push(&w, words ? words : "");
+	for (size_t i = 0; i < monitor_count; i++)
+		if (monitor_table[i]->optional)
+			strv_push(&known, monitor_table[i]->name);
+	int rc = 0;
+	for (size_t i = 0; i < w.n && !rc; i++) {
+		bool ok = false;
+		for (size_t k = 0; k < known.n; k++)
+			ok |= !strcmp(w.v[i], known.v[k]);
+		if (!ok) {
+			char *list = strv_join(&known, " ");
+			rc = errf(e, "[plan] monitors: unknown monitor '%s'; this agent has: %s", w.v[i], list);
+			free(list);
+		}
+	}
+	strv_free(&w);
+	strv_free(&known);
+	return rc;
 }
 
 void monitors_start(struct run *r)

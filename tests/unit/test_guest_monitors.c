@@ -62,12 +62,28 @@ static void test_monitor_on_reads_the_plan(void **state)
 	cfg_free(&a.plan);
 }
 
+/* A plan naming a monitor this agent lacks is refused, with the ones it has. */
+static void test_plan_monitors_checked(void **state)
+{
+	struct err e = { 0 };
+	assert_int_equal(monitors_check(NULL, &e), 0);
+	assert_int_equal(monitors_check("", &e), 0);
+	assert_int_equal(monitors_check(EXTRA_MONITORS, &e), 0);
+	assert_int_equal(monitors_check("bpf-stats perf-stat", &e), -1);	/* always on: not a choice */
+	assert_non_null(strstr(e.msg, "unknown monitor 'perf-stat'"));
+	assert_int_equal(monitors_check("ftrace", &e), -1);
+	assert_non_null(strstr(e.msg, "'ftrace'"));
+	assert_non_null(strstr(e.msg, "bpf-stats"));
+	assert_non_null(strstr(e.msg, "sched-trace"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_optional_monitors_are_extra_monitors),
 		cmocka_unit_test(test_rows_complete_and_distinct),
 		cmocka_unit_test(test_monitor_on_reads_the_plan),
+		cmocka_unit_test(test_plan_monitors_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
