@@ -91,7 +91,6 @@ struct monitor {
 };
 extern const struct monitor *const monitor_table[];
 extern const size_t monitor_count;
-extern const struct monitor perf_stat_monitor, snapshots_monitor, bpf_stats_monitor, sched_trace_monitor;
 bool monitor_on(struct agent *a, const char *name);
 /* 0 when every word of a plan's monitors is an optional monitor of the table; else -1 naming it. */
 int monitors_check(const char *words, struct err *e);

@@ -12,6 +12,7 @@
 
 #include "guest.h"
 
+extern const struct monitor snapshots_monitor, sched_trace_monitor, bpf_stats_monitor, perf_stat_monitor;
 const struct monitor *const monitor_table[] = {
 	&snapshots_monitor,
 	&sched_trace_monitor,
