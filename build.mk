@@ -42,7 +42,9 @@ $(B)/%.o: %.c $(wildcard runners/*/*.h schedulers/lib/*.h schedulers/include/*.h
 HOST_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard runners/host/*.c))
 $(B)/runners/scxlab: $(HOST_OBJ) $(COMMON_OBJ)
 	$(CC) $^ -o $@ -linih -ljansson -lm
-$(B)/runners/scxlab-guest: $(B)/runners/guest/scxlab-guest.o $(COMMON_OBJ)
+# the guest agent: every runners/guest/*.c (and runners/common); never host code
+GUEST_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard runners/guest/*.c))
+$(B)/runners/scxlab-guest: $(GUEST_OBJ) $(COMMON_OBJ)
 	$(CC) $^ -o $@ -linih -ljansson -lm
 
 # BPF object -> libbpf skeleton -> loader linked with the shared loader library.
@@ -74,6 +76,11 @@ $(B)/tools/pair-check: tools/pair-check/pair-check.c
 $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(LOADER_LIB_OBJ) $(wildcard schedulers/*/*.h tools/*/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ -lcmocka -linih -ljansson -lm $(LOADER_LIBS)
+
+# tests/unit/test_guest_*.c test the agent's own tables: they also link its modules but main.c
+$(B)/tests/test_guest_%: tests/unit/test_guest_%.c $(filter-out %/main.o,$(GUEST_OBJ)) $(COMMON_OBJ) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Irunners/guest $(filter %.c %.o,$^) -o $@ -lcmocka -linih -ljansson -lm
 
 unit-tests: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -9,6 +9,7 @@
 
 #include "host.h"
 #include "outcome.h"
+#include "protocol.h"
 #include "util.h"
 
 void progress(struct ctx *c, const char *fmt, ...)
@@ -31,41 +32,51 @@ static long time_left(struct ctx *c)
 
 void on_guest_line(struct ctx *c, char *line)
 {
-	char word[32] = "", arg[256] = "";
-	int i = 0;
-	long n = 0, secs = 0;
-	double guest_s = 0;
-	if (strncmp(line, "SCXLAB ", 7))
+	struct proto_msg m;
+	if (proto_parse(line, &m))	/* not an agent's event (kernel output), or malformed */
 		return;
-	sscanf(line + 7, "%31s", word);
-	if (!strcmp(word, "heartbeat") && sscanf(line + 7, "%*s %lf", &guest_s) == 1) {
-		pace_note(&c->run_pace, mono_now() - c->t0, guest_s);
-	} else if (!strcmp(word, "guest-ready")) {
+	switch (m.ev) {
+	case EV_HEARTBEAT:
+		pace_note(&c->run_pace, mono_now() - c->t0, m.num[0]);
+		break;
+	case EV_GUEST_READY:
 		c->boot_s = mono_now() - c->t0;
 		pace_start(&c->run_pace, c->boot_s, 0);
-		progress(c, "guest up after %.0f s (kernel %s); %zu run(s), about %ld s to go", c->boot_s,
-			 line + 19, c->nruns, time_left(c));
-	} else if (!strcmp(word, "run-begin") && sscanf(line + 7, "%*s %d %ld %255s", &i, &n, arg) == 3) {
-		c->run_current = i;
+		progress(c, "guest up after %.0f s (kernel %s); %zu run(s), about %ld s to go", c->boot_s, m.text,
+			 c->nruns, time_left(c));
+		break;
+	case EV_RUN_BEGIN:
+		c->run_current = m.run;
 		c->run_started = mono_now();
-		progress(c, "run %d/%ld: %s on %s", i, n, arg, c->x.wl.name);
-	} else if (!strcmp(word, "phase") && sscanf(line + 7, "%*s %d %255s %ld", &i, arg, &secs) == 3) {
-		if (secs > 0)
-			progress(c, "run %d/%zu: %s %ld s (about %ld s left in all)", i, c->nruns, arg, secs,
-				 time_left(c));
-	} else if (!strcmp(word, "run-end") && sscanf(line + 7, "%*s %d %255s", &i, arg) == 2) {
+		progress(c, "run %d/%ld: %s on %s", m.run, (long)m.num[0], m.word[1], c->x.wl.name);
+		break;
+	case EV_PHASE:
+		if (m.num[1] > 0)
+			progress(c, "run %d/%zu: %s %ld s (about %ld s left in all)", m.run, c->nruns, m.word[0],
+				 (long)m.num[1], time_left(c));
+		break;
+	case EV_RUN_END:
 		c->runs_done++;
 		c->run_total_s += mono_now() - c->run_started;
 		c->run_current = 0;
-		progress(c, "run %d/%zu %s", i, c->nruns, arg);
-	} else if (!strcmp(word, "run-problem")) {
-		progress(c, "problem: %s", line + 19);
-	} else if (!strcmp(word, "run-note")) {
-		progress(c, "note: %s", line + 16);
-	} else if (!strcmp(word, "guest-done")) {
+		progress(c, "run %d/%zu %s", m.run, c->nruns, m.word[0]);
+		break;
+	case EV_RUN_PROBLEM:
+		progress(c, "problem: %s", m.args);
+		break;
+	case EV_RUN_NOTE:
+		progress(c, "note: %s", m.args);
+		break;
+	case EV_GUEST_DONE:
 		c->guest_done = true;
-	} else if (!strcmp(word, "fatal") || !strcmp(word, "boot-error") || !strcmp(word, "warning")) {
-		progress(c, "guest %s", line + 7);
+		break;
+	case EV_FATAL:
+	case EV_BOOT_ERROR:
+	case EV_WARNING:
+		progress(c, "guest %s %s", m.name, m.args);
+		break;
+	default:
+		break;
 	}
 }
 

@@ -1,0 +1,60 @@
+/*
+ * The bpf-stats monitor (MONITORS=bpf-stats): the kernel's run count and run time of every
+ * struct_ops program during the measurement, summarised per program by
+ * runners/common/bpfstats.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "bpfstats.h"
+#include "guest.h"
+
+/*
+ * The bpf-stats monitor: kernel.bpf_stats_enabled makes the kernel time every BPF program
+ * run (two clock reads per call, so it is off unless asked for). before=true enables it and
+ * returns a snapshot; before=false snapshots, disables it, and keeps bpftool's JSON in raw/.
+ */
+static json_t *bpf_prog_stats(struct run *r, bool before)
+{
+	if (before)
+		write_text("/proc/sys/kernel/bpf_stats_enabled", "1\n");
+	char *out = raw_path(r, before ? "bpf-progs-before.json" : "bpf-progs-after.json");
+	char *argv[] = { "bpftool", "--json", "prog", "show", NULL };
+	unlink(out);
+	char *tmp = xasprintf("%s.tmp", out);
+	int fd_ok = run_cmd(argv, tmp, NULL, NULL, 30) == 0;
+	rename(tmp, out);
+	free(tmp);
+	if (!before)
+		write_text("/proc/sys/kernel/bpf_stats_enabled", "0\n");
+	json_error_t jerr;
+	json_t *doc = fd_ok ? json_load_file(out, 0, &jerr) : NULL;
+	free(out);
+	return doc ? doc : json_array();
+}
+
+
+static bool bpf_stats_start(struct run *r, void **state)
+{
+	*state = bpf_prog_stats(r, true);
+	return true;
+}
+
+static json_t *bpf_stats_stop(struct run *r, void *state)
+{
+	json_t *before = state, *after = bpf_prog_stats(r, false);
+	json_t *summary = bpf_stats_delta(before, after);
+	json_decref(before);
+	json_decref(after);
+	return summary;
+}
+
+const struct monitor bpf_stats_monitor = {
+	.name = "bpf-stats",
+	.optional = true,
+	.raw = "bpf-progs-before.json bpf-progs-after.json",
+	.summary = "bpf_prog_stats",
+	.start = bpf_stats_start,
+	.stop = bpf_stats_stop,
+};
