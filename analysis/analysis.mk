@@ -2,6 +2,7 @@
 # Debian's Python (numpy, scipy, matplotlib) and reads only result directories.
 #
 #   make report [RESULT="dir..."]          comparison table (default: newest under RESULTS)
+#                                          ALLOW_HOST_MISMATCH=1: pool results whose hosts differ
 #   make figures [RESULT="dir..."] [FIGURES=dir] [FORMAT=svg,png,pdf]
 #                                          default: the paper's kept results into paper/figures;
 #                                          named results into build/figures
@@ -25,7 +26,7 @@ SPLIT_RESULT := read -ra result <<<"$${RESULT:-}"
 .PHONY: report figures paper paper-add reproduce-paper publish verify analysis-test
 
 report:
-	@$(SPLIT_RESULT); $(ANALYSIS) report --results "$$RESULTS" "$${result[@]}"
+	@$(SPLIT_RESULT); $(ANALYSIS) report --results "$$RESULTS" $${ALLOW_HOST_MISMATCH:+--allow-host-mismatch} "$${result[@]}"
 
 figures:
 	@$(SPLIT_RESULT); $(ANALYSIS) figures --format "$$FORMAT" $${FIGURES:+--out "$$FIGURES"} "$${result[@]}"

@@ -1,8 +1,11 @@
 """`python3 -m analysis <command>`: the entry point behind `make report|figures|paper|publish|verify|
 reproduce-paper` (analysis/analysis.mk).
 
-    report [RESULT...] [--json] [--metric M]...   comparison table; default: newest under --results
-    ci RESULT... [--metric M] [--within PCT] [--json]
+    report [RESULT...] [--json] [--metric M]... [--allow-host-mismatch]
+                                   comparison table; default: newest under --results. Several
+                                   results are pooled only when their factors and their hosts'
+                                   fingerprints match (--allow-host-mismatch: the hosts may differ)
+    ci RESULT... [--metric M] [--within PCT] [--json] [--allow-host-mismatch]
                                    per policy: ratio to cfs of the headline metric (or M), its 95%
                                    bootstrap CI and the CI's half-width in percentage points. With
                                    --within, exit 0 only if every half-width is at most PCT (1 if
@@ -42,24 +45,24 @@ from .loader import expand, load_result, newest_result
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _datasets(paths, pooled=True):
+def _datasets(paths, pooled=True, allow_host_mismatch=False):
     results = [load_result(p) for p in expand(paths)]
     if pooled:
-        return [pool(results)]
+        return [pool(results, allow_host_mismatch=allow_host_mismatch)]
     return [pool([r]) for r in results]
 
 
 def cmd_report(args):
     paths = args.result or [newest_result(args.results)]
     from .report import render_json, render_text
-    ds = _datasets(paths)[0]
+    ds = _datasets(paths, allow_host_mismatch=args.allow_host_mismatch)[0]
     cmp = compare(ds, metrics=args.metric or None)
     print(render_json(cmp) if args.json else render_text(cmp))
     return 0
 
 
 def cmd_ci(args):
-    ds = _datasets(args.result)[0]
+    ds = _datasets(args.result, allow_host_mismatch=args.allow_host_mismatch)[0]
     rows = ratio_cis(ds, metric=args.metric)
     metric = args.metric or ds.first.headline
     ok = True
@@ -174,6 +177,8 @@ def parser():
     s.add_argument("--results", default=str(REPO / "results"), help="where to look for the newest result")
     s.add_argument("--metric", action="append", help="only this metric (repeatable)")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--allow-host-mismatch", action="store_true",
+                   help="pool results whose hosts' fingerprints differ (the report notes it)")
     s.set_defaults(fn=cmd_report)
 
     s = sub.add_parser("ci", help="per-policy ratio-to-cfs bootstrap CI half-width in percent")
@@ -181,6 +186,8 @@ def parser():
     s.add_argument("--metric", help="default: the result's headline metric")
     s.add_argument("--within", type=float, metavar="PCT", help="exit 1 unless every half-width <= PCT")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--allow-host-mismatch", action="store_true",
+                   help="pool results whose hosts' fingerprints differ (the report notes it)")
     s.set_defaults(fn=cmd_ci)
 
     s = sub.add_parser("overhead", help="the per-policy overhead table of an overhead sweep")

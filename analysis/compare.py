@@ -17,6 +17,13 @@ results one may pool:
 plus guest.kernel_version (the kernel's build string) and, under CLOCK=real only, the host's CPU
 model and core count (wall-clock time makes results depend on the host; the virtual clock does
 not). A factor recorded as null matches one that is absent (a runner that did not record it yet).
+
+Then the host's fingerprint (manifest "host", runners/common/fingerprint.h), under either clock:
+pool() refuses results whose hosts differ in any of HOST_FINGERPRINT (CPU model and flags,
+microcode, governor, SMT, THP, kernel command line, isolated CPUs, host kernel release), naming
+the field and both values, unless told to (allow_host_mismatch, `--allow-host-mismatch`; the
+report then says so). How busy the host was (load_start, load_end) and the scheduler sysctls are
+recorded, not compared. Results from before the fingerprint pool as before, with a note.
 """
 from dataclasses import dataclass, field
 
@@ -25,6 +32,9 @@ from . import stats
 
 BASELINE = "cfs"
 _POOLABLE = {"policies", "run_order", "repeats", "policy_configs", "vm.image"}
+# manifest "host" fields that must match for results to be pooled (when both record a fingerprint)
+HOST_FINGERPRINT = ("kernel", "cpu_model", "cpu_flags_sha256", "microcode", "governor", "smt_active",
+                    "smt_control", "thp", "cmdline", "isolated_cpus")
 
 
 def _flatten(d, prefix=""):
@@ -67,6 +77,23 @@ def factor_mismatch(a, b):
         pb = {k: v for k, v in (cb[policy] or {}).items() if k != "description"}
         if pa != pb:
             return f"factor policy_configs.{policy} differs between {a.id} and {b.id}: {pa!r} vs {pb!r}"
+    return None
+
+
+def has_fingerprint(result):
+    """Whether result's manifest records the host's fingerprint (runners since the fingerprint)."""
+    return "cpu_flags_sha256" in result.manifest.get("host", {})
+
+
+def host_mismatch(a, b):
+    """None when a's and b's hosts match in every HOST_FINGERPRINT field (or one of them records
+    no fingerprint), else a sentence naming the first field that differs and both values."""
+    if not (has_fingerprint(a) and has_fingerprint(b)):
+        return None
+    ha, hb = a.manifest["host"], b.manifest["host"]
+    for key in HOST_FINGERPRINT:
+        if ha.get(key) != hb.get(key):
+            return f"host fingerprint host.{key} differs: {ha.get(key)!r} in {a.id} vs {hb.get(key)!r} in {b.id}"
     return None
 
 
@@ -124,7 +151,9 @@ class Dataset:
         return ", ".join(parts)
 
 
-def pool(results):
+def pool(results, allow_host_mismatch=False):
+    """results as one Dataset; refused when a factor differs, or the hosts' fingerprints differ
+    and allow_host_mismatch is not set."""
     if not results:
         raise AnalysisError("no result to analyse")
     for other in results[1:]:
@@ -132,7 +161,40 @@ def pool(results):
         if why:
             raise AnalysisError(f"refusing to compare {results[0].path} with {other.path}: {why}. "
                                 f"Compare only results whose factors match (report each one separately).")
+    if not allow_host_mismatch:
+        why = _first_host_mismatch(results)
+        if why:
+            a, b, text = why
+            raise AnalysisError(f"refusing to compare {a.path} with {b.path}: {text}. Compare only results "
+                                f"made on matching hosts, or pass --allow-host-mismatch "
+                                f"(make report ALLOW_HOST_MISMATCH=1) to pool them anyway.")
     return Dataset(list(results))
+
+
+def _first_host_mismatch(results):
+    """(a, b, sentence) for the first fingerprinted result that differs from the first one, else None."""
+    with_fp = [r for r in results if has_fingerprint(r)]
+    for other in with_fp[1:]:
+        why = host_mismatch(with_fp[0], other)
+        if why:
+            return with_fp[0], other, why
+    return None
+
+
+def host_notes(dataset):
+    """What the report says about the pooled results' hosts: results without a fingerprint (not
+    compared) and, when pooled anyway, fingerprints that differ."""
+    if len(dataset.results) < 2:
+        return []
+    notes = []
+    missing = [r.id for r in dataset.results if not has_fingerprint(r)]
+    if missing:
+        notes.append(f"{len(missing)} of {len(dataset.results)} pooled results record no host fingerprint "
+                     f"(made before it was recorded: {', '.join(missing)}); their hosts were not compared")
+    why = _first_host_mismatch(dataset.results)
+    if why:
+        notes.append(f"pooled despite different hosts (--allow-host-mismatch): {why[2]}")
+    return notes
 
 
 def provenance_notes(dataset):
@@ -210,6 +272,7 @@ def compare(dataset, baseline=BASELINE, metrics=None, seed=stats.SEED, n_resampl
     elif not dataset.runs_of(baseline, valid=True):
         notes.append(f"every {baseline} run is invalid: absolute values only, no ratios")
     notes += provenance_notes(dataset)
+    notes += host_notes(dataset)
     invalid = {p: len(dataset.runs_of(p, valid=False)) for p in policies}
     if any(invalid.values()):
         notes.append("invalid runs excluded: " + ", ".join(f"{p} {n}" for p, n in invalid.items() if n))

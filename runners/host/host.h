@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "experiment.h"
+#include "fingerprint.h"
 #include "outcome.h"
 
 struct opts {
@@ -39,6 +40,7 @@ struct ctx {
 	/* deadlines follow the guest's pace (runners/common/outcome.h): while it boots, by the
 	 * emulator's CPU time; once the agent runs, by the guest seconds on its heartbeats */
 	struct pace boot_pace, run_pace;
+	struct fp_sample load_start;	/* how busy the host was when the experiment started */
 };
 
 /* The signal that interrupted the run (SIGINT, SIGTERM), 0 while none did (scxlab.c). */

@@ -15,22 +15,12 @@
 
 #include "config.h"
 #include "experiment.h"
+#include "fingerprint.h"
 #include "host.h"
 #include "outcome.h"
 #include "reproduce.h"
 #include "sha256.h"
 #include "util.h"
-
-/* The host's CPU model, from /proc/cpuinfo ("" if it says none). Caller frees. */
-static char *cpu_model(void)
-{
-	char *info = read_file("/proc/cpuinfo", NULL), *save = NULL, *model = NULL;
-	for (char *l = info ? strtok_r(info, "\n", &save) : NULL; l && !model; l = strtok_r(NULL, "\n", &save))
-		if (!strncmp(l, "model name", 10) && strchr(l, ':'))
-			model = xstrdup(trim(strchr(l, ':') + 1));
-	free(info);
-	return model ? model : xstrdup("");
-}
 
 static json_t *load_json(const char *path)
 {
@@ -317,18 +307,26 @@ static json_t *manifest_software(struct ctx *c, const char *commit, const char *
 	return software;
 }
 
-/* host: the machine the runner ran on. */
-static json_t *manifest_host(void)
+/* host: the machine the runner ran on, its fingerprint (runners/common/fingerprint.h), and how
+ * busy it was when the experiment started (c->load_start) and now, at assembly. */
+static json_t *manifest_host(struct ctx *c)
 {
 	struct utsname u;
 	uname(&u);
-	char *cpu = cpu_model();
+	char *info = read_file("/proc/cpuinfo", NULL);
+	char *cpu = info ? fp_cpuinfo_field(info, "model name") : NULL;
 	json_t *host = json_object();
 	json_object_set_new(host, "kernel", json_string(u.release));
 	json_object_set_new(host, "machine", json_string(u.machine));
-	json_object_set_new(host, "cpu_model", json_string(cpu));
+	json_object_set_new(host, "cpu_model", json_string(cpu ? cpu : ""));
 	json_object_set_new(host, "nproc", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	fp_host("", host);
+	struct fp_sample end;
+	fp_sample_take("", getpid(), &end);
+	json_object_set_new(host, "load_start", fp_sample_json(&c->load_start));
+	json_object_set_new(host, "load_end", fp_sample_json(&end));
 	free(cpu);
+	free(info);
 	return host;
 }
 
@@ -419,7 +417,7 @@ bool assemble(struct ctx *c, const char *started)
 	json_object_set_new(m, "factors", factors);
 	json_object_set_new(m, "guest", guest);
 	json_object_set_new(m, "software", manifest_software(c, commit, dirty));
-	json_object_set_new(m, "host", manifest_host());
+	json_object_set_new(m, "host", manifest_host(c));
 	json_object_set_new(m, "times", manifest_times(c, started, finished));
 	json_object_set(m, "summary", summary);
 	json_object_set_new(m, "runs", runs);

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "experiment.h"
@@ -214,6 +215,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	char *started = iso_time_now();
+	fp_sample_take("", getpid(), &c.load_start);
 	progress(&c, "%s: %zu policies x %ld repeats on %s, %ld s each (+%ld s warm-up), target=%s, clock=%s",
 		 c.id, c.x.npol, c.x.repeats, c.x.wl.name, c.x.duration, c.x.warmup, c.x.target, c.x.clock);
 	build_job(&c);

@@ -31,6 +31,18 @@ POLICY_CONFIGS = {"cfs": {"kind": "cfs"}, "fifo": {"kind": "scx", "loader": "fif
 # A cgroup tree given only by name (factors={"cgroups": {"name": ...}}) gets the rest of its record.
 CGROUP_TREE = {"cpu_controller": True, "weights": {}, "instances": []}
 STARTED, FINISHED = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
+HOST = {"kernel": "6.18.0", "machine": "x86_64", "cpu_model": "AMD EPYC", "nproc": 2}
+# The host fingerprint fields a runner since the fingerprint adds to manifest "host"
+# (runners/common/fingerprint.c); write_result(..., host=FINGERPRINT) records them.
+FINGERPRINT = {
+    "cpu_flags": ["fpu", "vme", "sse2"],
+    "cpu_flags_sha256": "6565e76e52ff8579fb006c3ce65764fab52d0e93cc51e495c570a74e00e86679",
+    "microcode": "0xa0011d5", "governor": "performance", "smt_active": 1, "smt_control": "on",
+    "thp": "madvise", "sched_sysctls": {"sched_autogroup_enabled": "1"},
+    "cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1", "isolated_cpus": "",
+    "load_start": {"loadavg": [0.5, 0.4, 0.3], "busy_processes": 1},
+    "load_end": {"loadavg": [1.5, 0.9, 0.5], "busy_processes": 2},
+}
 
 
 def nginx_metrics(rps, latency_scale=1.0):
@@ -116,10 +128,10 @@ def plan_ini(f, runs):
     return "\n".join(lines) + "\n"
 
 
-def write_result(root, run_id, runs, factors=None, command=None, valid=None, guest=None):
+def write_result(root, run_id, runs, factors=None, command=None, valid=None, guest=None, host=None):
     """runs: list of dicts {policy, metrics (list, or a number = requests/s), valid=True,
-    perf={...}, measure_s=5.0, cgroups=[(path, entitled, achieved) per instance]}. Returns the
-    result directory."""
+    perf={...}, measure_s=5.0, cgroups=[(path, entitled, achieved) per instance]}. host: fields
+    added to (or replacing) manifest "host", e.g. FINGERPRINT. Returns the result directory."""
     f = copy.deepcopy(FACTORS)
     for k, v in (factors or {}).items():
         if isinstance(v, dict) and isinstance(f.get(k), dict):
@@ -174,7 +186,7 @@ def write_result(root, run_id, runs, factors=None, command=None, valid=None, gue
                 "software": {"git_commit": "c0ffee" * 6 + "c0ff", "git_dirty": False,
                              "image_packages": {"linux-perf": "7.3.4-1~bpo13+1"},
                              "tools_packages": {"qemu-system-x86": "1:10.0.13+ds-0+deb13u1"}},
-                "host": {"kernel": "6.18.0", "machine": "x86_64", "cpu_model": "AMD EPYC", "nproc": 2},
+                "host": {**HOST, **copy.deepcopy(host or {})},
                 "times": {"started": STARTED, "finished": FINISHED, "wall_s": 300.0, "boot_s": 10.0},
                 "summary": summary, "runs": entries}
     (d / "manifest.json").write_text(json.dumps(manifest, indent=2))
