@@ -9,6 +9,7 @@
 
 #include "host.h"
 #include "outcome.h"
+#include "progress_estimate.h"
 #include "util.h"
 
 void progress(struct ctx *c, const char *fmt, ...)
@@ -22,11 +23,27 @@ void progress(struct ctx *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Seconds left: the runs not finished, at the measured per-run time once one finished. */
-static long time_left(struct ctx *c)
+/*
+ * The time left in wall seconds (runners/common/progress_estimate.h), as the progress line's
+ * words: the guest seconds left at the guest's observed pace (its heartbeats; 1.0 and "estimate"
+ * before the first), plus the per-run overhead learnt from finished runs. The current run's
+ * guest progress is its wall time at that pace. The text lives until the next call.
+ */
+static const char *time_left(struct ctx *c)
 {
-	return runs_time_left(c->nruns, c->runs_done, c->run_total_s, c->run_current ? mono_now() - c->run_started : 0,
-			      (double)(c->x.warmup + c->x.duration + 8));
+	static char buf[128];
+	double now = mono_now();
+	const struct pace *p = &c->run_pace;
+	bool measured = p->started && p->wall_last > p->wall0;
+	double rate = measured ? pace_rate(p, now - c->t0) : 1;
+	struct runs_progress rp = {
+		.nruns = c->nruns, .done = c->runs_done, .run_guest_s = (double)(c->x.warmup + c->x.duration),
+		.done_wall_s = c->run_total_s, .in_run_guest_s = c->run_current ? (now - c->run_started) * rate : 0,
+		.rate = rate, .measured = measured, .overhead_guess_s = 8,
+	};
+	struct time_left t = runs_left_wall(&rp);
+	time_left_text(&t, buf, sizeof(buf));
+	return buf;
 }
 
 void on_guest_line(struct ctx *c, char *line)
@@ -43,15 +60,15 @@ void on_guest_line(struct ctx *c, char *line)
 	} else if (!strcmp(word, "guest-ready")) {
 		c->boot_s = mono_now() - c->t0;
 		pace_start(&c->run_pace, c->boot_s, 0);
-		progress(c, "guest up after %.0f s (kernel %s); %zu run(s), about %ld s to go", c->boot_s,
-			 line + 19, c->nruns, time_left(c));
+		progress(c, "guest up after %.0f s (kernel %s); %zu run(s), %s", c->boot_s, line + 19, c->nruns,
+			 time_left(c));
 	} else if (!strcmp(word, "run-begin") && sscanf(line + 7, "%*s %d %ld %255s", &i, &n, arg) == 3) {
 		c->run_current = i;
 		c->run_started = mono_now();
 		progress(c, "run %d/%ld: %s on %s", i, n, arg, c->x.wl.name);
 	} else if (!strcmp(word, "phase") && sscanf(line + 7, "%*s %d %255s %ld", &i, arg, &secs) == 3) {
 		if (secs > 0)
-			progress(c, "run %d/%zu: %s %ld s (about %ld s left in all)", i, c->nruns, arg, secs,
+			progress(c, "run %d/%zu: %s %ld s (%s)", i, c->nruns, arg, secs,
 				 time_left(c));
 	} else if (!strcmp(word, "run-end") && sscanf(line + 7, "%*s %d %255s", &i, arg) == 2) {
 		c->runs_done++;
