@@ -43,6 +43,7 @@
 
 #include "config.h"
 #include "experiment.h"
+#include "progress_estimate.h"
 #include "sha256.h"
 #include "sweep.h"
 #include "util.h"
@@ -219,6 +220,39 @@ static char *not_done_reason(json_t *points, const char *label)
 	return s;
 }
 
+/* The value of runner option opt ("--duration") in args (the last one given), or NULL. */
+static const char *arg_of(const struct strv *args, const char *opt)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i + 1 < args->n; i++)
+		if (!strcmp(args->v[i], opt))
+			v = args->v[i + 1];
+	return v;
+}
+
+/* A point's weight for the time left: its planned guest seconds (policies x repeats x
+ * duration, the point's own values over the common ones), or 1 when the sweep does not say
+ * (the workload's default duration): then every point counts the same. */
+static double planned_s(const struct point *pt, const struct strv *common)
+{
+	const char *opt[] = { "--policies", "--repeats", "--duration" }, *v[3];
+	for (size_t i = 0; i < 3; i++)
+		v[i] = arg_of(&pt->args, opt[i]) ?: arg_of(common, opt[i]);
+	double s = point_planned_guest_s(v[0], v[1], v[2]);
+	return s > 0 ? s : 1;
+}
+
+/* The planned guest seconds of the points from `from` on that are not done yet. */
+static double left_planned(const struct point *pts, size_t from, size_t npts, json_t *points,
+			   const struct strv *common)
+{
+	double s = 0;
+	for (size_t p = from; p < npts; p++)
+		if (!point_done(points, pts[p].label))
+			s += planned_s(&pts[p], common);
+	return s;
+}
+
 /* Runs one point: the runner itself, its stdout captured for the result directory. */
 static int run_point(const struct strv *argv, char **result_dir)
 {
@@ -366,13 +400,13 @@ int sweep_main(const struct sweep_opts *o)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	double t0 = mono_now();
+	double t0 = mono_now(), tried_planned = 0;
 	size_t tried = 0;
 	bool infra = false;
 	for (size_t p = 0; p < npts && !stop_requested; p++) {
 		if (point_done(points, pts[p].label))
 			continue;
-		long left = tried ? (long)((mono_now() - t0) / tried * (npts - done - tried)) : -1;
+		long left = sweep_left_wall(mono_now() - t0, tried_planned, left_planned(pts, p, npts, points, &common));
 		const char *again = json_object_get(points, pts[p].label) ? ", tried again" : "";
 		if (left >= 0)
 			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s; about %ld min left\n", done + tried + 1, npts,
@@ -394,6 +428,7 @@ int sweep_main(const struct sweep_opts *o)
 		int rc = run_point(&argv, &result);
 		strv_free(&argv);
 		tried++;
+		tried_planned += planned_s(&pts[p], &common);
 		/* The runner refuses bad input before it runs or writes anything: nothing to record. */
 		if (rc == EXIT_USAGE && !result)
 			die(EXIT_USAGE, "sweep point %s: the runner refused its arguments (above); fix %s", pts[p].label,
