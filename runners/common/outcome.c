@@ -151,10 +151,3 @@ enum pace_verdict pace_check(const struct pace *p, double wall_now, double budge
 		return PACE_OVER_BUDGET;
 	return PACE_OK;
 }
-
-long runs_time_left(size_t nruns, size_t done, double done_s, double in_run_s, double first_guess_s)
-{
-	double per_run = done ? done_s / done : first_guess_s;
-	double left = per_run * (nruns - done) - in_run_s;
-	return left > 0 ? (long)left : 0;
-}

@@ -69,12 +69,4 @@ double pace_elapsed(const struct pace *p, double wall_now);
 double pace_rate(const struct pace *p, double wall_now);
 enum pace_verdict pace_check(const struct pace *p, double wall_now, double budget_s, double silence_s);
 
-/* ---- time left, for the progress display ---- */
-/*
- * Whole seconds left of nruns runs when done of them finished in done_s seconds in all and the
- * current one has been going for in_run_s (0 between runs): the runs not finished at the mean
- * time of those finished, or at first_guess_s each before any finished. Never negative.
- */
-long runs_time_left(size_t nruns, size_t done, double done_s, double in_run_s, double first_guess_s);
-
 #endif

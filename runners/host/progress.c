@@ -9,6 +9,7 @@
 
 #include "host.h"
 #include "outcome.h"
+#include "progress_estimate.h"
 #include "protocol.h"
 #include "util.h"
 
@@ -23,11 +24,27 @@ void progress(struct ctx *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Seconds left: the runs not finished, at the measured per-run time once one finished. */
-static long time_left(struct ctx *c)
+/*
+ * The time left in wall seconds (runners/common/progress_estimate.h), as the progress line's
+ * words: the guest seconds left at the guest's observed pace (its heartbeats; 1.0 and "estimate"
+ * before the first), plus the per-run overhead learnt from finished runs. The current run's
+ * guest progress is its wall time at that pace. The text lives until the next call.
+ */
+static const char *time_left(struct ctx *c)
 {
-	return runs_time_left(c->nruns, c->runs_done, c->run_total_s, c->run_current ? mono_now() - c->run_started : 0,
-			      (double)(c->x.warmup + c->x.duration + 8));
+	static char buf[128];
+	double now = mono_now();
+	const struct pace *p = &c->run_pace;
+	bool measured = p->started && p->wall_last > p->wall0;
+	double rate = measured ? pace_rate(p, now - c->t0) : 1;
+	struct runs_progress rp = {
+		.nruns = c->nruns, .done = c->runs_done, .run_guest_s = (double)(c->x.warmup + c->x.duration),
+		.done_wall_s = c->run_total_s, .in_run_guest_s = c->run_current ? (now - c->run_started) * rate : 0,
+		.rate = rate, .measured = measured, .overhead_guess_s = 8,
+	};
+	struct time_left t = runs_left_wall(&rp);
+	time_left_text(&t, buf, sizeof(buf));
+	return buf;
 }
 
 void on_guest_line(struct ctx *c, char *line)
@@ -42,8 +59,8 @@ void on_guest_line(struct ctx *c, char *line)
 	case EV_GUEST_READY:
 		c->boot_s = mono_now() - c->t0;
 		pace_start(&c->run_pace, c->boot_s, 0);
-		progress(c, "guest up after %.0f s (kernel %s); %zu run(s), about %ld s to go", c->boot_s, m.text,
-			 c->nruns, time_left(c));
+		progress(c, "guest up after %.0f s (kernel %s); %zu run(s), %s", c->boot_s, m.text, c->nruns,
+			 time_left(c));
 		break;
 	case EV_RUN_BEGIN:
 		c->run_current = m.run;
@@ -52,8 +69,8 @@ void on_guest_line(struct ctx *c, char *line)
 		break;
 	case EV_PHASE:
 		if (m.num[1] > 0)
-			progress(c, "run %d/%zu: %s %ld s (about %ld s left in all)", m.run, c->nruns, m.word[0],
-				 (long)m.num[1], time_left(c));
+			progress(c, "run %d/%zu: %s %ld s (%s)", m.run, c->nruns, m.word[0], (long)m.num[1],
+				 time_left(c));
 		break;
 	case EV_RUN_END:
 		c->runs_done++;

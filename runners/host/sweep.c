@@ -43,6 +43,7 @@
 
 #include "config.h"
 #include "experiment.h"
+#include "progress_estimate.h"
 #include "sha256.h"
 #include "sweep.h"
 #include "util.h"
@@ -219,6 +220,49 @@ static char *not_done_reason(json_t *points, const char *label)
 	return s;
 }
 
+/* The value of runner option opt ("--duration") in args (the last one given), or NULL. */
+static const char *arg_of(const struct strv *args, const char *opt)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i + 1 < args->n; i++)
+		if (!strcmp(args->v[i], opt))
+			v = args->v[i + 1];
+	return v;
+}
+
+/* A point's planned guest seconds (policies x repeats x duration, the point's own values over
+ * the common ones); 0 when the sweep does not say (the workload's default duration). */
+static double planned_s(const struct point *pt, const struct strv *common)
+{
+	const char *opt[] = { "--policies", "--repeats", "--duration" }, *v[3];
+	for (size_t i = 0; i < 3; i++)
+		v[i] = arg_of(&pt->args, opt[i]) ?: arg_of(common, opt[i]);
+	return point_planned_guest_s(v[0], v[1], v[2]);
+}
+
+/* Each point's weight for the time left: its planned guest seconds, or 1 for every point when
+ * the length of one is not known (then they count the same). */
+static double *point_weights(const struct point *pts, size_t npts, const struct strv *common)
+{
+	double *w = xmalloc((npts + 1) * sizeof(*w));
+	bool known = true;
+	for (size_t p = 0; p < npts; p++)
+		known &= (w[p] = planned_s(&pts[p], common)) > 0;
+	for (size_t p = 0; p < npts && !known; p++)
+		w[p] = 1;
+	return w;
+}
+
+/* The weight of the points from `from` on that are not done yet. */
+static double left_planned(const struct point *pts, const double *w, size_t from, size_t npts, json_t *points)
+{
+	double s = 0;
+	for (size_t p = from; p < npts; p++)
+		if (!point_done(points, pts[p].label))
+			s += w[p];
+	return s;
+}
+
 /* Runs one point: the runner itself, its stdout captured for the result directory. */
 static int run_point(const struct strv *argv, char **result_dir)
 {
@@ -366,13 +410,13 @@ int sweep_main(const struct sweep_opts *o)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	double t0 = mono_now();
+	double t0 = mono_now(), tried_planned = 0, *weight = point_weights(pts, npts, &common);
 	size_t tried = 0;
 	bool infra = false;
 	for (size_t p = 0; p < npts && !stop_requested; p++) {
 		if (point_done(points, pts[p].label))
 			continue;
-		long left = tried ? (long)((mono_now() - t0) / tried * (npts - done - tried)) : -1;
+		long left = sweep_left_wall(mono_now() - t0, tried_planned, left_planned(pts, weight, p, npts, points));
 		const char *again = json_object_get(points, pts[p].label) ? ", tried again" : "";
 		if (left >= 0)
 			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s; about %ld min left\n", done + tried + 1, npts,
@@ -394,6 +438,7 @@ int sweep_main(const struct sweep_opts *o)
 		int rc = run_point(&argv, &result);
 		strv_free(&argv);
 		tried++;
+		tried_planned += weight[p];
 		/* The runner refuses bad input before it runs or writes anything: nothing to record. */
 		if (rc == EXIT_USAGE && !result)
 			die(EXIT_USAGE, "sweep point %s: the runner refused its arguments (above); fix %s", pts[p].label,
@@ -425,6 +470,7 @@ int sweep_main(const struct sweep_opts *o)
 		infra = true;
 		break;
 	}
+	free(weight);
 	save_state(spath, state);
 	size_t valid = 0;
 	for (size_t p = 0; p < npts; p++)

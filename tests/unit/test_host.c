@@ -80,20 +80,6 @@ static void test_qemu_argv_per_clock_and_shape(void **state)
 	strv_free(&a);
 }
 
-static void test_time_left(void **state)
-{
-	/* before any run finished: the first guess per run */
-	assert_int_equal(runs_time_left(4, 0, 0, 0, 12), 48);
-	assert_int_equal(runs_time_left(4, 0, 0, 5, 12), 43);
-	/* then the mean of the finished runs (15 s), less what the current one already took */
-	assert_int_equal(runs_time_left(4, 2, 30, 0, 12), 30);
-	assert_int_equal(runs_time_left(4, 2, 30, 20, 12), 10);
-	assert_int_equal(runs_time_left(3, 1, 10.5, 0, 1), 21);
-	/* a run slower than the estimate: nothing left, never a negative time */
-	assert_int_equal(runs_time_left(4, 2, 30, 40, 12), 0);
-	assert_int_equal(runs_time_left(4, 4, 60, 0, 12), 0);
-}
-
 /* Runs script with a stand-in make (it prints each argument on its own line) and git (at the
  * script's commit, abc123) in a folder that looks like a checkout; returns what make got. */
 static char *make_args_of(const char *script_text)
@@ -211,7 +197,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_argv_per_clock_and_shape),
-		cmocka_unit_test(test_time_left),
 		cmocka_unit_test(test_reproduce_script),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
