@@ -32,7 +32,7 @@ def test_external_scheduler_runs_and_is_recorded(results_root):
     # the kept script reruns the same policy, arguments included: with DURATION=0 the runner reads the
     # policy whole and then refuses only the duration (an external policy cut at its arguments would
     # be refused first)
-    rerun = subprocess.run(["sh", str(d / "reproduce.sh"), "DURATION=0", f"RESULTS={results_root}"], cwd="/",
+    rerun = subprocess.run(["sh", str(d / "reproduce.sh"), "DURATION=0", f"RESULTS={results_root}"], cwd=REPO,
                            capture_output=True, text=True, timeout=300)
     assert rerun.returncode != 0
     assert "DURATION" in rerun.stderr and "policy" not in rerun.stderr.split("error:")[-1], rerun.stderr
