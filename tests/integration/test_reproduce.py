@@ -10,9 +10,14 @@ from conftest import REPO, load, result_dir
 KEPT = REPO / "paper/results/20261125-234150-nginx-fifo"
 
 
+# as a user types it: from a shell, not from inside another make (make test), whose variables would
+# make the script's make print "Leaving directory" after the result directory
+SHELL_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
+
+
 def sh(script, *args, cwd, env=None, timeout=300):
-    return subprocess.run(["sh", str(script), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(["sh", str(script), *args], cwd=cwd, env=env or SHELL_ENV, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def test_kept_reproduce_script_reruns_shortened(tmp_path):
@@ -36,6 +41,6 @@ def test_reproduce_script_finds_the_checkout_from_anywhere(tmp_path):
     lost = sh(moved / "reproduce.sh", "DURATION=0", cwd=tmp_path)
     assert lost.returncode == 2 and "no scxlab checkout found" in lost.stderr and "SCXLAB_REPO" in lost.stderr
     told = sh(moved / "reproduce.sh", "DURATION=0", f"RESULTS={tmp_path / 'r'}", cwd=tmp_path,
-              env=dict(os.environ, SCXLAB_REPO=str(REPO)))
+              env=dict(SHELL_ENV, SCXLAB_REPO=str(REPO)))
     assert told.returncode != 0 and "DURATION" in told.stderr, told.stderr
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
