@@ -134,11 +134,11 @@ static bool precision_reached(struct agent *a, struct precision *p, int index)
 					      "ci_low", finite_or_null(r.lo), "ci_high", finite_or_null(r.hi), "method",
 					      r.method, "halfwidth_pct", finite_or_null(w), "runs", (json_int_t)p->n[k],
 					      "baseline_runs", (json_int_t)p->n[base]));
-		say("precision: %s ratio %.4f half-width %.2f points (%s, %s)", p->policies.v[k], r.ratio, w,
+		say(PROTO_PRECISION " %s ratio %.4f half-width %.2f points (%s, %s)", p->policies.v[k], r.ratio, w,
 		    stat_name(kind), r.method);
 		all &= w <= p->target_pct;
 	}
-	say("precision after %ld rounds: %s", (long)(index / npol), all ? "reached" : "not yet");
+	say(PROTO_PRECISION " after %ld rounds: %s", (long)(index / npol), all ? "reached" : "not yet");
 	json_t *j = json_pack("{s:f, s:i, s:i, s:O, s:o, s:o}", "target_pct", p->target_pct, "runs_done", index,
 			      "rounds", (int)(index / npol), "halfwidth_pct", hw, "ratios", ratios, "estimator",
 			      precision_estimator(cfg_get(p->plan, "workload", "headline"), p->unit));
