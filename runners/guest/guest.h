@@ -114,7 +114,8 @@ char *raw_path(struct run *r, const char *name);
 void enter_phase(struct run *r, const char *phase);
 
 /* workload.c */
-char **workload_env(struct agent *a, const struct inst *in, const char *out, long duration);
+/* The environment of a workload script (SCXLAB_*, WL_<PARAM>), into *env; the caller strv_free()s it. */
+void workload_env(struct agent *a, const struct inst *in, const char *out, long duration, struct strv *env);
 char *script_path(struct agent *a, const char *which);
 int run_script(struct run *r, struct inst *in, const char *which, long duration, double timeout, const char *log);
 const char *inst_label(struct run *r, struct inst *in, char *buf, size_t len);

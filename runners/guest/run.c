@@ -58,7 +58,10 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 		char *log = xasprintf("%s/%s", in->out, sub ? "warmup.log" : "client.log");
 		mkdir_p(out, 0755);
 		in->done = false;
-		in->pid = spawn_in(argv, log, workload_env(a, in, out, duration), out, in->cg);
+		struct strv env;
+		workload_env(a, in, out, duration, &env);
+		in->pid = spawn_in(argv, log, env.v, out, in->cg);
+		strv_free(&env);
 		if (in->pid < 0) {
 			in->done = true;
 			in->status = -1;

@@ -20,7 +20,7 @@ static char *override_of(const char *overrides, const char *key)
 	return found;
 }
 
-char **workload_env(struct agent *a, const struct inst *in, const char *out, long duration)
+void workload_env(struct agent *a, const struct inst *in, const char *out, long duration, struct strv *envp)
 {
 	struct strv env = { 0 };
 	const char *wdir = cfg_get(&a->plan, "workload", "dir");
@@ -38,7 +38,7 @@ char **workload_env(struct agent *a, const struct inst *in, const char *out, lon
 		free(over);
 		free(key);
 	}
-	return env.v;	/* leaked deliberately: putenv() in the child keeps pointers */
+	*envp = env;	/* the caller frees it once the child is started (the child has its own copy) */
 }
 
 char *script_path(struct agent *a, const char *which)
@@ -54,7 +54,10 @@ int run_script(struct run *r, struct inst *in, const char *which, long duration,
 	char *script = script_path(r->a, which);
 	char *argv[] = { script, NULL };
 	char *logp = xasprintf("%s/%s", in->out, log);
-	int rc = run_cmd_in(argv, logp, workload_env(r->a, in, in->out, duration), in->out, timeout, in->cg);
+	struct strv env;
+	workload_env(r->a, in, in->out, duration, &env);
+	int rc = run_cmd_in(argv, logp, env.v, in->out, timeout, in->cg);
+	strv_free(&env);
 	free(logp);
 	free(script);
 	return rc;
