@@ -347,27 +347,6 @@ int sweep_main(const struct sweep_opts *o)
 		strv_push(&common, o->image);
 	}
 
-	/* Every point is checked by the runner itself (--check: its whole validation, nothing run or
-	 * written) before the first one boots, so that a bad value in the last point of a long sweep
-	 * is refused now, not hours later. */
-	for (size_t p = 0; p < npts; p++) {
-		struct strv argv = { 0 };
-		for (size_t i = 0; i < common.n; i++)
-			strv_push(&argv, common.v[i]);
-		for (size_t i = 0; i < pts[p].args.n; i++)
-			strv_push(&argv, pts[p].args.v[i]);
-		strv_push(&argv, "--repo");
-		strv_push(&argv, o->repo);
-		strv_push(&argv, "--check");
-		char *ignored = NULL;
-		int rc = run_point(&argv, &ignored);
-		free(ignored);
-		strv_free(&argv);
-		if (rc != EXIT_OK)
-			die(rc == EXIT_USAGE ? EXIT_USAGE : EXIT_INFRA, "sweep point %s (%s) cannot run (above); nothing "
-			    "was run; fix %s", pts[p].label, path, path);
-	}
-
 	/* The sweep's identity: its config and the arguments every point gets, except where the
 	 * checkout is, so that another checkout (or another spelling of the same path) resumes
 	 * the same sweep. */
@@ -382,8 +361,6 @@ int sweep_main(const struct sweep_opts *o)
 	sha256_hex(&h, hash);
 	hash[8] = '\0';
 	char *sdir = xasprintf("%s/sweeps/%s-%s", o->results, o->name, hash);
-	if (mkdir_p(sdir, 0755))
-		die(EXIT_INFRA, "cannot create %s: %s", sdir, strerror(errno));
 	char *spath = xasprintf("%s/sweep.json", sdir);
 	json_error_t jerr;
 	json_t *state = path_exists(spath) ? json_load_file(spath, 0, &jerr) : NULL;
@@ -391,6 +368,29 @@ int sweep_main(const struct sweep_opts *o)
 	if (path_exists(spath) && !json_is_object(json_object_get(state, "points")))
 		die(EXIT_USAGE, "%s:%d: not a sweep record (%s); repair it or move it away to start the sweep afresh",
 		    spath, state ? 0 : jerr.line, state ? "no \"points\" object" : jerr.text);
+	/* Every point is checked by the runner itself (--check: its whole validation, nothing run or
+	 * written) before the first one boots, so that a bad value in the last point of a long sweep
+	 * is refused now, not hours later; nothing is written before. */
+	for (size_t p = 0; p < npts; p++) {
+		if (state && point_done(json_object_get(state, "points"), pts[p].label))
+			continue;	/* valid already: it will not run again */
+		struct strv argv = { 0 };
+		for (size_t i = 0; i < common.n; i++)
+			strv_push(&argv, common.v[i]);
+		for (size_t i = 0; i < pts[p].args.n; i++)
+			strv_push(&argv, pts[p].args.v[i]);
+		strv_push(&argv, "--check");
+		char *ignored = NULL;
+		int rc = run_point(&argv, &ignored);
+		free(ignored);
+		strv_free(&argv);
+		if (rc != EXIT_OK)
+			die(rc == EXIT_USAGE ? EXIT_USAGE : EXIT_INFRA, "sweep point %s (%s) cannot run (above); nothing "
+			    "was run; fix %s", pts[p].label, path, path);
+	}
+
+	if (mkdir_p(sdir, 0755))
+		die(EXIT_INFRA, "cannot create %s: %s", sdir, strerror(errno));
 	if (!state) {
 		state = json_pack("{s:s, s:s, s:s, s:o, s:{}}", "sweep", o->name, "config", path, "config_text", cfg_text,
 				  "common_args", json_array(), "points");
