@@ -36,7 +36,6 @@ struct ctx {
 	/* progress */
 	size_t nruns, run_current, runs_done;
 	double run_started, run_total_s;
-	const char *phase;
 	/* deadlines follow the guest's pace (runners/common/outcome.h): while it boots, by the
 	 * emulator's CPU time; once the agent runs, by the guest seconds on its heartbeats */
 	struct pace boot_pace, run_pace;

@@ -124,8 +124,8 @@ static int follow(struct ctx *c, char *const argv[], double boot_budget, double 
 			have += n;
 			char *start = buf, *nl;
 			while ((nl = memchr(start, '\n', have - (start - buf))) || (have == sizeof(buf) - 1 && start == buf)) {
-				if (!nl)
-					nl = buf + have - 1;
+				if (!nl)	/* a full buffer and no newline: pass it on whole (buf keeps a spare byte) */
+					nl = buf + have;
 				*nl = '\0';
 				for (char *q = start; *q; q++)
 					if (*q == '\r')
@@ -133,7 +133,7 @@ static int follow(struct ctx *c, char *const argv[], double boot_budget, double 
 				if (log)
 					fprintf(log, "[%9.3f] %s\n", mono_now() - c->t0, start);
 				on_guest_line(c, trim(start));
-				start = nl + 1;
+				start = nl < buf + have ? nl + 1 : nl;
 			}
 			have -= start - buf;
 			memmove(buf, start, have);
