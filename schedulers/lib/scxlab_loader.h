@@ -19,8 +19,9 @@
  *		return scxlab_lifecycle_fifo(&pol, &(struct fifo_hooks){ .knobs = fifo_knobs });
  *	}
  *
- * The life cycle: open the skeleton -> hooks->knobs (rodata, before load) -> check that the
- * kernel has every kfunc the BPF object calls (scxlab_check_kfuncs) -> load -> hooks->loaded
+ * The life cycle: open the skeleton -> hooks->knobs (rodata, before load) -> load (if it fails,
+ * scxlab_check_kfuncs names the kfuncs the kernel lacks: reading the kernel's BTF again is only
+ * worth it then) -> hooks->loaded
  * (fill maps, start helpers; may set pol->wait) -> scxlab_run() -> hooks->finished (report,
  * tear down helpers; gets and returns the exit status) -> destroy. A hook returns 0, or a
  * negative errno: the load is reported failed (scxlab_fail(pol, "load", err)) and the skeleton
@@ -137,10 +138,11 @@ static int scxlab_lifecycle_##name(struct scxlab_policy *pol,				\
 		return scxlab_fail(pol, "load", -errno);				\
 	if (hooks->knobs)								\
 		err = hooks->knobs(skel, pol);						\
-	if (!err)									\
-		err = scxlab_check_kfuncs(pol, skel->obj);				\
-	if (!err)									\
+	if (!err) {									\
 		err = name##__load(skel);						\
+		if (err && scxlab_check_kfuncs(pol, skel->obj) == -EOPNOTSUPP)		\
+			err = -EOPNOTSUPP;						\
+	}										\
 	if (!err && hooks->loaded)							\
 		err = hooks->loaded(skel, pol);						\
 	if (err) {									\
