@@ -5,7 +5,7 @@
  * A policy is one BPF compilation unit (schedulers/<name>/<name>.bpf.c) that fills one
  * struct sched_ext_ops. This header gives it the things below, so the policy file holds only
  * scheduling decisions; through scxlab_compat.bpf.h it also gets the kfuncs whose names
- * moved between kernels, under their current names, and the rbtree wrappers further down:
+ * moved between kernels, under their current names:
  *
  *  - BPF_STRUCT_OPS(name, args...) and BPF_STRUCT_OPS_SLEEPABLE(...): define an ops
  *    callback as a struct_ops program. The arguments arrive as a u64 context array;
@@ -37,7 +37,6 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "scxlab_exit.h"
 #include "scxlab_compat.bpf.h"
 
@@ -76,20 +75,6 @@ static __always_inline void stat_inc(u32 idx)					\
 	if (count)								\
 		(*count)++;							\
 }
-
-/*
- * BPF-owned objects (a policy's own rbtree nodes): the kfuncs take hidden arguments that
- * these wrappers fill. A lock and the root it guards go in one private data section
- * (private(NAME)); __contains names the node type and its bpf_rb_node member.
- */
-#define private(name) SEC(".data." #name) __hidden __attribute__((aligned(8)))
-#define __contains(name, node) __attribute__((btf_decl_tag("contains:" #name ":" #node)))
-#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
-#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
-#define bpf_rbtree_add(root, node, less) bpf_rbtree_add_impl(root, node, less, NULL, 0)
-#ifndef container_of
-#define container_of(ptr, type, member) ((type *)((void *)(ptr) - __builtin_offsetof(type, member)))
-#endif
 
 /*
  * Every policy is a single BPF compilation unit, so the one exit record can be defined
