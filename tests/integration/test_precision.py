@@ -1,5 +1,6 @@
 """PRECISION=: interleaved rounds are added until every ratio to cfs is known to the asked
 precision (or the cap is hit, which the manifest says), by the interval the report gives."""
+import statistics
 import sys
 
 from conftest import REPO, load, make, result_dir
@@ -11,20 +12,26 @@ from analysis import compare, loader  # noqa: E402
 
 def check_same_interval_as_the_report(d, p):
     """The guest's last evaluation is the report's interval on the same runs: the same statistic
-    (the headline is req/s: hmean), ratio and method, and a half-width within Monte-Carlo error
-    (different generators, 10000 resamples each: 0.5 points, or 5% of the half-width, is more
-    than 4 standard deviations of that error on 3 to 6 runs a side)."""
+    (the headline is req/s: hmean), ratio and method, and a half-width within Monte-Carlo error.
+    The two sides use different generators, so their half-widths differ by that error, and on 3
+    runs a side the bootstrap distribution has few distinct values: an endpoint can jump between
+    two of them from one seed to the next (0.53 points apart in one CI run). So the bound is
+    measured, not assumed: the report's estimator is rerun on the same runs with 30 other seeds,
+    and the guest's half-width must lie within the spread those seeds show (their range or 4
+    standard deviations, whichever is wider, plus 0.1 points) of their median."""
     est = p["estimator"]
     assert (est["statistic"], est["unit"], est["interval"], est["fallback"]) == ("hmean", "req/s", "BCa", "percentile")
     assert est["confidence"] == 0.95 and est["resamples"] == 10000
     dataset = compare.pool([loader.load_result(d)])
+    other_seeds = [{pol: r.halfwidth_pct for pol, r, _, _ in compare.ratio_cis(dataset, seed=s)} for s in range(1, 31)]
     for policy, ratio, n, nb in compare.ratio_cis(dataset):
         guest = p["ratios"][policy]
         assert (guest["runs"], guest["baseline_runs"]) == (n, nb)
         assert abs(guest["ratio"] - ratio.ratio) < 1e-9 * ratio.ratio
         assert guest["method"] == ratio.ci_method
-        assert abs(guest["halfwidth_pct"] - ratio.halfwidth_pct) <= max(0.5, 0.05 * ratio.halfwidth_pct), \
-            (policy, guest, ratio)
+        widths = [w[policy] for w in other_seeds]
+        spread = max(max(widths) - min(widths), 4 * statistics.pstdev(widths)) + 0.1
+        assert abs(guest["halfwidth_pct"] - statistics.median(widths)) <= spread, (policy, guest, ratio, widths)
 
 
 def test_precision_reached_stops_early(results_root):
