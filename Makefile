@@ -16,7 +16,7 @@ SHELL := /bin/bash
 # Values a user gives (make VAR=value, or the environment) are data, never make or shell text: make takes each
 # as typed (no $(...) expansion: $(value)) and exports it; recipes refer to it as "$$VAR" and never paste it into
 # a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
-RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
+RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
 	RESULTS SWEEP
 ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH
 TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL

@@ -14,7 +14,9 @@ results one may pool:
     vm.image                       a cache path; the kernel it boots is pinned by the factors
                                    kernel_release, kconfig_sha256 and guest.kernel_version
 
-plus guest.kernel_version (the kernel's build string) and, under CLOCK=real only, the host's CPU
+plus guest.kernel_version (the kernel's build string), the accelerator (factors.accel: kvm or tcg,
+derived from the QEMU -accel for results from before ACCEL=, so that those compare as tcg; like the
+clock, runs under KVM and under TCG are never pooled) and, under CLOCK=real only, the host's CPU
 model and core count (wall-clock time makes results depend on the host; the virtual clock does
 not). A factor recorded as null matches one that is absent (a runner that did not record it yet).
 
@@ -48,11 +50,22 @@ def _flatten(d, prefix=""):
     return out
 
 
+def accel(result):
+    """The accelerator that ran result's guest: factors.accel (kvm, tcg, none), or for results
+    from before ACCEL= the first word of the QEMU -accel they record (all of them tcg)."""
+    f = result.factors
+    if f.get("accel"):
+        return f["accel"]
+    qemu = (f.get("clock_qemu") or {}).get("accel") or ""
+    return qemu.split(",")[0] or None
+
+
 def factor_values(result):
     """The factors that must match for result's runs to be compared with another result's."""
     flat = {k: v for k, v in _flatten(result.factors).items()
             if k not in _POOLABLE and not any(k.startswith(p + ".") for p in _POOLABLE)}
     flat["guest.kernel_version"] = result.manifest.get("guest", {}).get("kernel_version")
+    flat["accel"] = accel(result)
     if result.clock == "real":
         host = result.manifest.get("host", {})
         flat["host.cpu_model"] = host.get("cpu_model")
@@ -144,7 +157,7 @@ class Dataset:
     def describe(self):
         f = self.first.factors
         vm = f.get("vm", {})
-        parts = [f"workload {f.get('workload', '?')}", f"clock={f.get('clock', '?')}",
+        parts = [f"workload {f.get('workload', '?')}", f"clock={f.get('clock', '?')}", f"accel={accel(self.first) or '?'}",
                  f"{vm.get('vcpus', '?')} vCPU" + (f" ({vm.get('threads_per_core')} threads/core)"
                                                    if vm.get("threads_per_core", 1) != 1 else ""),
                  f"{f.get('duration_s', '?')} s runs", f"kernel {f.get('kernel_release', '?')}"]

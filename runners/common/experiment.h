@@ -43,6 +43,11 @@ struct request {
 	const char *max_repeats;	/* MAX_REPEATS=: the cap on repeats with PRECISION= */
 	const char *workload;
 	const char *duration, *repeats, *clock, *target, *vm;	/* NULL or "" = the config's default */
+	const char *accel;	/* ACCEL=: kvm, tcg or auto (NULL or "" = auto) */
+	/* what the host runner found out about this machine's KVM before loading (kvm_probe()):
+	 * ACCEL=auto takes KVM when kvm_usable; kvm_why says why not (or what worked) */
+	bool kvm_usable;
+	const char *kvm_why;
 };
 
 struct experiment {
@@ -51,6 +56,12 @@ struct experiment {
 	long vcpus, threads_per_core, memory_mb, boot_timeout, load_timeout, results_disk_mb;
 	const char *qemu, *cpu, *cmdline;
 	const char *clock, *accel, *icount;
+	/* The accelerator that runs the guest: "kvm" (vCPUs are host threads doing KVM_RUN, real
+	 * clock only) or "tcg" (QEMU's emulator, either clock); "none" under TARGET=host. accel_why
+	 * says how it was chosen (ACCEL= given, or auto and why), and accel_fell_back that auto
+	 * wanted KVM and found none, which the runner says once. */
+	const char *accel_kind, *accel_why;
+	bool accel_fell_back;
 	const char *target;
 	struct policy_def *pol;
 	size_t npol;

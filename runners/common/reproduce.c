@@ -1,5 +1,6 @@
 /* reproduce.sh's text (see reproduce.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "reproduce.h"
 #include "util.h"
@@ -35,6 +36,10 @@ char *reproduce_script(const struct experiment *x, const char *id, const char *c
 	char *qcmd = one_line(command ? command : "(not given)");
 	char *reps = x->precision_pct > 0 ? xasprintf("PRECISION=%g MAX_REPEATS=%ld", x->precision_pct, x->repeats)
 					  : xasprintf("REPEATS=%ld", x->repeats);
+	/* the accelerator that ran, so that a rerun on a machine without it fails clearly rather than
+	 * making a result that cannot be compared (none under TARGET=host: nothing to pin) */
+	char *accel = strcmp(x->accel_kind ? x->accel_kind : "none", "none") ? xasprintf(" ACCEL=%s", x->accel_kind)
+									 : xstrdup("");
 	char *text = xasprintf(
 		   "#!/bin/sh\n"
 		   "# Reruns the experiment behind this result directory (%s).\n"
@@ -56,10 +61,11 @@ char *reproduce_script(const struct experiment *x, const char *id, const char *c
 		   "cd \"$repo\"\n"
 		   "[ \"$(git rev-parse HEAD 2>/dev/null)\" = %s ] || echo \"reproduce.sh: note: $repo is not at commit "
 		   "%s\" >&2\n"
-		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld %s CLOCK=%s TARGET=%s VM=%s MONITORS=%s CGROUPS=%s "
+		   "exec make compare POLICIES=%s WORKLOAD=%s DURATION=%ld %s CLOCK=%s%s TARGET=%s VM=%s MONITORS=%s CGROUPS=%s "
 		   "PARAMS=%s \"$@\"\n",
-		   id, commit, qcmd, commit, commit, qp, x->wl.name, x->duration, reps, x->clock, x->target,
+		   id, commit, qcmd, commit, commit, qp, x->wl.name, x->duration, reps, x->clock, accel, x->target,
 		   x->vm_name, qm, qc, qa);
+	free(accel);
 	free(qa);
 	free(qc);
 	free(qcmd);

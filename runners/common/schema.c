@@ -19,6 +19,7 @@ SCHEMA(CFG_VM, "VM",
 	{ "vm", "default_clock" },
 	{ "clock.virtual", "accel" }, { "clock.virtual", "icount" },
 	{ "clock.real", "accel" }, { "clock.real", "icount" },
+	{ "accel.kvm", "accel" }, { "accel.kvm", "cpu" },
 	{ "run", "load_timeout" });
 
 /* configs/policies/NAME.ini: read by load_policy() and check_requirements() (experiment.c);
@@ -47,7 +48,7 @@ SCHEMA(CFG_CGROUPS, "cgroup tree",
  * --KEY VALUE of `scxlab run`, so only its options that a point may vary are accepted. */
 SCHEMA(CFG_SWEEP, "sweep",
 	{ "sweep", "description" }, { "sweep", "policies" }, { "sweep", "workload" }, { "sweep", "duration" },
-	{ "sweep", "repeats" }, { "sweep", "clock" }, { "sweep", "vm" }, { "sweep", "monitors" },
+	{ "sweep", "repeats" }, { "sweep", "clock" }, { "sweep", "accel" }, { "sweep", "vm" }, { "sweep", "monitors" },
 	{ "sweep", "analysis", "choice weights|overhead" },
 	{ "matrix", "*" },
 	{ "point", "policies" }, { "point", "policy" }, { "point", "workload" }, { "point", "duration" },

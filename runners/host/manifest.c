@@ -114,8 +114,10 @@ static json_t *summarize_runs(struct ctx *c, json_t *runs)
 			fprintf(stderr, "%-10s %5zu %14s %8s %14s %14s  (%zu invalid)\n", x->pol[i].name, n, "-", "-", "-",
 				"-", nbad);
 	}
-	fprintf(stderr, "(%s, %s; clock=%s, emulated guest: compare only within one result. "
-		"Confidence intervals: analysis/.)\n", x->wl.headline, x->wl.name, x->clock);
+	fprintf(stderr, "(%s, %s; clock=%s, %s: compare only within one result. "
+		"Confidence intervals: analysis/.)\n", x->wl.headline, x->wl.name, x->clock,
+		!strcmp(x->target, "host") ? "this host's kernel" : !strcmp(x->accel_kind, "kvm") ? "KVM guest"
+		: "emulated guest");
 	return out;
 }
 
@@ -239,6 +241,7 @@ static json_t *manifest_factors(struct ctx *c, json_t *guest, const char *krel)
 	json_object_set_new(factors, "warmup_s", json_integer(x->warmup));
 	json_object_set_new(factors, "repeats", json_integer(x->repeats));
 	json_object_set_new(factors, "clock", json_string(x->clock));
+	json_object_set_new(factors, "accel", json_string(x->accel_kind));
 	json_object_set_new(factors, "clock_qemu", json_pack("{s:s, s:s}", "accel", x->accel, "icount", x->icount));
 	json_object_set_new(factors, "target", json_string(x->target));
 	json_object_set_new(factors, "vm", vm_factors(c));
@@ -411,9 +414,11 @@ bool assemble(struct ctx *c, const char *started)
 	json_object_set_new(m, "valid", json_boolean(valid));
 	json_object_set_new(m, "invalid_reasons", reasons);
 	json_object_set_new(m, "command", json_string(o->command ? o->command : ""));
-	json_object_set_new(m, "emulated", json_string(strcmp(x->target, "vm")
-		? "no: ran on the host's own kernel"
+	json_object_set_new(m, "emulated", json_string(strcmp(x->target, "vm") ? "no: ran on the host's own kernel"
+		: !strcmp(x->accel_kind, "kvm") ? "no: a KVM guest on this host's CPUs (virtualized, not emulated)"
 		: "yes: QEMU TCG guest; absolute numbers are not those of real hardware"));
+	json_object_set_new(m, "accelerator", json_pack("{s:s, s:s, s:s}", "kind", x->accel_kind, "why", x->accel_why,
+							"kvm_probe", o->req.kvm_why ? o->req.kvm_why : ""));
 	json_object_set_new(m, "factors", factors);
 	json_object_set_new(m, "guest", guest);
 	json_object_set_new(m, "software", manifest_software(c, commit, dirty));

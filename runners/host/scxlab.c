@@ -49,7 +49,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fputs("usage: scxlab run --policies \"P1 P2...\" --workload W [options]\n"
-	      "       scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C]\n"
+	      "       scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] [--accel A]\n"
+	      "       scxlab kvm-check   can /dev/kvm run a guest here? (exit 0 yes, 3 no, and why)\n"
 	      "Runs each policy against the workload in one boot of the sched_ext guest, interleaved,\n"
 	      "and writes one self-describing result directory (printed as the last line).\n\n"
 	      "  --policies LIST   policies (configs/policies/NAME.ini), e.g. \"cfs fifo\"; separate with ';'\n"
@@ -61,6 +62,8 @@ static void usage(FILE *f)
 	      "  --repeats N       runs per policy (default 1)\n"
 	      "  --clock C         virtual (default; deterministic, QEMU -icount) or real (MTTCG)\n"
 	      "  --target T        vm (default; boots the guest) or host (needs sched_ext here)\n"
+	      "  --accel A         auto (default: KVM where /dev/kvm runs a guest, else TCG), kvm or tcg;\n"
+	      "                    KVM runs on the real clock only\n"
 	      "  --vm NAME         VM shape (configs/vms/NAME.ini, default: default)\n"
 	      "  --precision PCT   add interleaved rounds until each ratio-to-cfs 95%% CI half-width is\n"
 	      "                    within PCT percent (from 3 rounds on), at most --max-repeats (default 30)\n"
@@ -85,6 +88,7 @@ static int sweep_command(int argc, char **argv)
 		{ "sweep", 1, 0, 's' },   { "repo", 1, 0, 'R' },    { "configs", 1, 0, 'C' },
 		{ "results", 1, 0, 'r' }, { "image", 1, 0, 'i' },   { "command", 1, 0, 'm' },
 		{ "duration", 1, 0, 'd' }, { "repeats", 1, 0, 'n' }, { "clock", 1, 0, 'c' },
+		{ "accel", 1, 0, 'a' },
 		{ 0 } };
 	int ch;
 	optind = 2;
@@ -99,7 +103,8 @@ static int sweep_command(int argc, char **argv)
 		case 'd': o.duration = optarg; break;
 		case 'n': o.repeats = optarg; break;
 		case 'c': o.clock = optarg; break;
-		default: die(EXIT_USAGE, "usage: scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] "
+		case 'a': o.accel = optarg; break;
+		default: die(EXIT_USAGE, "usage: scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] [--accel A] "
 			     "[--results DIR] [--repo DIR]");
 		}
 	}
@@ -122,7 +127,7 @@ int main(int argc, char **argv)
 		{ "repeats", 1, 0, 'n' },  { "clock", 1, 0, 'c' },    { "target", 1, 0, 't' },
 		{ "vm", 1, 0, 'v' },       { "policy", 1, 0, 'P' },   { "monitors", 1, 0, 'M' },
 		{ "cgroups", 1, 0, 'G' },  { "precision", 1, 0, 'X' }, { "max-repeats", 1, 0, 'Y' },
-		{ "params", 1, 0, 'A' },
+		{ "params", 1, 0, 'A' },    { "accel", 1, 0, 'a' },
 		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
 		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
 		{ "invoked-as", 1, 0, 'I' }, { "check", 0, 0, 'K' },   { "help", 0, 0, 'h' },
@@ -133,9 +138,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "sweep"))
 		return sweep_command(argc, argv);
+	if (!strcmp(argv[1], "kvm-check")) {
+		char why[256];
+		bool ok = kvm_probe(why, sizeof(why));
+		printf("%s: %s\n", ok ? "usable" : "not usable", why);
+		return ok ? EXIT_OK : EXIT_INFRA;
+	}
 	if (strcmp(argv[1], "run")) {
 		usage(stderr);
-		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep)", argv[1]);
+		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep, kvm-check)", argv[1]);
 	}
 	int ch;
 	const char *invoked_as = NULL;
@@ -154,6 +165,7 @@ int main(int argc, char **argv)
 		case 'M': o.req.monitors = optarg; break;
 		case 'G': o.req.cgroups = optarg; break;
 		case 'A': o.req.params = optarg; break;
+		case 'a': o.req.accel = optarg; break;
 		case 'X': o.req.precision = optarg; break;
 		case 'Y': o.req.max_repeats = optarg; break;
 		case 'R': o.repo = optarg; break;
@@ -181,8 +193,21 @@ int main(int argc, char **argv)
 
 	struct ctx c = { .o = &o, .t0 = mono_now(), .problems = json_array() };
 	struct err e = { 0 };
+	/* ACCEL=auto takes KVM where it runs a guest; ACCEL=kvm needs it (the probe: runners/host/kvm.c) */
+	char kvm_why[256] = "";
+	bool tcg_asked = o.req.accel && !strcmp(o.req.accel, "tcg");
+	if (!tcg_asked && !(o.req.target && !strcmp(o.req.target, "host")))
+		o.req.kvm_usable = kvm_probe(kvm_why, sizeof(kvm_why));
+	o.req.kvm_why = kvm_why;
 	if (experiment_load(&c.x, o.configs, &o.req, &e))
 		die(EXIT_USAGE, "%s", e.msg);
+	if (!strcmp(c.x.accel_kind, "kvm") && !o.req.kvm_usable)
+		die(EXIT_INFRA, "ACCEL=kvm, but KVM cannot run the guest here: %s. Leave ACCEL out (or ACCEL=tcg) to "
+		    "run under QEMU's emulator TCG instead.", kvm_why);
+	/* said once: a sweep marks its points so that only the first one says it */
+	if (c.x.accel_fell_back && !check_only && !getenv("SCXLAB_ACCEL_NOTED"))
+		fprintf(stderr, "[scxlab] no usable KVM here (%s): the guest runs under QEMU's emulator (TCG), "
+			"clock=%s. ACCEL=tcg chooses that without this note.\n", kvm_why, c.x.clock);
 	c.nruns = experiment_nruns(&c.x);
 	if (!strcmp(c.x.target, "host")) {
 		struct utsname u;

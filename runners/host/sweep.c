@@ -330,11 +330,11 @@ int sweep_main(const struct sweep_opts *o)
 		strv_push(&common, "--workload");
 		strv_push(&common, workload);
 	}
-	static const char *const keys[] = { "duration", "repeats", "clock", "vm", "monitors" };
+	static const char *const keys[] = { "duration", "repeats", "clock", "accel", "vm", "monitors" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *v = cfg_get(&c, "sweep", keys[i]);
 		const char *over = !strcmp(keys[i], "duration") ? o->duration : !strcmp(keys[i], "repeats") ? o->repeats
-				 : !strcmp(keys[i], "clock") ? o->clock : NULL;
+				 : !strcmp(keys[i], "clock") ? o->clock : !strcmp(keys[i], "accel") ? o->accel : NULL;
 		if (over && *over)
 			v = over;
 		if (v && *v) {
@@ -437,6 +437,8 @@ int sweep_main(const struct sweep_opts *o)
 		char *result = NULL;
 		int rc = run_point(&argv, &result);
 		strv_free(&argv);
+		/* the first point said whether it fell back from KVM to TCG; the others need not */
+		setenv("SCXLAB_ACCEL_NOTED", "1", 1);
 		tried++;
 		tried_planned += weight[p];
 		/* The runner refuses bad input before it runs or writes anything: nothing to record. */

@@ -133,6 +133,19 @@ def test_pooling_across_commits_and_images_is_noted(results):
     assert not any("commits" in n for n in compare(pool([load_result(a)])).notes)
 
 
+def test_accelerators_never_pool_and_old_results_count_as_tcg(results):
+    """factors.accel: runs under KVM and under TCG are not compared; results from before ACCEL=
+    (no factors.accel) ran under TCG, which their QEMU -accel says, and pool with new TCG ones."""
+    old = write_result(results, "20260101-000000-a", interleaved(CFS, FIFO))
+    new = write_result(results, "20260101-000001-b", interleaved(CFS, FIFO), factors={"accel": "tcg"})
+    assert factor_mismatch(load_result(old), load_result(new)) is None
+    kvm = write_result(results, "20260101-000002-c", interleaved(CFS, FIFO),
+                       factors={"accel": "kvm", "clock": "real", "clock_qemu": {"accel": "kvm", "icount": ""}})
+    with pytest.raises(AnalysisError, match="factor accel differs: 'tcg' in .* vs 'kvm'"):
+        pool([load_result(old), load_result(kvm)])
+    assert "accel=kvm" in pool([load_result(kvm)]).describe()
+
+
 def test_guest_kernel_build_is_a_factor(results):
     a = write_result(results, "20260101-000000-a", interleaved(CFS, FIFO))
     b = write_result(results, "20260101-000001-b", interleaved(CFS, FIFO),

@@ -28,6 +28,8 @@ def test_compare_succeeds_and_prints_its_result_dir(compare):
     # progress was shown while it ran
     assert "booting the guest" in proc.stderr
     assert "run 4/4" in proc.stderr and "left" in proc.stderr
+    # where KVM cannot run the guest, the fall-back to TCG is said, once
+    assert proc.stderr.count("no usable KVM here") <= 1
 
 
 def test_manifest_records_the_setup(compare):
@@ -48,6 +50,13 @@ def test_manifest_records_the_setup(compare):
     assert "qemu-system-x86" in m["software"]["tools_packages"]
     assert len(m["software"]["git_commit"]) == 40
     assert m["emulated"].startswith("yes")
+    # no /dev/kvm here: auto fell back to TCG, recorded with why and what the probe found
+    kvm_ok = subprocess.run([str(REPO / "kernel/tools-exec"), "build/runners/scxlab", "kvm-check"], cwd=REPO,
+                            capture_output=True, text=True).returncode == 0
+    if not kvm_ok:
+        assert f["accel"] == "tcg"
+        assert m["accelerator"]["kind"] == "tcg" and m["accelerator"]["why"].startswith("auto: no usable KVM")
+        assert m["accelerator"]["kvm_probe"]
     assert m["times"]["boot_s"] > 0
     assert m["guest"]["schedstats_enabled"] is True
 
@@ -100,7 +109,7 @@ def test_summary_and_reproduce_script(compare):
     rep = d / "reproduce.sh"
     assert rep.stat().st_mode & stat.S_IXUSR
     text = rep.read_text()
-    assert ("exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual TARGET=vm "
+    assert ("exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual ACCEL=tcg TARGET=vm "
             "VM=default MONITORS='' CGROUPS='' PARAMS='' \"$@\"\n") in text
     for name in ["console.log", "qemu-command.txt", "plan.ini", "image-versions.txt"]:
         assert (d / "raw" / name).exists(), name
@@ -161,6 +170,9 @@ def test_real_clock_is_recorded(results_elsewhere):
     (["experiment", "DURATION=0"], ["DURATION", "out of range"]),
     (["compare", "POLICIES=cfs cfs"], ["listed twice"]),
     (["experiment", "CLOCK=fast"], ["CLOCK = 'fast'", "virtual", "real"]),
+    (["experiment", "ACCEL=hvf"], ["ACCEL = 'hvf'", "auto", "kvm", "tcg"]),
+    (["experiment", "ACCEL=kvm", "CLOCK=virtual"], ["ACCEL=kvm runs on the real clock only", "ACCEL=tcg"]),
+    (["experiment", "ACCEL=kvm", "TARGET=host"], ["TARGET=vm only"]),
 ])
 def test_bad_input_is_refused_and_touches_nothing(results_root, args, words):
     before = tree_snapshot(results_root)
@@ -181,6 +193,24 @@ def test_missing_image_is_refused(results_root, tmp_path):
                            "--image", str(tmp_path / "no-image")], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 3                       # the target cannot be prepared
     assert "missing" in proc.stderr and "make setup" in proc.stderr
+    assert set(os.listdir(results_root)) == entries
+
+
+def test_kvm_asked_where_it_cannot_run_a_guest_is_refused(results_root):
+    """ACCEL=kvm on a machine whose /dev/kvm is missing (or cannot run a plain x86 guest): exit 3
+    (the target cannot be prepared) with the probe's finding, and nothing written."""
+    check = subprocess.run([str(REPO / "kernel/tools-exec"), "build/runners/scxlab", "kvm-check"], cwd=REPO,
+                           capture_output=True, text=True)
+    if check.returncode == 0:
+        pytest.skip("KVM runs a guest on this machine: " + check.stdout.strip())
+    assert check.returncode == 3 and check.stdout.startswith("not usable: ")
+    entries = set(os.listdir(results_root))
+    proc = subprocess.run(["./scxlab", "experiment", "ACCEL=kvm", f"RESULTS={results_root}"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")})
+    assert proc.returncode == 3, proc.stderr
+    assert "ACCEL=kvm, but KVM cannot run the guest here" in proc.stderr
+    assert check.stdout.split(": ", 1)[1].strip() in proc.stderr
     assert set(os.listdir(results_root)) == entries
 
 

@@ -32,6 +32,11 @@ def test_sweep_runs_every_point_and_resumes(results_root):
         shares = run["cgroups"]["instances"]
         assert len(shares) == 2 and abs(sum(s["achieved_share"] for s in shares) - 1) < 1e-6
     assert "point 2/2" in proc.stderr
+    # the accelerator: every point records it; a fall-back from KVM to TCG is said once per sweep
+    whys = {load(sdir / p["result"] / "manifest.json")["accelerator"]["why"] for p in points.values()}
+    assert len(whys) == 1
+    fell_back = whys.pop().startswith("auto: no usable KVM")
+    assert proc.stderr.count("no usable KVM here") == (1 if fell_back else 0)
 
     # forget one point, as if the sweep had been interrupted during it: only that one reruns
     kept = points["depth=1 ratio=2"]

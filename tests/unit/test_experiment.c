@@ -55,9 +55,76 @@ static void test_overrides(void **state)
 	assert_int_equal(x.duration, 7);
 	assert_int_equal(x.repeats, 4);
 	assert_string_equal(x.clock, "real");
-	assert_non_null(strstr(x.accel, "thread=multi"));
 	assert_string_equal(x.icount, "");
 	assert_string_equal(x.target, "host");
+	/* no guest, no accelerator */
+	assert_string_equal(x.accel_kind, "none");
+	assert_string_equal(x.accel, "");
+	experiment_free(&x);
+	assert_int_equal(load(&x, &e, "fifo", "nginx", NULL, NULL, "real", NULL), 0);
+	assert_non_null(strstr(x.accel, "thread=multi"));
+	assert_string_equal(x.accel_kind, "tcg");
+	experiment_free(&x);
+}
+
+static int load_accel(struct experiment *x, struct err *e, const char *accel, const char *clock, bool kvm_usable,
+		      const char *target)
+{
+	struct request r = { .policies = "cfs fifo", .workload = "nginx", .accel = accel, .clock = clock,
+			     .kvm_usable = kvm_usable, .kvm_why = "probe said so", .target = target };
+	return experiment_load(x, "configs", &r, e);
+}
+
+/* ACCEL=: KVM where it works (real clock only), TCG otherwise, and each choice explained */
+static void test_accel_choice(void **state)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	/* auto with a usable KVM: KVM, the real clock, the host's CPU model */
+	assert_int_equal(load_accel(&x, &e, NULL, NULL, true, NULL), 0);
+	assert_string_equal(x.accel_kind, "kvm");
+	assert_string_equal(x.accel, "kvm");
+	assert_string_equal(x.cpu, "host");
+	assert_string_equal(x.clock, "real");
+	assert_string_equal(x.icount, "");
+	assert_false(x.accel_fell_back);
+	assert_non_null(strstr(x.accel_why, "auto"));
+	experiment_free(&x);
+	/* auto without: TCG under the VM's default clock, and the fall-back is flagged */
+	assert_int_equal(load_accel(&x, &e, "auto", NULL, false, NULL), 0);
+	assert_string_equal(x.accel_kind, "tcg");
+	assert_string_equal(x.clock, "virtual");
+	assert_non_null(strstr(x.accel, "tcg"));
+	assert_string_equal(x.cpu, "max");
+	assert_true(x.accel_fell_back);
+	experiment_free(&x);
+	/* auto with CLOCK=virtual asked: TCG even where KVM works, not a fall-back */
+	assert_int_equal(load_accel(&x, &e, NULL, "virtual", true, NULL), 0);
+	assert_string_equal(x.accel_kind, "tcg");
+	assert_false(x.accel_fell_back);
+	assert_non_null(strstr(x.accel_why, "CLOCK=virtual"));
+	experiment_free(&x);
+	/* ACCEL=tcg where KVM works */
+	assert_int_equal(load_accel(&x, &e, "tcg", "real", true, NULL), 0);
+	assert_string_equal(x.accel_kind, "tcg");
+	assert_non_null(strstr(x.accel, "thread=multi"));
+	assert_string_equal(x.accel_why, "ACCEL=tcg");
+	experiment_free(&x);
+	/* ACCEL=kvm is resolved even where the probe failed: the runner refuses it (exit 3) */
+	assert_int_equal(load_accel(&x, &e, "kvm", NULL, false, NULL), 0);
+	assert_string_equal(x.accel_kind, "kvm");
+	assert_string_equal(x.clock, "real");
+	experiment_free(&x);
+	/* refused: KVM with the virtual clock, an unknown accelerator, ACCEL= with TARGET=host */
+	assert_int_equal(load_accel(&x, &e, "kvm", "virtual", true, NULL), -1);
+	assert_non_null(strstr(e.msg, "CLOCK=virtual"));
+	experiment_free(&x);
+	assert_int_equal(load_accel(&x, &e, "hvf", NULL, true, NULL), -1);
+	assert_non_null(strstr(e.msg, "ACCEL = 'hvf'"));
+	assert_non_null(strstr(e.msg, "kvm"));
+	experiment_free(&x);
+	assert_int_equal(load_accel(&x, &e, "kvm", NULL, true, "host"), -1);
+	assert_non_null(strstr(e.msg, "TARGET=vm only"));
 	experiment_free(&x);
 }
 
@@ -251,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_policy_requirements_need_a_matching_vm),
 		cmocka_unit_test(test_params_override),
 		cmocka_unit_test(test_monitors_known_and_unknown),
+		cmocka_unit_test(test_accel_choice),
 	};
 	return cmocka_run_group_tests_name("experiment", tests, NULL, NULL);
 }

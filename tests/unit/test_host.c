@@ -134,11 +134,11 @@ static void test_reproduce_script(void **state)
 	assert_true(has_line(s, "# Original command: make compare?POLICIES='x'??"));
 	assert_true(has_line(s, "# Reruns the experiment behind this result directory (20261202-000000-nginx-cfs+fifo)."));
 	assert_true(has_line(s, "exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual "
-			      "TARGET=vm VM=default MONITORS='' CGROUPS='' PARAMS='connections=8 threads=1' \"$@\""));
+			      "ACCEL=tcg TARGET=vm VM=default MONITORS='' CGROUPS='' PARAMS='connections=8 threads=1' \"$@\""));
 	/* what make gets: each value one argument, and the caller's overrides last */
 	char *got = make_args_of(s);
 	assert_string_equal(got, "compare\nPOLICIES=cfs fifo\nWORKLOAD=nginx\nDURATION=3\nREPEATS=2\nCLOCK=virtual\n"
-			    "TARGET=vm\nVM=default\nMONITORS=\nCGROUPS=\nPARAMS=connections=8 threads=1\nDURATION=2\n");
+			    "ACCEL=tcg\nTARGET=vm\nVM=default\nMONITORS=\nCGROUPS=\nPARAMS=connections=8 threads=1\nDURATION=2\n");
 	free(got);
 	free(s);
 	/* no command given */
