@@ -65,6 +65,10 @@ $(foreach p,$(SCHED_DIRS),$(eval $(call POLICY_RULE,$(p))))
 $(B)/workloads/%: workloads/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -static $< -o $@ -lm
+# the vm workload's KVM check is the host runner's probe (runners/common/kvmprobe.c), built alone
+$(B)/workloads/vm/kvmcheck: workloads/vm/kvmcheck.c runners/common/kvmprobe.c runners/common/kvmprobe.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Irunners/common -static $(filter %.c,$^) -o $@
 
 # pair's independent invariant check: reads a sched_switch trace and a task -> cgroup list
 $(B)/tools/pair-check: tools/pair-check/pair-check.c

@@ -60,9 +60,6 @@ void staging_create(struct ctx *c);
 /* job.c */
 void build_job(struct ctx *c);
 
-/* kvm.c: true when /dev/kvm runs a plain x86 guest here; why says what worked or failed */
-bool kvm_probe(char *why, size_t n);
-
 /* target.c */
 void run_vm(struct ctx *c);
 void run_host(struct ctx *c);

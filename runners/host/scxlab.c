@@ -37,6 +37,7 @@
 #include "host.h"
 #include "results.h"
 #include "schedext.h"
+#include "kvmprobe.h"
 #include "sweep.h"
 #include "util.h"
 

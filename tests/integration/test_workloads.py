@@ -25,6 +25,30 @@ def vm_result(results_root):
     return result_dir(proc)
 
 
+def test_vm_runs_its_nested_vcpus_under_kvm_by_default(vm_result):
+    """nested_accel = kvm (the default): the guest's own /dev/kvm ran the nested VM (its probe
+    ran a guest in the scxlab guest), the QEMU vCPU threads were found as "CPU n/KVM" threads,
+    and the manifest records the accelerator with the other parameters."""
+    m, runs = run_dirs(vm_result)
+    assert m["factors"]["workload_params"]["nested_accel"] == "kvm"
+    raw = runs[0] / "raw"
+    assert " -accel kvm -cpu host " in (raw / "nested-qemu-command.txt").read_text()
+    assert "nested accelerator: kvm (usable: /dev/kvm ran a plain x86 guest)" in (raw / "server-start.log").read_text()
+    got = metrics_of(runs[0])
+    assert got["vcpu_threads_cpu_pct"]["value"] > 0     # the vCPU threads were found and ran
+
+
+def test_vm_under_nested_tcg_is_valid_too(results_root):
+    proc = make("experiment", "POLICY=cfs", "WORKLOAD=vm", "DURATION=2", "PARAMS=nested_accel=tcg",
+                results=results_root, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    m, runs = run_dirs(result_dir(proc))
+    assert m["valid"] is True and m["factors"]["workload_params"]["nested_accel"] == "tcg"
+    assert " -accel tcg,thread=multi" in (runs[0] / "raw" / "nested-qemu-command.txt").read_text()
+    got = metrics_of(runs[0])
+    assert got["vm_work_rate"]["value"] > 0 and got["vcpu_threads_cpu_pct"]["value"] > 0
+
+
 def test_vm_run_is_valid_with_work_per_vcpu(vm_result):
     m, runs = run_dirs(vm_result)
     assert m["valid"] is True, m["invalid_reasons"]

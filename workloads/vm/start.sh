@@ -17,14 +17,33 @@ for n in VCPUS MEMORY_MB NEIGHBOURS PERIOD_MS BOOT_WAIT; do
 done
 [ "$WL_VCPUS" -ge 1 ] && [ "$WL_VCPUS" -le 16 ] || die "param vcpus = $WL_VCPUS: vmbench runs 1 to 16 vCPUs"
 [ "$WL_PERIOD_MS" -ge 10 ] && [ "$WL_PERIOD_MS" -le 10000 ] || die "param period_ms = $WL_PERIOD_MS: must be 10..10000"
-[ -x "$bin/vmbench" ] && [ -x "$bin/vmprogress" ] || die "helpers missing in $bin (run 'make build')"
+[ -x "$bin/vmbench" ] && [ -x "$bin/vmprogress" ] && [ -x "$bin/kvmcheck" ] || die "helpers missing in $bin (run 'make build')"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not in the guest image (kernel/image.packages)"
 
 rm -rf "$prefix"; mkdir -p "$prefix"
+# The nested accelerator (param nested_accel, recorded in the manifest with the other params):
+#   kvm  the vCPU threads run KVM_RUN on the guest's /dev/kvm (under TCG the outer QEMU emulates
+#        AMD SVM, so kvm_amd loads; on a KVM host it needs nested virtualization). What a policy
+#        schedules is then what it schedules on a real VM host.
+#   tcg  QEMU's emulator inside the emulated guest: every nested instruction translated twice.
 # tb-size: the translation cache, kept small because the outer guest has little memory.
-# debug-threads: QEMU names its vCPU threads ("CPU n/TCG") only then; vmprogress finds them so.
+case ${WL_NESTED_ACCEL:-} in
+kvm)
+    if [ ! -e /dev/kvm ]; then
+        modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null || true
+    fi
+    verdict=$("$bin/kvmcheck") || die "nested_accel = kvm, but this guest's KVM cannot run the nested VM: \
+${verdict#*: }. Use PARAMS=nested_accel=tcg, or give the guest nested virtualization"
+    echo "nested accelerator: kvm ($verdict)"
+    accel=(-accel kvm -cpu host) ;;
+tcg)
+    accel=(-accel "tcg,thread=multi,tb-size=32" -cpu max) ;;
+*) die "param nested_accel = '${WL_NESTED_ACCEL:-}': choose kvm or tcg (configs/workloads/vm*.ini)" ;;
+esac
+# debug-threads: QEMU names its vCPU threads ("CPU n/TCG", "CPU n/KVM") only then; vmprogress
+# finds them so.
 qemu=(qemu-system-x86_64 -name "vmbench,debug-threads=on" -nodefaults -no-user-config -display none -no-reboot
-      -accel "tcg,thread=multi,tb-size=32" -cpu max -smp "$WL_VCPUS" -m "$WL_MEMORY_MB"
+      "${accel[@]}" -smp "$WL_VCPUS" -m "$WL_MEMORY_MB"
       -kernel "$bin/vmbench" -append "vmb.cpus=$WL_VCPUS vmb.period_ms=$WL_PERIOD_MS"
       -serial stdio -pidfile "$prefix/qemu.pid")
 echo "${qemu[*]}" | tee "$SCXLAB_OUT/nested-qemu-command.txt"

@@ -22,7 +22,7 @@
  * edges are interpolated linearly between the two samples around each edge.
  *
  * Besides work per second per vCPU it records, from /proc/PID/task/TID/schedstat of the
- * QEMU threads that back vCPUs ("CPU n/TCG"), how often they were switched in and how long
+ * QEMU threads that back vCPUs ("CPU n/TCG" or "CPU n/KVM"), how often they were switched in and how long
  * they waited runnable: the scheduler's own view of the preemptions a central or
  * VM-aware policy wants to avoid. With a noisy neighbour, the CPU time of its cgroup.
  *
@@ -185,7 +185,8 @@ static bool count_at(const struct series *sr, int k, double t, double *out)
 	return false;
 }
 
-/* The QEMU threads that run vCPUs: under TCG with thread=multi they are named "CPU n/TCG". */
+/* The QEMU threads that run vCPUs: named "CPU n/TCG" under TCG with thread=multi, "CPU n/KVM"
+ * under KVM (nested_accel=kvm). */
 static int vcpu_threads(long pid, struct vcpu_thread *out, int max)
 {
 	char path[320];
@@ -204,7 +205,9 @@ static int vcpu_threads(long pid, struct vcpu_thread *out, int max)
 		if (!f)
 			continue;
 		int vcpu;
-		if (fgets(comm, sizeof(comm), f) && sscanf(comm, "CPU %d/TCG", &vcpu) == 1) {
+		char accel[8] = "";
+		if (fgets(comm, sizeof(comm), f) && sscanf(comm, "CPU %d/%7[A-Z]", &vcpu, accel) == 2 &&
+		    (!strcmp(accel, "TCG") || !strcmp(accel, "KVM"))) {
 			out[n].vcpu = vcpu;
 			out[n].tid = strtol(de->d_name, NULL, 10);
 			n++;

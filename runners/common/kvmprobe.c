@@ -6,6 +6,10 @@
  * one page of memory, and KVM must report exactly that I/O exit and then the halt. A plain
  * x86 guest that gets that far runs the first instructions of a kernel's boot the same way.
  * It takes milliseconds; every failure is turned into a sentence for the user.
+ *
+ * Used by the host runner (ACCEL=, `scxlab kvm-check`) and, linked statically into
+ * workloads/vm/kvmcheck, by the vm workload inside the guest (its nested VM under KVM).
+ * No other scxlab code here: it must build alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +22,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "host.h"
-#include "util.h"
+#include "kvmprobe.h"
 
 #define PROBE_ADDR 0x1000
 #define PROBE_PORT 0x10
