@@ -31,7 +31,8 @@ WORKLOAD_BINS := $(patsubst %.c,$(B)/%,$(WORKLOAD_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-all: $(B)/runners/scxlab $(B)/runners/scxlab-guest $(POLICY_BINS) $(WORKLOAD_BINS) $(UNIT_BINS) $(B)/tools/pair-check
+all: $(B)/runners/scxlab $(B)/runners/scxlab-guest $(POLICY_BINS) $(WORKLOAD_BINS) $(UNIT_BINS) $(B)/tools/pair-check \
+	$(B)/kernel/initramfs.img
 .PHONY: all unit-tests
 .SECONDARY:
 
@@ -69,6 +70,22 @@ $(B)/workloads/%: workloads/%.c
 $(B)/workloads/vm/kvmcheck: workloads/vm/kvmcheck.c runners/common/kvmprobe.c runners/common/kvmprobe.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Irunners/common -static $(filter %.c,$^) -o $@
+
+# scxlab's initramfs (kernel/initramfs/): its /init and the image's own virtio_blk module, the one
+# driver the guest kernel needs to reach its root filesystem that is not built in. [vm] initrd =
+# scxlab boots with it; the image's Debian initrd stays beside it for initrd = image.
+$(B)/kernel/initramfs/%: kernel/initramfs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -static $< -o $@
+$(B)/kernel/virtio_blk.ko.xz: $(IMAGE_DIR)/rootfs.ext4 $(IMAGE_DIR)/kernel-release
+	@mkdir -p $(dir $@)
+	rm -f $@.tmp
+	debugfs -R "dump /lib/modules/$$(cat $(IMAGE_DIR)/kernel-release)/kernel/drivers/block/virtio_blk.ko.xz $@.tmp" \
+		$(IMAGE_DIR)/rootfs.ext4 2>/dev/null
+	@test -s $@.tmp || { echo "the image $(IMAGE_DIR) has no virtio_blk.ko.xz for its kernel" >&2; exit 1; }
+	mv $@.tmp $@
+$(B)/kernel/initramfs.img: $(B)/kernel/initramfs/pack $(B)/kernel/initramfs/init $(B)/kernel/virtio_blk.ko.xz
+	$(B)/kernel/initramfs/pack $@ $(B)/kernel/initramfs/init $(B)/kernel/virtio_blk.ko.xz
 
 # pair's independent invariant check: reads a sched_switch trace and a task -> cgroup list
 $(B)/tools/pair-check: tools/pair-check/pair-check.c

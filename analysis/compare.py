@@ -13,6 +13,8 @@ results one may pool:
                                    (its description may differ)
     vm.image                       a cache path; the kernel it boots is pinned by the factors
                                    kernel_release, kconfig_sha256 and guest.kernel_version
+    vm.initrd                      how the boot reached the root filesystem (scxlab's initramfs or
+                                   the image's); nothing of it runs once the job starts
 
 plus guest.kernel_version (the kernel's build string), the accelerator (factors.accel: kvm or tcg,
 derived from the QEMU -accel for results from before ACCEL=, so that those compare as tcg; like the
@@ -33,7 +35,7 @@ from . import AnalysisError
 from . import stats
 
 BASELINE = "cfs"
-_POOLABLE = {"policies", "run_order", "repeats", "policy_configs", "vm.image"}
+_POOLABLE = {"policies", "run_order", "repeats", "policy_configs", "vm.image", "vm.initrd"}
 # manifest "host" fields that must match for results to be pooled (when both record a fingerprint)
 HOST_FINGERPRINT = ("kernel", "cpu_model", "cpu_flags_sha256", "microcode", "governor", "smt_active",
                     "smt_control", "thp", "cmdline", "isolated_cpus")

@@ -272,7 +272,8 @@ static int load_vm(struct experiment *x, const char *configs_dir, const struct r
 	    cfg_require(&x->vm, "vm", "qemu", &x->qemu, e) ||
 	    cfg_require(&x->vm, "vm", "cpu", &x->cpu, e) ||
 	    cfg_require(&x->vm, "vm", "cmdline", &x->cmdline, e) ||
-	    cfg_get_choice(&x->vm, "vm", "default_clock", "virtual", "virtual|real", &def_clock, e))
+	    cfg_get_choice(&x->vm, "vm", "default_clock", "virtual", "virtual|real", &def_clock, e) ||
+	    cfg_get_choice(&x->vm, "vm", "initrd", "scxlab", "scxlab|image", &x->initrd, e))
 		return -1;
 	if (x->vcpus % x->threads_per_core)
 		return errf(e, "%s: vcpus = %ld is not a multiple of threads_per_core = %ld", x->vm.path,

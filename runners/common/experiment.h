@@ -55,6 +55,9 @@ struct experiment {
 	const char *vm_name;	/* configs/vms/<vm_name>.ini */
 	long vcpus, threads_per_core, memory_mb, boot_timeout, load_timeout, results_disk_mb;
 	const char *qemu, *cpu, *cmdline;
+	/* [vm] initrd: "scxlab" (build/kernel/initramfs.img: kernel/initramfs/, loads the one
+	 * module the root disk needs and switches to it) or "image" (the image's Debian initrd) */
+	const char *initrd;
 	const char *clock, *accel, *icount;
 	/* The accelerator that runs the guest: "kvm" (vCPUs are host threads doing KVM_RUN, real
 	 * clock only) or "tcg" (QEMU's emulator, either clock); "none" under TARGET=host. accel_why

@@ -5,7 +5,8 @@
  *     SCXLAB <event> <fields...>
  * and the host runner (runners/host/scxlab.c, on_guest_line) reads them back with
  * proto_parse() to show progress and to pace its deadlines. kernel/guest-init, a shell
- * script, prints the one event it can (boot-error) by hand. The events and their fields:
+ * script, and the initramfs' /init (kernel/initramfs/init.c) print the one event they can
+ * (boot-error) by hand. The events and their fields:
  *
  *   guest-ready  RELEASE...              the agent is up (kernel release)
  *   run-begin    RUN TOTAL POLICY        run RUN of TOTAL starts
@@ -16,7 +17,7 @@
  *   run-end      RUN VERDICT             valid | invalid
  *   guest-done   NVALID NRAN             all runs done
  *   fatal        TEXT...                 the agent gives up (the guest powers off)
- *   boot-error   TEXT...                 kernel/guest-init could not start the agent
+ *   boot-error   TEXT...                 the initramfs or kernel/guest-init could not start the agent
  *   warning      TEXT...                 the agent carries on
  *   heartbeat    GUEST_SECONDS           every 5 s of guest time since guest-ready
  *   precision    TEXT...                 the stopping rule's verdict after a round

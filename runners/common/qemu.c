@@ -1,8 +1,8 @@
 /* The QEMU command line of a guest boot (see qemu.h). */
 #include "qemu.h"
 
-void qemu_argv(const struct experiment *x, const char *image, const char *jobtar, const char *resdisk,
-	       struct strv *a)
+void qemu_argv(const struct experiment *x, const char *image, const char *initrd, const char *jobtar,
+	       const char *resdisk, struct strv *a)
 {
 	strv_push(a, x->qemu);
 	strv_split_push(a, "-name scxlab -display none -serial stdio -monitor none -no-reboot -nic none");
@@ -22,7 +22,7 @@ void qemu_argv(const struct experiment *x, const char *image, const char *jobtar
 	strv_push(a, "-kernel");
 	strv_pushf(a, "%s/vmlinuz", image);
 	strv_push(a, "-initrd");
-	strv_pushf(a, "%s/initrd.img", image);
+	strv_push(a, initrd);
 	strv_push(a, "-append");
 	strv_push(a, x->cmdline);
 	strv_push(a, "-drive");

@@ -9,11 +9,12 @@
 
 /*
  * Appends to a the argv that boots x's guest: the clock's -accel (and -icount when it has
- * one), -cpu, -smp from vcpus and threads_per_core, -m, the image's vmlinuz, initrd.img and
- * kernel command line, and three virtio drives: image/rootfs.ext4 (snapshot=on), the job tar
+ * one), -cpu, -smp from vcpus and threads_per_core, -m, the image's vmlinuz, the initrd (the
+ * path of the one [vm] initrd names: scxlab's build/kernel/initramfs.img or the image's own
+ * initrd.img; experiment_initrd()) and the kernel command line, and three virtio drives: image/rootfs.ext4 (snapshot=on), the job tar
  * (read-only) and the results disk. a.v is NULL-terminated, ready for execvp.
  */
-void qemu_argv(const struct experiment *x, const char *image, const char *jobtar, const char *resdisk,
-	       struct strv *a);
+void qemu_argv(const struct experiment *x, const char *image, const char *initrd, const char *jobtar,
+	       const char *resdisk, struct strv *a);
 
 #endif

@@ -16,7 +16,7 @@
 SCHEMA(CFG_VM, "VM",
 	{ "vm", "vcpus" }, { "vm", "threads_per_core" }, { "vm", "memory_mb" }, { "vm", "qemu" },
 	{ "vm", "cpu" }, { "vm", "cmdline" }, { "vm", "boot_timeout" }, { "vm", "results_disk_mb" },
-	{ "vm", "default_clock" },
+	{ "vm", "default_clock" }, { "vm", "initrd" },
 	{ "clock.virtual", "accel" }, { "clock.virtual", "icount" },
 	{ "clock.real", "accel" }, { "clock.real", "icount" },
 	{ "accel.kvm", "accel" }, { "accel.kvm", "cpu" },

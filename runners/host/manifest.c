@@ -188,6 +188,7 @@ static json_t *vm_factors(struct ctx *c)
 	json_object_set_new(vm, "qemu_version", json_string(qemu_ver));
 	json_object_set_new(vm, "cpu", json_string(x->cpu));
 	json_object_set_new(vm, "kernel_cmdline", json_string(x->cmdline));
+	json_object_set_new(vm, "initrd", json_string(x->initrd));
 	json_object_set_new(vm, "image", json_string(c->o->image ? c->o->image : ""));
 	free(qemu_ver);
 	return vm;

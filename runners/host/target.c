@@ -183,8 +183,13 @@ void run_vm(struct ctx *c)
 	if (!rf || ftruncate(fileno(rf), (off_t)x->results_disk_mb << 20) || fclose(rf))
 		die(EXIT_INFRA, "cannot create the results disk %s: %s", resdisk, errno_text(errno));
 
+	char *initrd = !strcmp(x->initrd, "image") ? xasprintf("%s/initrd.img", o->image)
+						    : xasprintf("%s/kernel/initramfs.img", o->build);
+	if (!path_exists(initrd))
+		die(EXIT_INFRA, "the initrd %s is missing; run 'make build' (it is built from the image)", initrd);
 	struct strv a = { 0 };
-	qemu_argv(x, o->image, jobtar, resdisk, &a);
+	qemu_argv(x, o->image, initrd, jobtar, resdisk, &a);
+	free(initrd);
 	char *line = strv_join(&a, " ");
 	char *qp = xasprintf("%s/qemu-command.txt", c->raw);
 	write_text(qp, "%s\n", line);

@@ -1,6 +1,7 @@
 """End to end: the real guest, nginx under cfs and fifo, a faulty policy, and bad input."""
 import os
 import pathlib
+import re
 import shutil
 import stat
 import subprocess
@@ -113,7 +114,11 @@ def test_summary_and_reproduce_script(compare):
             "VM=default MONITORS='' CGROUPS='' PARAMS='' \"$@\"\n") in text
     for name in ["console.log", "qemu-command.txt", "plan.ini", "image-versions.txt"]:
         assert (d / "raw" / name).exists(), name
-    assert "-icount shift=3,sleep=off" in (d / "raw" / "qemu-command.txt").read_text()
+    qemu = (d / "raw" / "qemu-command.txt").read_text()
+    assert "-icount shift=3,sleep=off" in qemu
+    # booted through scxlab's own initramfs (kernel/initramfs/), recorded as such
+    assert re.search(r" -initrd \S*/build/kernel/initramfs\.img ", qemu)
+    assert load(d / "manifest.json")["factors"]["vm"]["initrd"] == "scxlab"
 
 
 def test_earlier_results_untouched(compare, results_root):

@@ -35,7 +35,7 @@ static void boot_argv(struct request *r, struct strv *a)
 {
 	struct experiment x;
 	load(&x, r);
-	qemu_argv(&x, "/img", "/st/.job.tar", "/st/.results.img", a);
+	qemu_argv(&x, "/img", "/build/kernel/initramfs.img", "/st/.job.tar", "/st/.results.img", a);
 	experiment_free(&x);
 }
 
@@ -52,7 +52,7 @@ static void test_qemu_argv_per_clock_and_shape(void **state)
 	assert_string_equal(after(&a, "-m", 0), "2048");
 	assert_string_equal(after(&a, "-cpu", 0), "max");
 	assert_string_equal(after(&a, "-kernel", 0), "/img/vmlinuz");
-	assert_string_equal(after(&a, "-initrd", 0), "/img/initrd.img");
+	assert_string_equal(after(&a, "-initrd", 0), "/build/kernel/initramfs.img");
 	assert_non_null(strstr(after(&a, "-append", 0), "init=/sbin/scxlab-init"));
 	/* the disks in the order the guest expects them: vda rootfs, vdb the job, vdc results */
 	assert_string_equal(after(&a, "-drive", 0), "file=/img/rootfs.ext4,if=virtio,format=raw,snapshot=on");
