@@ -7,6 +7,7 @@
 #   make compare POLICIES="cfs fifo" WORKLOAD=nginx REPEATS=5   interleaved in one boot
 #   make sweep SWEEP=cgroup-weights               a resumable parameter matrix
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
+#   make bench-suite                              where an experiment's time goes, per clock (suite.md)
 #   make report | figures | paper | publish | verify BUNDLE=...   analysis (see analysis/analysis.mk)
 #   make train TRACES="results/..."              the ML yield predictor (see tools/mltrain/mltrain.mk)
 #   ./scxlab experiment|compare|sweep ... VAR=value  the same runs, with the runner's own exit code
@@ -44,7 +45,7 @@ include tools/mltrain/mltrain.mk
 # after the included files' defaults (?=): exporting first would define the variables, empty
 export $(USER_VARS) $(SETUP_VARS)
 
-.PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead clean
+.PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead bench-suite clean
 
 help:
 	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -62,7 +63,7 @@ build: $(SETUP_ENV)
 # The runner's exit code is the experiment's verdict (0 valid, 1 invalid run, 2 bad input, 3 target not
 # prepared); make reports any of them as its own error 2 and names the runner's in its message. ./scxlab
 # returns the runner's own code.
-experiment compare sweep bench-overhead: build
+experiment compare sweep bench-overhead bench-suite: build
 	@SCXLAB_FROM_MAKE=1 ./scxlab $@
 
 unit-test: build

@@ -15,7 +15,7 @@ from . import AnalysisError
 from .loader import load_result
 
 # What `[sweep] analysis =` may name (checked by runners/host/sweep.c too: ANALYSES there).
-SWEEP_ANALYSES = ("weights", "overhead")
+SWEEP_ANALYSES = ("weights", "overhead", "suite")
 
 
 @dataclass

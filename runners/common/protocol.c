@@ -117,3 +117,13 @@ int proto_parse(const char *line, struct proto_msg *m)
 	}
 	return 0;
 }
+
+const char *const phase_names[PHASE_COUNT] = { "policy", "server", "warmup", "measure", "teardown" };
+
+int phase_index(const char *name)
+{
+	for (int i = 0; i < PHASE_COUNT; i++)
+		if (!strcmp(name, phase_names[i]))
+			return i;
+	return -1;
+}

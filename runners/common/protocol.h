@@ -34,6 +34,11 @@
 #define PROTO_GUEST_READY "guest-ready"
 #define PROTO_RUN_BEGIN "run-begin"
 #define PROTO_PHASE "phase"
+/* the phases of a run, in order, as the agent names them in its phase events */
+#define PHASE_COUNT 5
+extern const char *const phase_names[PHASE_COUNT];
+/* index of name in phase_names, -1 when it is none of them */
+int phase_index(const char *name);
 #define PROTO_RUN_PROBLEM "run-problem"
 #define PROTO_RUN_NOTE "run-note"
 #define PROTO_RUN_END "run-end"

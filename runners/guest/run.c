@@ -167,10 +167,10 @@ bool do_run(struct agent *a, int index, double *headline)
 
 	say(PROTO_RUN_BEGIN " %d %ld %s", index, a->nruns, r.policy);
 	/* the policy takes charge before any of the workload starts */
-	say(PROTO_PHASE " %d policy 0", index);
+	say(PROTO_PHASE " %d %s 0", index, phase_names[0]);
 	enter_phase(&r, "load");
 	bool ready = (!r.has_tree || tree_make(&r)) && start_policy(&r);
-	say(PROTO_PHASE " %d server 0", index);
+	say(PROTO_PHASE " %d %s 0", index, phase_names[1]);
 	enter_phase(&r, "server start");
 	for (size_t i = 0; ready && i < r.ninst; i++) {
 		char lab[32];
@@ -185,10 +185,10 @@ bool do_run(struct agent *a, int index, double *headline)
 		still_in_charge(&r);
 	if (ready) {
 		if (a->warmup > 0) {
-			say(PROTO_PHASE " %d warmup %ld", index, a->warmup);
+			say(PROTO_PHASE " %d %s %ld", index, phase_names[2], a->warmup);
 			run_clients(&r, "warmup", a->warmup, false);
 		}
-		say(PROTO_PHASE " %d measure %ld", index, a->duration);
+		say(PROTO_PHASE " %d %s %ld", index, phase_names[3], a->duration);
 		measure(&r);
 		if (r.has_tree)
 			record_shares(&r);
@@ -197,7 +197,7 @@ bool do_run(struct agent *a, int index, double *headline)
 		scx_read(SCX_SYSFS, &s);
 		json_object_set_new(r.j, "sched_ext_at_end", json_string(scx_describe(&s, desc, sizeof desc)));
 	}
-	say(PROTO_PHASE " %d teardown 0", index);
+	say(PROTO_PHASE " %d %s 0", index, phase_names[4]);
 	enter_phase(&r, "teardown");
 	stop_policy(&r);
 	for (size_t i = 0; i < r.ninst; i++)

@@ -19,6 +19,7 @@
 #include "experiment.h"
 #include "fingerprint.h"
 #include "outcome.h"
+#include "protocol.h"
 
 struct opts {
 	struct request req;
@@ -39,6 +40,11 @@ struct ctx {
 	/* deadlines follow the guest's pace (runners/common/outcome.h): while it boots, by the
 	 * emulator's CPU time; once the agent runs, by the guest seconds on its heartbeats */
 	struct pace boot_pace, run_pace;
+	/* where the wall time went (manifest times, make bench-suite): seconds building the job,
+	 * from target start to its end, and per phase of the runs as the guest announced them */
+	double job_s, target_s, phase_wall[PHASE_COUNT], assemble_t0;
+	int phase_cur;		/* index into phase_names, -1 between phases */
+	double phase_since;	/* mono_now() when phase_cur began */
 	struct fp_sample load_start;	/* how busy the host was when the experiment started */
 };
 
@@ -48,6 +54,7 @@ extern volatile sig_atomic_t interrupted;
 /* progress.c */
 void progress(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void on_guest_line(struct ctx *c, char *line);
+void phase_close(struct ctx *c);
 /* A reason the whole result is invalid: recorded in c->problems and shown. */
 void problem(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

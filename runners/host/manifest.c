@@ -342,6 +342,15 @@ static json_t *manifest_times(struct ctx *c, const char *started, const char *fi
 	json_object_set_new(times, "finished", json_string(finished));
 	json_object_set_new(times, "wall_s", json_real(mono_now() - c->t0));
 	json_object_set_new(times, "boot_s", json_real(c->boot_s));
+	/* where the wall time went: what make bench-suite reports as overhead */
+	json_object_set_new(times, "job_s", json_real(c->job_s));
+	json_object_set_new(times, "target_s", json_real(c->target_s));
+	json_object_set_new(times, "assemble_s", json_real(mono_now() - c->assemble_t0));
+	json_t *ph = json_object();
+	for (int i = 0; i < PHASE_COUNT; i++)
+		json_object_set_new(ph, phase_names[i], json_real(c->phase_wall[i]));
+	json_object_set_new(times, "phases_s", ph);
+	json_object_set_new(times, "measured_s", json_real((double)c->x.duration * (double)c->runs_done));
 	return times;
 }
 

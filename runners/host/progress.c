@@ -47,6 +47,14 @@ static const char *time_left(struct ctx *c)
 	return buf;
 }
 
+/* The phase under way (if any) ends now: its wall time goes to its bucket. */
+void phase_close(struct ctx *c)
+{
+	if (c->phase_cur >= 0 && c->phase_cur < PHASE_COUNT)
+		c->phase_wall[c->phase_cur] += mono_now() - c->phase_since;
+	c->phase_cur = -1;
+}
+
 void on_guest_line(struct ctx *c, char *line)
 {
 	struct proto_msg m;
@@ -63,16 +71,21 @@ void on_guest_line(struct ctx *c, char *line)
 			 time_left(c));
 		break;
 	case EV_RUN_BEGIN:
+		phase_close(c);
 		c->run_current = m.run;
 		c->run_started = mono_now();
 		progress(c, "run %d/%ld: %s on %s", m.run, (long)m.num[0], m.word[1], c->x.wl.name);
 		break;
 	case EV_PHASE:
+		phase_close(c);
+		c->phase_cur = phase_index(m.word[0]);
+		c->phase_since = mono_now();
 		if (m.num[1] > 0)
 			progress(c, "run %d/%zu: %s %ld s (%s)", m.run, c->nruns, m.word[0], (long)m.num[1],
 				 time_left(c));
 		break;
 	case EV_RUN_END:
+		phase_close(c);
 		c->runs_done++;
 		c->run_total_s += mono_now() - c->run_started;
 		c->run_current = 0;

@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 	if (!o.build)
 		o.build = xasprintf("%s/build", o.repo);
 
-	struct ctx c = { .o = &o, .t0 = mono_now(), .problems = json_array() };
+	struct ctx c = { .o = &o, .t0 = mono_now(), .problems = json_array(), .phase_cur = -1 };
 	struct err e = { 0 };
 	/* ACCEL=auto takes KVM where it runs a guest; ACCEL=kvm needs it (the probe: runners/host/kvm.c) */
 	char kvm_why[256] = "";
@@ -244,11 +244,16 @@ int main(int argc, char **argv)
 	fp_sample_take("", getpid(), &c.load_start);
 	progress(&c, "%s: %zu policies x %ld repeats on %s, %ld s each (+%ld s warm-up), target=%s, clock=%s",
 		 c.id, c.x.npol, c.x.repeats, c.x.wl.name, c.x.duration, c.x.warmup, c.x.target, c.x.clock);
+	double t_job = mono_now();
 	build_job(&c);
+	c.job_s = mono_now() - t_job;
+	double t_target = mono_now();
 	if (!strcmp(c.x.target, "vm"))
 		run_vm(&c);
 	else
 		run_host(&c);
+	phase_close(&c);
+	c.target_s = mono_now() - t_target;
 	if (interrupted)
 		problem(&c, "interrupted by signal %d", (int)interrupted);
 	/* A guest that never came up (QEMU failed to start, the boot deadline fired) is the
@@ -257,6 +262,7 @@ int main(int argc, char **argv)
 	if (never_up)
 		problem(&c, "the guest never came up: the target could not be booted (exit code 3)");
 
+	c.assemble_t0 = mono_now();
 	remove_tree(c.jobdir);
 	bool valid = assemble(&c, started);
 	char *final = results_finalize(o.results, c.id, valid, &e);

@@ -55,7 +55,7 @@ struct point {
 
 /* What `[sweep] analysis =` may name: the sweep tables of `python3 -m analysis sweep DIR`
  * (SWEEP_ANALYSES in analysis/sweep.py). */
-#define ANALYSES "weights overhead"
+#define ANALYSES "weights overhead suite"
 
 static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig)

@@ -128,10 +128,11 @@ def plan_ini(f, runs):
     return "\n".join(lines) + "\n"
 
 
-def write_result(root, run_id, runs, factors=None, command=None, valid=None, guest=None, host=None):
+def write_result(root, run_id, runs, factors=None, command=None, valid=None, guest=None, host=None, times=None):
     """runs: list of dicts {policy, metrics (list, or a number = requests/s), valid=True,
     perf={...}, measure_s=5.0, cgroups=[(path, entitled, achieved) per instance]}. host: fields
-    added to (or replacing) manifest "host", e.g. FINGERPRINT. Returns the result directory."""
+    added to (or replacing) manifest "host", e.g. FINGERPRINT. times: fields added to manifest
+    "times" (e.g. phases_s). Returns the result directory."""
     f = copy.deepcopy(FACTORS)
     for k, v in (factors or {}).items():
         if isinstance(v, dict) and isinstance(f.get(k), dict):
@@ -187,7 +188,7 @@ def write_result(root, run_id, runs, factors=None, command=None, valid=None, gue
                              "image_packages": {"linux-perf": "7.3.4-1~bpo13+1"},
                              "tools_packages": {"qemu-system-x86": "1:10.0.13+ds-0+deb13u1"}},
                 "host": {**HOST, **copy.deepcopy(host or {})},
-                "times": {"started": STARTED, "finished": FINISHED, "wall_s": 300.0, "boot_s": 10.0},
+                "times": {"started": STARTED, "finished": FINISHED, "wall_s": 300.0, "boot_s": 10.0, **(times or {})},
                 "summary": summary, "runs": entries}
     (d / "manifest.json").write_text(json.dumps(manifest, indent=2))
     (d / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -31,7 +31,7 @@ def payloads(marker):
 # is any path) come with a bad DURATION, so that the runner refuses without booting
 RUN_VARS = {
     "POLICY": ("experiment", []), "POLICIES": ("compare", []), "WORKLOAD": ("compare", []),
-    "DURATION": ("compare", []), "REPEATS": ("compare", []), "CLOCK": ("compare", []),
+    "DURATION": ("compare", []), "REPEATS": ("compare", []), "CLOCK": ("compare", []), "ACCEL": ("compare", []),
     "TARGET": ("compare", []), "VM": ("compare", []), "MONITORS": ("compare", []),
     "CGROUPS": ("compare", []), "PRECISION": ("compare", []), "PARAMS": ("compare", []),
     "MAX_REPEATS": ("compare", []), "RESULTS": ("compare", ["DURATION=0"]), "SWEEP": ("sweep", []),

@@ -59,6 +59,12 @@ def test_manifest_records_the_setup(compare):
         assert m["accelerator"]["kind"] == "tcg" and m["accelerator"]["why"].startswith("auto: no usable KVM")
         assert m["accelerator"]["kvm_probe"]
     assert m["times"]["boot_s"] > 0
+    # where the wall time went (make bench-suite): the phases of the 4 runs, as the guest announced them
+    t = m["times"]
+    assert set(t["phases_s"]) == {"policy", "server", "warmup", "measure", "teardown"}
+    assert t["phases_s"]["measure"] > 0 and t["phases_s"]["server"] > 0 and t["phases_s"]["teardown"] > 0
+    assert t["measured_s"] == 3 * 4
+    assert t["wall_s"] > t["target_s"] > t["boot_s"] and t["job_s"] > 0 and t["assemble_s"] > 0
     assert m["guest"]["schedstats_enabled"] is True
 
 
