@@ -430,6 +430,16 @@ static __always_inline void cg_enter_queue(struct cgfifo_cg *c, u64 cgid)
 	stat_inc(CGFIFO_STAT_QUEUE_ENTER);
 }
 
+/* Queue lock held: take the first node out if it is cgroup @cgid's, else NULL. */
+static __always_inline struct bpf_rb_node *take_first_locked(u64 cgid)
+{
+	struct bpf_rb_node *rb = bpf_rbtree_first(&queue);
+
+	if (!rb || container_of(rb, struct cg_qnode, rb)->cgid != cgid)
+		return NULL;
+	return bpf_rbtree_remove(&queue, rb);
+}
+
 /*
  * Dispatch found the first cgroup @cgid empty (or exited): take its node out, then look
  * again, since an enqueue that saw it still in the queue has not added it back.
@@ -437,20 +447,9 @@ static __always_inline void cg_enter_queue(struct cgfifo_cg *c, u64 cgid)
 static __always_inline void cg_leave_queue(struct cgfifo_cg *c, u64 cgid)
 {
 	struct bpf_rb_node *rb;
-	struct cg_qnode *n;
 
 	bpf_spin_lock(&queue_lock);
-	rb = bpf_rbtree_first(&queue);
-	if (!rb) {
-		bpf_spin_unlock(&queue_lock);
-		return;
-	}
-	n = container_of(rb, struct cg_qnode, rb);
-	if (n->cgid != cgid) {
-		bpf_spin_unlock(&queue_lock);
-		return;
-	}
-	rb = bpf_rbtree_remove(&queue, rb);
+	rb = take_first_locked(cgid);
 	bpf_spin_unlock(&queue_lock);
 	if (!rb)
 		return;
@@ -467,27 +466,13 @@ static __always_inline void cg_leave_queue(struct cgfifo_cg *c, u64 cgid)
 static __always_inline void cg_rekey(u64 cgid, u64 key)
 {
 	struct bpf_rb_node *rb;
-	struct cg_qnode *n;
 
 	bpf_spin_lock(&queue_lock);
-	rb = bpf_rbtree_first(&queue);
-	if (!rb) {
-		bpf_spin_unlock(&queue_lock);
-		return;
+	rb = take_first_locked(cgid);
+	if (rb) {
+		container_of(rb, struct cg_qnode, rb)->key = key;
+		bpf_rbtree_add(&queue, rb, qnode_less);
 	}
-	n = container_of(rb, struct cg_qnode, rb);
-	if (n->cgid != cgid) {
-		bpf_spin_unlock(&queue_lock);
-		return;
-	}
-	rb = bpf_rbtree_remove(&queue, rb);
-	if (!rb) {
-		bpf_spin_unlock(&queue_lock);
-		return;
-	}
-	n = container_of(rb, struct cg_qnode, rb);
-	n->key = key;
-	bpf_rbtree_add(&queue, &n->rb, qnode_less);
 	bpf_spin_unlock(&queue_lock);
 }
 
@@ -499,22 +484,11 @@ static __always_inline void cg_rekey(u64 cgid, u64 key)
 static __always_inline bool dispatch_second(u64 cgid)
 {
 	struct bpf_rb_node *rb, *next;
-	struct cg_qnode *n;
 	u64 next_cgid = 0;
 	bool ok;
 
 	bpf_spin_lock(&queue_lock);
-	rb = bpf_rbtree_first(&queue);
-	if (!rb) {
-		bpf_spin_unlock(&queue_lock);
-		return false;
-	}
-	n = container_of(rb, struct cg_qnode, rb);
-	if (n->cgid != cgid) {
-		bpf_spin_unlock(&queue_lock);
-		return false;
-	}
-	rb = bpf_rbtree_remove(&queue, rb);
+	rb = take_first_locked(cgid);
 	if (!rb) {
 		bpf_spin_unlock(&queue_lock);
 		return false;
