@@ -66,7 +66,9 @@
  *
  * The dispatch order is a BPF rbtree of the cgroups that have queued tasks, keyed by cvtime,
  * one node (bpf_obj_new) per queued cgroup, under its own spin lock. ops.dispatch takes the
- * first node: O(log n) in the number of queued cgroups instead of a look at every cgroup.
+ * first node: O(log n) in the number of queued cgroups instead of a look at every cgroup. A
+ * node that cannot be allocated ejects the policy (scx_bpf_error) rather than leave a cgroup
+ * with queued tasks out of the order, where nothing would ever serve it.
  * Three things keep the tree true without re-sorting it on every charge:
  *  - Membership follows nr_queued, the cgroup's tasks between ops.enqueue and the moment they
  *    start running or leave the runqueue. It is counted before the insert (which reaches the
