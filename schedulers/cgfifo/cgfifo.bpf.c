@@ -22,11 +22,18 @@
  * current on every event that changes it: a cgroup appears (ops.cgroup_init, also once per
  * existing cgroup at load) or disappears (cgroup_exit), its first task becomes runnable or its
  * last one stops (ops.runnable / ops.quiescent count runnable tasks per cgroup), its cpu.weight
- * changes (cgroup_set_weight), a task moves (cgroup_prep_move / cgroup_move carry its count).
- * Each cgroup keeps active_sum, the weights of its active children; a cgroup is active while
- * active_sum > 0, and going from 0 to non-zero (or back) adds (or removes) its weight in its
- * parent, up the chain as far as activity changes. Shares are not stored: whoever needs one
- * multiplies down the chain (at most CGFIFO_MAX_DEPTH steps), under the same lock.
+ * changes (cgroup_set_weight), a task moves (cgroup_move carries its count).
+ * Each cgroup keeps nr_active, how many of its children are active (its own runnable tasks
+ * count as one child), and active_sum, their weights; going from 0 active children to 1 (or
+ * back) adds (or removes) its weight in its parent's sum and moves the parent's count, up the
+ * chain as far as activity changes (cgfifo_tree.h explains why the count is signed).
+ *
+ * Shares are cached. The only user is the charge in ops.stopping, once per run, and the tree
+ * changes far less often than that: each cgroup caches the share of its own tasks tagged with a
+ * global generation, which every change above (a weight, an activity edge, a cgroup created or
+ * removed) bumps after it is made. A charge whose cgroup's tag is current takes the cached
+ * share; otherwise it multiplies down the chain (at most CGFIFO_MAX_DEPTH steps) and caches
+ * the result (the hweight_refresh stat counts these).
  *
  * A cgroup's own tasks. cgroup v2 keeps tasks out of inner cgroups that delegate the cpu
  * controller, except at the root. So a cgroup's own runnable tasks count as one more child of
@@ -52,16 +59,37 @@
  * resumes at no less than (the cvtime last served - --lag-us): idle time earns at most that much
  * credit, so a cgroup cannot sleep to save up a burst.
  *
- * Data structures, and why. Each cgroup's FIFO is a DSQ whose id is the cgroup's id (unique
- * for the boot, so a removed cgroup's DSQ id is never reused). The cgroups themselves live in a
- * fixed array of CGFIFO_MAX_CGROUPS slots; each slot holds the slot numbers of its ancestors,
- * so a chain walk is a bounded loop over array entries. ops.dispatch scans the slots in use
- * for the lowest cvtime: O(number of cgroups) per dispatch, a handful on scxlab's guests, and
- * no ordering to keep correct under concurrent updates. A BPF rbtree keyed by cvtime would make
- * dispatch O(log n) for hundreds of cgroups, at the cost of re-inserting a cgroup every time
- * its cvtime moves. One global spin lock serialises the tree's counts (runnable counts,
- * active_sum, weights) and cvtime charges; dispatch reads cvtime without it (a stale read only
- * delays a cgroup by one pick).
+ * Data structures, and why. Each cgroup's state is its BPF cgroup storage (cg_ctxs, created
+ * in cgroup_init, freed by the kernel with the cgroup): no table to size, no slot to allocate
+ * or recycle, and a cgroup's ancestors are found with bpf_cgroup_ancestor(). Each cgroup's FIFO
+ * is a DSQ whose id is the cgroup's id (unique for the boot, never reused).
+ *
+ * The dispatch order is a BPF rbtree of the cgroups that have queued tasks, keyed by cvtime,
+ * one node (bpf_obj_new) per queued cgroup, under its own spin lock. ops.dispatch takes the
+ * first node: O(log n) in the number of queued cgroups instead of a look at every cgroup. A
+ * node that cannot be allocated ejects the policy (scx_bpf_error) rather than leave a cgroup
+ * with queued tasks out of the order, where nothing would ever serve it.
+ * Three things keep the tree true without re-sorting it on every charge:
+ *  - Membership follows nr_queued, the cgroup's tasks between ops.enqueue and the moment they
+ *    start running or leave the runqueue. It is counted before the insert (which reaches the
+ *    DSQ only after ops.enqueue returns) and taken back in ops.running or ops.quiescent, where
+ *    the task has really left the queue, once per task (task_ctx.queued_cgid). Counting
+ *    anywhere else drifts: a task taken out and put back by the kernel would be counted twice,
+ *    or a cgroup would leave the tree with a task still on its way and be starved.
+ *  - A cgroup enters the tree when it gets a queued task and is not in it (in_queue, which
+ *    exactly one CPU flips from 0 to 1), and leaves only from ops.dispatch when it is first
+ *    and nr_queued is 0; dispatch then clears in_queue and looks at nr_queued again, since an
+ *    enqueue that saw it still queued has not added it.
+ *  - Charges go to the cgroup's storage, not to its key, so a key can only lag behind the
+ *    cvtime it stands for. Dispatch compares the first node's key with its cgroup's cvtime:
+ *    equal means that cgroup truly has the lowest cvtime (every other key is at most its own
+ *    cvtime); older means it was charged since it was placed, and it is re-sorted at its
+ *    cvtime (the dispatch_rekey stat) before dispatch looks again. A re-sort never moves a
+ *    key backwards.
+ * If the first cgroup has nothing this CPU may run, dispatch serves the second one (held
+ * aside and put back unchanged). The weight tree has its own lock, taken one level at a time
+ * (the verifier allows no calls under a spin lock, and each level's storage is a call away);
+ * runs are charged with an atomic add, so dispatch and stopping do not share a lock.
  *
  * Trade-offs:
  *  - Weights between cgroups only. Inside a cgroup tasks are served in order of arrival with
@@ -74,48 +102,84 @@
  *    cgroup can get one slice more than its share before its charge lands.
  *  - The share is taken at the moment a run is charged; a run that spanned a change of shares
  *    is charged entirely at the new one.
- *  - Limits: CGFIFO_MAX_CGROUPS cgroups with the cpu controller, CGFIFO_MAX_DEPTH levels; a
- *    cgroup beyond either fails to be created (or the policy fails to load).
+ *  - Work conservation reaches one cgroup past the first: if neither of the two lowest
+ *    cgroups has a task this CPU may run (their tasks bound to other CPUs), this dispatch
+ *    serves none, and the CPU waits for the next kick although a third cgroup might have had
+ *    one. The other CPUs are serving those two meanwhile.
+ *  - Limits: CGFIFO_MAX_DEPTH levels (a deeper cgroup fails to be created, or the policy to
+ *    load); the number of cgroups is bounded only by memory.
  */
 #include <scxlab.bpf.h>
+#include <bpf/bpf_core_read.h>
 #include "cgfifo.h"
 #include "cgfifo_tree.h"
 
 #define CGFIFO_SELF_WEIGHT	CGFIFO_WEIGHT_DFL	/* the share of a cgroup's own tasks */
+#define CGFIFO_DISPATCH_TRIES	8	/* rbtree heads dispatch looks at before it serves one */
 
 /* errno values (vmlinux.h has no errno.h) */
 #define ENOENT	2
 #define E2BIG	7
 #define ENOMEM	12
-#define ENOSPC	28
 
-/* A global in its own data section: the kernel allows a bpf_spin_lock there. */
+/*
+ * BPF-owned objects (the rbtree's nodes). A lock and the root it guards share one private data
+ * section (the kernel allows a bpf_spin_lock there); __contains names the node type and its
+ * bpf_rb_node member; the kfuncs take hidden arguments these wrappers fill.
+ */
 #define private(name) SEC(".data." #name) __hidden __attribute__((aligned(8)))
+#define __contains(name, node) __attribute__((btf_decl_tag("contains:" #name ":" #node)))
+#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
+#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
+#define bpf_rbtree_add(root, node, less) bpf_rbtree_add_impl(root, node, less, NULL, 0)
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((void *)(ptr) - __builtin_offsetof(type, member)))
+#endif
 
 const volatile __u64 slice_ns = SCX_SLICE_DFL;	/* --slice-us */
 const volatile __u64 lag_ns = SCX_SLICE_DFL;	/* --lag-us: credit an idle cgroup may keep */
 
 SCXLAB_STATS(CGFIFO_NR_STATS);
 
-struct cgfifo_cg cgs[CGFIFO_MAX_CGROUPS];
-__u64 nr_slots;			/* slots below this may be in use: what dispatch scans */
-__u64 cvtime_now;			/* cvtime of the cgroup served last (the frontier) */
-private(CGFIFO_TREE) struct bpf_spin_lock tree_lock;
+/* One cgroup (with the cpu controller): its storage, created in cgroup_init. */
+struct cgfifo_cg {	/* atomics on 64-bit fields only: clang builds BPF here without -mcpu=v3 */
+	u64 cvtime;		/* virtual time: CPU used, scaled by 100% / share */
+	u64 hweight_cache;	/* share of its own tasks at a tree generation (cgfifo_hwcache_*) */
+	u32 weight;		/* its cpu.weight */
+	u32 active_sum;		/* weights of its active children + SELF_WEIGHT if own tasks run */
+	s32 nr_active;		/* active children + 1 while own tasks run; >= 1: counted active */
+	u32 nr_runnable;	/* its own runnable tasks (running ones included) */
+	s64 nr_queued;		/* its tasks between enqueue and running (or leaving the runqueue) */
+	u64 in_queue;		/* 1 while it has a node in the rbtree of queued cgroups */
+	u32 level;		/* 0 for the root */
+	u32 exited;		/* cgroup_exit ran: counts are void, its node is dropped */
+};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CGFIFO_MAX_CGROUPS);
-	__type(key, u64);	/* cgroup id */
-	__type(value, s32);	/* its slot */
-} cgid_slot SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct cgfifo_cg);
+} cg_ctxs SEC(".maps");
+
+/* A queued cgroup in the dispatch order, keyed by its cvtime when it was (re)placed. */
+struct cg_qnode {
+	struct bpf_rb_node rb;
+	u64 key;
+	u64 cgid;
+};
+
+private(CGFIFO_QUEUE) struct bpf_spin_lock queue_lock;
+private(CGFIFO_QUEUE) struct bpf_rb_root queue __contains(cg_qnode, rb);
+private(CGFIFO_TREE) struct bpf_spin_lock tree_lock;
+
+__u64 cvtime_now;			/* cvtime of the cgroup served last (the frontier) */
+__u64 hweight_gen = 1;		/* bumped after every change of a weight or an active sum */
 
 struct task_ctx {
-	s32 cg_slot;		/* the task's cgroup */
-	s32 move_slot;		/* destination between cgroup_prep_move and cgroup_move, else -1 */
-	s32 counted_slot;	/* the cgroup whose nr_runnable counts the task, -1 when not runnable */
-	s32 run_slot;		/* the cgroup its current run is charged to */
-	u64 counted_cgid;	/* cgroup ids of those two, to notice a slot freed meanwhile */
-	u64 run_cgid;
+	u64 counted_cgid;	/* the cgroup whose nr_runnable counts the task, 0 when not runnable */
+	u64 queued_cgid;	/* the cgroup whose nr_queued counts it, 0 when not waiting in a queue */
+	u64 run_cgid;		/* the cgroup its current run is charged to */
 	u64 running_at;		/* scx_bpf_now() when the current run began */
 };
 
@@ -135,164 +199,155 @@ static __always_inline struct task_ctx *lookup_task_ctx(struct task_struct *p)
 	return t;
 }
 
-static __always_inline s32 slot_of(struct cgroup *cgrp)
+static __always_inline struct cgfifo_cg *cg_ctx(struct cgroup *cgrp)
 {
-	u64 cgid = cgrp->kn->id;
-	s32 *slot = bpf_map_lookup_elem(&cgid_slot, &cgid);
-
-	return slot ? *slot : -1;
+	return bpf_cgrp_storage_get(&cg_ctxs, cgrp, 0, 0);
 }
 
-static __always_inline bool valid_slot(s32 slot)
+/* The storage of @cgrp's ancestor at @level (@level itself: @cgrp), NULL if it has none. */
+static __always_inline struct cgfifo_cg *cg_ctx_ancestor(struct cgroup *cgrp, int level)
 {
-	return slot >= 0 && slot < CGFIFO_MAX_CGROUPS;
-}
+	struct cgroup *a = bpf_cgroup_ancestor(cgrp, level);
+	struct cgfifo_cg *c;
 
-/*
- * The cgroup in @slot, NULL for a slot out of range. Every variable index into cgs[] goes
- * through here: barrier_var makes clang index with the very register it bounds-checked (it
- * otherwise re-extends a fresh copy of the index, which the verifier has not seen checked).
- */
-static __always_inline struct cgfifo_cg *cg_at(s64 slot)
-{
-	u64 i = slot;
-
-	barrier_var(i);
-	if (i >= CGFIFO_MAX_CGROUPS)
+	if (!a)
 		return NULL;
-	barrier_var(i);
-	return &cgs[i];
+	c = bpf_cgrp_storage_get(&cg_ctxs, a, 0, 0);
+	bpf_cgroup_release(a);
+	return c;
+}
+
+static __always_inline struct cgfifo_cg *cg_ctx_by_id(u64 cgid)
+{
+	struct cgroup *cgrp = bpf_cgroup_from_id(cgid);
+	struct cgfifo_cg *c;
+
+	if (!cgrp)
+		return NULL;
+	c = bpf_cgrp_storage_get(&cg_ctxs, cgrp, 0, 0);
+	bpf_cgroup_release(cgrp);
+	return c;
 }
 
 /*
- * Slot of @c's ancestor at @level, CGFIFO_MAX_CGROUPS (never valid) for a level out of range.
- * barrier_var keeps clang from indexing with a copy of @level the verifier has not seen checked.
+ * The cgroup with id @cgid, referenced (release it). @p's own cgroup when the ids match, the
+ * cheap and usual case; else looked up by id. NULL if it is gone. Only where the kernel holds
+ * @p's runqueue (scx_bpf_task_cgroup() refuses elsewhere).
  */
-static __always_inline u32 anc_slot(struct cgfifo_cg *c, u64 level)
+static __always_inline struct cgroup *task_cgroup_by_id(struct task_struct *p, u64 cgid)
 {
-	barrier_var(level);
-	if (level > CGFIFO_MAX_DEPTH)
-		return CGFIFO_MAX_CGROUPS;
-	barrier_var(level);
-	return c->anc[level];
+	struct cgroup *cgrp = scx_bpf_task_cgroup(p);
+
+	if (cgrp->kn->id == cgid)
+		return cgrp;
+	bpf_cgroup_release(cgrp);
+	return bpf_cgroup_from_id(cgid);
+}
+
+static __always_inline void bump_hweight_gen(void)
+{
+	__sync_fetch_and_add(&hweight_gen, 1);
 }
 
 /*
- * Tree updates: the tree lock is held and the verifier forbids calls there, so these are
- * inlined loops over array entries. tree_add: @add more active weight under @node; a node that
- * was idle becomes active and adds its own weight to its parent, and so on up.
+ * The weight tree. Under the tree lock, one level at a time (the verifier allows no calls
+ * while it is held, and finding an ancestor's storage is a call): @c's count of active
+ * children moves by one; when that changes whether @c is active, its weight enters or leaves
+ * its parent @pc's active sum in the same locked section, so a concurrent cgroup_set_weight
+ * always sees the sum and the count agree. Returns whether @c changed activity: then the
+ * parent's count moves next (propagate()).
  */
-static __always_inline void tree_add(u32 node, u32 add)
+static __always_inline bool active_step_locked(struct cgfifo_cg *c, struct cgfifo_cg *pc, bool up)
+{
+	bool edge = up ? cgfifo_active_up(&c->nr_active) : cgfifo_active_down(&c->nr_active);
+
+	if (edge && pc) {
+		if (up)
+			pc->active_sum += c->weight;
+		else
+			pc->active_sum -= c->weight;
+	}
+	return edge;
+}
+
+/* @cgrp (at @level) changed activity: move its ancestors' counts, up as far as that goes. */
+static __always_inline void propagate(struct cgroup *cgrp, u32 level, bool up)
 {
 	int i;
 
-	for (i = 0; i <= CGFIFO_MAX_DEPTH; i++) {
-		struct cgfifo_cg *c;
-		u32 was, lvl;
+	bpf_for(i, 0, CGFIFO_MAX_DEPTH) {
+		int lvl = (int)level - 1 - i;	/* the ancestor whose count moves */
+		struct cgfifo_cg *c, *pc = NULL;
+		bool edge;
 
-		c = cg_at(node);
-		if (!c)
-			return;
-		was = c->active_sum;
-		c->active_sum += add;
-		lvl = c->level;
-		if (was || !lvl)
-			return;
-		add = c->weight;
-		node = anc_slot(c, lvl - 1);
-	}
-}
-
-/* The reverse of tree_add. False if a count would go negative (a bookkeeping bug). */
-static __always_inline bool tree_sub(u32 node, u32 sub)
-{
-	int i;
-
-	for (i = 0; i <= CGFIFO_MAX_DEPTH; i++) {
-		struct cgfifo_cg *c;
-		u32 lvl;
-
-		c = cg_at(node);
-		if (!c)
-			return false;
-		if (c->active_sum < sub)
-			return false;
-		c->active_sum -= sub;
-		lvl = c->level;
-		if (c->active_sum || !lvl)
-			return true;
-		sub = c->weight;
-		node = anc_slot(c, lvl - 1);
-	}
-	return true;
-}
-
-/* Share of @slot's own tasks: down the chain of ancestors, then its self child. 0 if idle. */
-static __always_inline u32 tree_self_hweight(u32 slot)
-{
-	struct cgfifo_cg *c = cg_at(slot), *parent, *node;
-	u32 h = CGFIFO_HWEIGHT_ONE, lvl, l;
-
-	if (!c)
-		return 0;
-	lvl = c->level;
-	for (l = 1; l <= CGFIFO_MAX_DEPTH; l++) {
-		if (l > lvl)
+		if (lvl < 0)
 			break;
-		parent = cg_at(anc_slot(c, l - 1));
-		node = cg_at(anc_slot(c, l));
-		if (!parent || !node)
-			return 0;
-		h = cgfifo_hweight_step(h, node->weight, parent->active_sum);
+		c = cg_ctx_ancestor(cgrp, lvl);
+		if (!c)
+			break;
+		if (lvl > 0) {
+			pc = cg_ctx_ancestor(cgrp, lvl - 1);
+			if (!pc)
+				break;
+		}
+		bpf_spin_lock(&tree_lock);
+		edge = active_step_locked(c, pc, up);
+		bpf_spin_unlock(&tree_lock);
+		if (!edge)
+			break;
 	}
-	return cgfifo_hweight_step(h, CGFIFO_SELF_WEIGHT, c->active_sum);
 }
 
 enum count_result { COUNT_STALE, COUNT_DONE, COUNT_EDGE, COUNT_EDGE_CLAMPED, COUNT_BROKEN };
 
-/* One more runnable task in @slot; COUNT_EDGE[_CLAMPED] when that activated the cgroup. */
-static __always_inline int count_runnable(s32 slot)
+/*
+ * One runnable task more (@up) or less in @cgrp's own tasks. The first one adds the self
+ * child's weight, the last one takes it back; when that makes the cgroup itself (in)active,
+ * the change propagates up. A cgroup waking from idle resumes at no less than the frontier
+ * minus --lag-us. COUNT_STALE: the cgroup has exited (its counts no longer matter).
+ */
+static __always_inline int count_runnable(struct cgroup *cgrp, bool up)
 {
-	struct cgfifo_cg *c = cg_at(slot);
+	struct cgfifo_cg *c = cg_ctx(cgrp), *pc = NULL;
+	u32 level = cgrp->level;
 	int ret = COUNT_STALE;
-	u64 floor;
+	bool edge = false;
+	u64 vt;
 
 	if (!c)
 		return COUNT_BROKEN;
+	if (level > 0) {
+		pc = cg_ctx_ancestor(cgrp, level - 1);
+		if (!pc)
+			return COUNT_BROKEN;
+	}
 	bpf_spin_lock(&tree_lock);
-	if (c->state == SLOT_LIVE) {
+	if (!c->exited) {
 		ret = COUNT_DONE;
-		if (!c->nr_runnable++) {
-			tree_add(slot, CGFIFO_SELF_WEIGHT);
-			ret = COUNT_EDGE;
-			floor = cvtime_now - lag_ns;
-			if ((s64)(c->cvtime - floor) < 0) {
-				c->cvtime = floor;
-				ret = COUNT_EDGE_CLAMPED;
+		if (up) {
+			if (!c->nr_runnable++) {
+				c->active_sum += CGFIFO_SELF_WEIGHT;
+				edge = active_step_locked(c, pc, true);
+				ret = COUNT_EDGE;
+				vt = cgfifo_lag_floor(c->cvtime, cvtime_now, lag_ns);
+				if (vt != c->cvtime) {
+					c->cvtime = vt;
+					ret = COUNT_EDGE_CLAMPED;
+				}
 			}
+		} else if (!c->nr_runnable || c->active_sum < CGFIFO_SELF_WEIGHT) {
+			ret = COUNT_BROKEN;
+		} else if (!--c->nr_runnable) {
+			c->active_sum -= CGFIFO_SELF_WEIGHT;
+			edge = active_step_locked(c, pc, false);
+			ret = COUNT_EDGE;
 		}
 	}
 	bpf_spin_unlock(&tree_lock);
-	return ret;
-}
-
-/* One runnable task less in @slot, if the slot still holds cgroup @cgid. */
-static __always_inline int uncount_runnable(s32 slot, u64 cgid)
-{
-	struct cgfifo_cg *c = cg_at(slot);
-	int ret = COUNT_STALE;
-
-	if (!c)
-		return COUNT_BROKEN;
-	bpf_spin_lock(&tree_lock);
-	if (c->state == SLOT_LIVE && c->cgid == cgid) {
-		ret = COUNT_DONE;
-		if (!c->nr_runnable)
-			ret = COUNT_BROKEN;
-		else if (!--c->nr_runnable)
-			ret = tree_sub(slot, CGFIFO_SELF_WEIGHT) ? COUNT_EDGE : COUNT_BROKEN;
-	}
-	bpf_spin_unlock(&tree_lock);
+	if (edge)
+		propagate(cgrp, level, up);
+	if (ret == COUNT_EDGE || ret == COUNT_EDGE_CLAMPED)
+		bump_hweight_gen();
 	return ret;
 }
 
@@ -302,6 +357,155 @@ static __always_inline void count_stats(int ret, bool up)
 		stat_inc(up ? CGFIFO_STAT_ACTIVATE : CGFIFO_STAT_IDLE);
 	if (ret == COUNT_EDGE_CLAMPED)
 		stat_inc(CGFIFO_STAT_LAG_CLAMP);
+}
+
+/*
+ * Share of @c's own tasks (@c is @cgrp's storage): cached, and recomputed down the chain of
+ * ancestors only when the tree's generation moved since (cgfifo_tree.h has the arithmetic).
+ * The chain is read without the lock: the generation is read first and bumped after every
+ * change, so a share computed from a tree in mid-change carries an old tag and is redone.
+ */
+static __always_inline u32 self_hweight(struct cgroup *cgrp, struct cgfifo_cg *c)
+{
+	u32 gen = (u32)*(volatile u64 *)&hweight_gen, h = CGFIFO_HWEIGHT_ONE, psum, level;
+	struct cgfifo_cg *a;
+	int l;
+
+	if (cgfifo_hwcache_get(c->hweight_cache, gen, &h))
+		return h;
+	level = cgrp->level;
+	if (level > CGFIFO_MAX_DEPTH)
+		return 0;
+	h = CGFIFO_HWEIGHT_ONE;
+	psum = c->active_sum;
+	if (level > 0) {
+		a = cg_ctx_ancestor(cgrp, 0);
+		psum = a ? a->active_sum : 0;
+	}
+	bpf_for(l, 1, level + 1) {
+		a = cg_ctx_ancestor(cgrp, l);
+		if (!a) {
+			h = 0;
+			break;
+		}
+		h = cgfifo_hweight_step(h, a->weight, psum);
+		psum = a->active_sum;
+	}
+	h = cgfifo_hweight_step(h, CGFIFO_SELF_WEIGHT, psum);
+	c->hweight_cache = cgfifo_hwcache_make(gen, h);
+	stat_inc(CGFIFO_STAT_HWEIGHT_REFRESH);
+	return h;
+}
+
+/*
+ * The dispatch order: an rbtree of the cgroups that have queued tasks, keyed by cvtime. A
+ * cgroup enters when it gets a queued task and it is not in (in_queue, flipped 0 -> 1 by the
+ * one that adds its node), and leaves only from dispatch, when it is first and has nothing
+ * queued. Runs are charged to cgroup storage (stopping), not to the key: a key can only be
+ * older (lower) than the cgroup's cvtime, so the first node is re-sorted when it is stale
+ * and is the true minimum when it is not.
+ */
+static bool qnode_less(struct bpf_rb_node *a, const struct bpf_rb_node *b)
+{
+	struct cg_qnode *x = container_of(a, struct cg_qnode, rb);
+	struct cg_qnode *y = container_of(b, struct cg_qnode, rb);
+
+	return cgfifo_vtime_before(x->key, y->key);
+}
+
+static __always_inline void cg_enter_queue(struct cgfifo_cg *c, u64 cgid)
+{
+	struct cg_qnode *n;
+
+	if (__sync_val_compare_and_swap(&c->in_queue, 0, 1) != 0)
+		return;
+	n = bpf_obj_new(struct cg_qnode);
+	if (!n) {
+		scxlab_error("cgfifo: no memory for the queue node of cgroup %llu", cgid);
+		return;
+	}
+	n->cgid = cgid;
+	n->key = c->cvtime;
+	bpf_spin_lock(&queue_lock);
+	bpf_rbtree_add(&queue, &n->rb, qnode_less);
+	bpf_spin_unlock(&queue_lock);
+	stat_inc(CGFIFO_STAT_QUEUE_ENTER);
+}
+
+/* Queue lock held: take the first node out if it is cgroup @cgid's, else NULL. */
+static __always_inline struct bpf_rb_node *take_first_locked(u64 cgid)
+{
+	struct bpf_rb_node *rb = bpf_rbtree_first(&queue);
+
+	if (!rb || container_of(rb, struct cg_qnode, rb)->cgid != cgid)
+		return NULL;
+	return bpf_rbtree_remove(&queue, rb);
+}
+
+/*
+ * Dispatch found the first cgroup @cgid empty (or exited): take its node out, then look
+ * again, since an enqueue that saw it still in the queue has not added it back.
+ */
+static __always_inline void cg_leave_queue(struct cgfifo_cg *c, u64 cgid)
+{
+	struct bpf_rb_node *rb;
+
+	bpf_spin_lock(&queue_lock);
+	rb = take_first_locked(cgid);
+	bpf_spin_unlock(&queue_lock);
+	if (!rb)
+		return;
+	bpf_obj_drop(container_of(rb, struct cg_qnode, rb));
+	stat_inc(CGFIFO_STAT_QUEUE_LEAVE);
+	if (!c)
+		return;
+	__sync_val_compare_and_swap(&c->in_queue, 1, 0);
+	if (!c->exited && c->nr_queued > 0)
+		cg_enter_queue(c, cgid);
+}
+
+/* The first cgroup, @cgid, was charged since it was placed: put it back at @key. */
+static __always_inline void cg_rekey(u64 cgid, u64 key)
+{
+	struct bpf_rb_node *rb;
+
+	bpf_spin_lock(&queue_lock);
+	rb = take_first_locked(cgid);
+	if (rb) {
+		container_of(rb, struct cg_qnode, rb)->key = key;
+		bpf_rbtree_add(&queue, rb, qnode_less);
+	}
+	bpf_spin_unlock(&queue_lock);
+}
+
+/*
+ * The first cgroup @cgid had nothing this CPU may run (its tasks bound elsewhere, or taken by
+ * another CPU meanwhile): serve the second one instead, to stay work conserving. The first is
+ * held out of the tree meanwhile and put back unchanged.
+ */
+static __always_inline bool dispatch_second(u64 cgid)
+{
+	struct bpf_rb_node *rb, *next;
+	u64 next_cgid = 0;
+	bool ok;
+
+	bpf_spin_lock(&queue_lock);
+	rb = take_first_locked(cgid);
+	if (!rb) {
+		bpf_spin_unlock(&queue_lock);
+		return false;
+	}
+	next = bpf_rbtree_first(&queue);
+	if (next)
+		next_cgid = container_of(next, struct cg_qnode, rb)->cgid;
+	bpf_spin_unlock(&queue_lock);
+
+	ok = next_cgid && scx_bpf_dsq_move_to_local(next_cgid);
+
+	bpf_spin_lock(&queue_lock);
+	bpf_rbtree_add(&queue, rb, qnode_less);
+	bpf_spin_unlock(&queue_lock);
+	return ok;
 }
 
 s32 BPF_STRUCT_OPS(cgfifo_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
@@ -321,18 +525,37 @@ s32 BPF_STRUCT_OPS(cgfifo_select_cpu, struct task_struct *p, s32 prev_cpu, u64 w
 void BPF_STRUCT_OPS(cgfifo_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *t = lookup_task_ctx(p);
-	struct cgfifo_cg *c;
+	struct cgfifo_cg *c, *old;
+	struct cgroup *cgrp;
+	u64 cgid;
 	s32 cpu;
 
 	if (!t)
 		return;
-	c = cg_at(t->cg_slot);
+	cgrp = scx_bpf_task_cgroup(p);
+	cgid = cgrp->kn->id;
+	c = cg_ctx(cgrp);
+	bpf_cgroup_release(cgrp);
 	if (!c) {
-		scxlab_error("cgfifo: task %d has no cgroup slot (%d)", p->pid, t->cg_slot);
+		scxlab_error("cgfifo: task %d is in cgroup %llu that cgfifo does not know", p->pid, cgid);
 		return;
 	}
+	/*
+	 * Count the task as queued before it is inserted (the insert lands in the DSQ only after
+	 * this callback returns): a cgroup with a task on its way stays in the dispatch order.
+	 */
+	if (t->queued_cgid != cgid) {
+		if (t->queued_cgid) {
+			old = cg_ctx_by_id(t->queued_cgid);
+			if (old)
+				__sync_fetch_and_sub(&old->nr_queued, 1);
+		}
+		__sync_fetch_and_add(&c->nr_queued, 1);
+		t->queued_cgid = cgid;
+	}
 	stat_inc(CGFIFO_STAT_ENQUEUE);
-	scx_bpf_dsq_insert(p, c->cgid, slice_ns, enq_flags);
+	scx_bpf_dsq_insert(p, cgid, slice_ns, enq_flags);
+	cg_enter_queue(c, cgid);
 
 	/*
 	 * Tasks wait in per-cgroup queues that only ops.dispatch looks at; if a CPU is idle, wake
@@ -347,56 +570,46 @@ void BPF_STRUCT_OPS(cgfifo_enqueue, struct task_struct *p, u64 enq_flags)
 
 void BPF_STRUCT_OPS(cgfifo_dispatch, s32 cpu, struct task_struct *prev)
 {
-	u64 n = nr_slots;
-	s32 best = -1;
-	u64 best_vt = 0, best_cgid = 0;
 	int i;
 
-	if (n > CGFIFO_MAX_CGROUPS)
-		n = CGFIFO_MAX_CGROUPS;
-	bpf_for(i, 0, n) {
+	bpf_for(i, 0, CGFIFO_DISPATCH_TRIES) {
+		struct bpf_rb_node *rb;
 		struct cgfifo_cg *c;
+		u64 cgid, key, vt;
 
-		c = cg_at(i);
-		if (!c)
+		bpf_spin_lock(&queue_lock);
+		rb = bpf_rbtree_first(&queue);
+		if (!rb) {
+			bpf_spin_unlock(&queue_lock);
 			break;
-		if (c->state != SLOT_LIVE)
-			continue;
-		if (best >= 0 && (s64)(c->cvtime - best_vt) >= 0)
-			continue;
-		if (scx_bpf_dsq_nr_queued(c->cgid) <= 0)
-			continue;
-		best = i;
-		best_vt = c->cvtime;
-		best_cgid = c->cgid;
-	}
-	if (best < 0) {
-		stat_inc(CGFIFO_STAT_DISPATCH_NONE);
-		return;
-	}
-	if (scx_bpf_dsq_move_to_local(best_cgid)) {
-		if ((s64)(best_vt - cvtime_now) > 0)
-			cvtime_now = best_vt;
-		stat_inc(CGFIFO_STAT_DISPATCH);
-		return;
-	}
-	/*
-	 * The winner's queue held only tasks that may not run on this CPU (or was emptied by
-	 * another CPU meanwhile): serve any cgroup that has something for us, to stay work
-	 * conserving.
-	 */
-	bpf_for(i, 0, n) {
-		struct cgfifo_cg *c;
+		}
+		cgid = container_of(rb, struct cg_qnode, rb)->cgid;
+		key = container_of(rb, struct cg_qnode, rb)->key;
+		bpf_spin_unlock(&queue_lock);
 
-		c = cg_at(i);
-		if (!c)
-			break;
-		if (c->state != SLOT_LIVE || c->cgid == best_cgid)
+		c = cg_ctx_by_id(cgid);
+		if (!c || c->exited || c->nr_queued <= 0) {
+			cg_leave_queue(c, cgid);
 			continue;
-		if (scx_bpf_dsq_nr_queued(c->cgid) > 0 && scx_bpf_dsq_move_to_local(c->cgid)) {
+		}
+		vt = c->cvtime;
+		/* A stale key is re-sorted; on the last try the head is served as it is. */
+		if (cgfifo_vtime_before(key, vt) && i < CGFIFO_DISPATCH_TRIES - 1) {
+			cg_rekey(cgid, vt);
+			stat_inc(CGFIFO_STAT_REKEY);
+			continue;
+		}
+		if (scx_bpf_dsq_move_to_local(cgid)) {
+			if (cgfifo_vtime_before(cvtime_now, vt))
+				cvtime_now = vt;
+			stat_inc(CGFIFO_STAT_DISPATCH);
+			return;
+		}
+		if (dispatch_second(cgid)) {
 			stat_inc(CGFIFO_STAT_DISPATCH_OTHER);
 			return;
 		}
+		break;
 	}
 	stat_inc(CGFIFO_STAT_DISPATCH_NONE);
 }
@@ -404,34 +617,64 @@ void BPF_STRUCT_OPS(cgfifo_dispatch, s32 cpu, struct task_struct *prev)
 void BPF_STRUCT_OPS(cgfifo_runnable, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *t = lookup_task_ctx(p);
-	s32 slot;
+	struct cgroup *cgrp;
+	u64 cgid;
 	int ret;
 
-	if (!t || t->counted_slot >= 0)
+	if (!t || t->counted_cgid)
 		return;
-	slot = t->cg_slot;
-	ret = count_runnable(slot);
+	cgrp = scx_bpf_task_cgroup(p);
+	cgid = cgrp->kn->id;
+	ret = count_runnable(cgrp, true);
+	bpf_cgroup_release(cgrp);
 	if (ret == COUNT_BROKEN || ret == COUNT_STALE) {
-		scxlab_error("cgfifo: runnable task %d in cgroup slot %d that is not live", p->pid, slot);
+		scxlab_error("cgfifo: runnable task %d in cgroup %llu that is not live", p->pid, cgid);
 		return;
 	}
-	t->counted_slot = slot;
-	t->counted_cgid = cg_at(slot) ? cg_at(slot)->cgid : 0;
+	t->counted_cgid = cgid;
 	count_stats(ret, true);
+}
+
+/* @p leaves the cgroup queue it was counted in (it runs, or leaves the runqueue). */
+static __always_inline void uncount_queued(struct task_struct *p, struct task_ctx *t)
+{
+	struct cgfifo_cg *c;
+	struct cgroup *cgrp;
+
+	if (!t->queued_cgid)
+		return;
+	cgrp = task_cgroup_by_id(p, t->queued_cgid);
+	t->queued_cgid = 0;
+	if (!cgrp)
+		return;
+	c = cg_ctx(cgrp);
+	bpf_cgroup_release(cgrp);
+	if (c)
+		__sync_fetch_and_sub(&c->nr_queued, 1);
 }
 
 void BPF_STRUCT_OPS(cgfifo_quiescent, struct task_struct *p, u64 deq_flags)
 {
 	struct task_ctx *t = lookup_task_ctx(p);
+	struct cgroup *cgrp;
+	u64 cgid;
 	int ret;
 
-	if (!t || t->counted_slot < 0)
+	if (!t)
 		return;
-	ret = uncount_runnable(t->counted_slot, t->counted_cgid);
-	t->counted_slot = -1;
+	uncount_queued(p, t);
+	cgid = t->counted_cgid;
+	if (!cgid)
+		return;
+	t->counted_cgid = 0;
+	cgrp = task_cgroup_by_id(p, cgid);
+	if (!cgrp)
+		return;		/* the cgroup is gone: nothing to take back */
+	ret = count_runnable(cgrp, false);
+	bpf_cgroup_release(cgrp);
 	if (ret == COUNT_BROKEN) {
 		scxlab_error("cgfifo: the runnable count or active weight of cgroup %llu went negative",
-			     t->counted_cgid);
+			     cgid);
 		return;
 	}
 	count_stats(ret, false);
@@ -440,66 +683,60 @@ void BPF_STRUCT_OPS(cgfifo_quiescent, struct task_struct *p, u64 deq_flags)
 void BPF_STRUCT_OPS(cgfifo_running, struct task_struct *p)
 {
 	struct task_ctx *t = lookup_task_ctx(p);
-	struct cgfifo_cg *c;
-	s32 slot;
+	struct cgroup *cgrp;
 
 	if (!t)
 		return;
-	slot = t->counted_slot >= 0 ? t->counted_slot : t->cg_slot;
-	c = cg_at(slot);
-	if (!c)
-		return;
-	t->run_slot = slot;
-	t->run_cgid = c->cgid;
+	uncount_queued(p, t);
+	if (t->counted_cgid) {
+		t->run_cgid = t->counted_cgid;
+	} else {
+		cgrp = scx_bpf_task_cgroup(p);
+		t->run_cgid = cgrp->kn->id;
+		bpf_cgroup_release(cgrp);
+	}
 	t->running_at = scx_bpf_now();
 }
 
 void BPF_STRUCT_OPS(cgfifo_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *t = lookup_task_ctx(p);
+	struct cgroup *cgrp;
 	struct cgfifo_cg *c;
-	bool charged = false, idle = false;
 	u64 used;
 	u32 h;
-	s32 slot;
 
 	if (!t || !t->running_at)
 		return;
-	slot = t->run_slot;
-	c = cg_at(slot);
-	if (!c)
-		return;
 	used = scx_bpf_now() - t->running_at;
 	t->running_at = 0;
-	bpf_spin_lock(&tree_lock);
-	if (c->state == SLOT_LIVE && c->cgid == t->run_cgid) {
-		h = tree_self_hweight(slot);
-		idle = !h;
-		c->cvtime += cgfifo_cvtime_delta(used, h ? h : CGFIFO_HWEIGHT_ONE);
-		charged = true;
+	cgrp = task_cgroup_by_id(p, t->run_cgid);
+	if (!cgrp)
+		return;
+	c = cg_ctx(cgrp);
+	if (c && !c->exited) {
+		h = self_hweight(cgrp, c);
+		__sync_fetch_and_add(&c->cvtime, cgfifo_cvtime_delta(used, h ? h : CGFIFO_HWEIGHT_ONE));
+		stat_inc(h ? CGFIFO_STAT_CHARGE : CGFIFO_STAT_CHARGE_IDLE);
 	}
-	bpf_spin_unlock(&tree_lock);
-	if (charged)
-		stat_inc(idle ? CGFIFO_STAT_CHARGE_IDLE : CGFIFO_STAT_CHARGE);
+	bpf_cgroup_release(cgrp);
 }
 
 s32 BPF_STRUCT_OPS(cgfifo_init_task, struct task_struct *p, struct scx_init_task_args *args)
 {
 	struct task_ctx *t;
-	s32 slot;
 
 	t = bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t)
 		return -ENOMEM;
-	slot = args->cgroup ? slot_of(args->cgroup) : -1;
-	if (slot < 0) {
-		scxlab_error("cgfifo: task %d starts in a cgroup without a slot", p->pid);
+	if (!args->cgroup || !cg_ctx(args->cgroup)) {
+		scxlab_error("cgfifo: task %d starts in a cgroup cgfifo does not know", p->pid);
 		return -ENOENT;
 	}
-	t->cg_slot = slot;
-	t->move_slot = -1;
-	t->counted_slot = -1;
-	t->run_slot = -1;
+	t->counted_cgid = 0;
+	t->queued_cgid = 0;
+	t->run_cgid = 0;
+	t->running_at = 0;
 	return 0;
 }
 
@@ -507,105 +744,62 @@ s32 BPF_STRUCT_OPS(cgfifo_init_task, struct task_struct *p, struct scx_init_task
 s32 BPF_STRUCT_OPS_SLEEPABLE(cgfifo_cgroup_init, struct cgroup *cgrp, struct scx_cgroup_init_args *args)
 {
 	u64 cgid = cgrp->kn->id;
-	int level = cgrp->level, i, ret;
-	s32 slot = -1, parent = -1;
-	struct cgfifo_cg *c, *pc;
-	u32 weight = args->weight;
+	u32 level = cgrp->level, weight = args->weight;
+	struct cgfifo_cg *c;
+	int ret;
 
-	if (level < 0 || level > CGFIFO_MAX_DEPTH)
+	if (level > CGFIFO_MAX_DEPTH)
 		return -E2BIG;
-	if (level > 0) {
-		struct cgroup *p = bpf_cgroup_ancestor(cgrp, level - 1);
-
-		if (!p)
-			return -ENOENT;
-		parent = slot_of(p);
-		bpf_cgroup_release(p);
-		/* The kernel initialises parents before children. */
-		if (!valid_slot(parent))
-			return -ENOENT;
-	}
-	bpf_for(i, 0, CGFIFO_MAX_CGROUPS) {
-		c = cg_at(i);
-		if (c && __sync_val_compare_and_swap(&c->state, SLOT_FREE, SLOT_INIT) == SLOT_FREE) {
-			slot = i;
-			break;
-		}
-	}
-	c = cg_at(slot);
+	/* The kernel initialises parents before children. */
+	if (level > 0 && !cg_ctx_ancestor(cgrp, level - 1))
+		return -ENOENT;
+	c = bpf_cgrp_storage_get(&cg_ctxs, cgrp, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!c)
-		return -ENOSPC;
-	pc = cg_at(parent);
-
-	c->cgid = cgid;
+		return -ENOMEM;
 	c->weight = weight < CGFIFO_WEIGHT_MIN ? CGFIFO_WEIGHT_MIN :
 		    weight > CGFIFO_WEIGHT_MAX ? CGFIFO_WEIGHT_MAX : weight;
-	c->active_sum = 0;
-	c->nr_runnable = 0;
 	c->level = level;
 	c->cvtime = cvtime_now;
-	for (i = 0; i < CGFIFO_MAX_DEPTH; i++) {
-		if (i >= level || !pc)
-			break;
-		c->anc[i] = anc_slot(pc, i);
-	}
-	barrier_var(level);
-	if (level >= 0 && level <= CGFIFO_MAX_DEPTH)
-		c->anc[level] = slot;
-
 	ret = scx_bpf_create_dsq(cgid, -1);
 	if (ret) {
-		c->state = SLOT_FREE;
+		bpf_cgrp_storage_delete(&cg_ctxs, cgrp);
 		return ret;
 	}
-	ret = bpf_map_update_elem(&cgid_slot, &cgid, &slot, BPF_ANY);
-	if (ret) {
-		scx_bpf_destroy_dsq(cgid);
-		c->state = SLOT_FREE;
-		return ret;
-	}
-	for (i = 0; i < 8; i++) {
-		u64 old = nr_slots;
-
-		if (old > (u64)slot || __sync_val_compare_and_swap(&nr_slots, old, slot + 1) == old)
-			break;
-	}
-	/* Published last: dispatch only looks at live slots. */
-	__sync_val_compare_and_swap(&c->state, SLOT_INIT, SLOT_LIVE);
+	bump_hweight_gen();
 	stat_inc(CGFIFO_STAT_CGROUP_INIT);
 	return 0;
 }
 
 void BPF_STRUCT_OPS(cgfifo_cgroup_exit, struct cgroup *cgrp)
 {
-	u64 cgid = cgrp->kn->id;
-	s32 slot = slot_of(cgrp);
-	struct cgfifo_cg *c;
-	bool busy = false;
-	u32 lvl;
+	struct cgfifo_cg *c = cg_ctx(cgrp), *pc = NULL;
+	u32 level = cgrp->level;
+	bool was_active, busy;
 
-	c = cg_at(slot);
 	if (!c)
 		return;		/* its cgroup_init failed */
+	if (level > 0)
+		pc = cg_ctx_ancestor(cgrp, level - 1);
 	bpf_spin_lock(&tree_lock);
 	/*
 	 * A removed cgroup has no tasks, but on unload cgroups exit while tasks may still be
 	 * counted: take back its share so that its ancestors' sums stay true.
 	 */
-	if (c->active_sum) {
-		busy = true;
-		lvl = c->level;
-		if (lvl)
-			tree_sub(anc_slot(c, lvl - 1), c->weight);
-		c->active_sum = 0;
-	}
+	was_active = c->nr_active > 0;
+	busy = c->active_sum != 0;
+	if (was_active && pc)
+		pc->active_sum -= c->weight;
+	c->nr_active = 0;
+	c->active_sum = 0;
 	c->nr_runnable = 0;
-	c->state = SLOT_INIT;	/* neither live nor free until its DSQ is gone */
+	c->exited = 1;
 	bpf_spin_unlock(&tree_lock);
+	if (was_active)
+		propagate(cgrp, level, false);
+	bump_hweight_gen();
 
-	scx_bpf_destroy_dsq(cgid);
-	bpf_map_delete_elem(&cgid_slot, &cgid);
-	c->state = SLOT_FREE;
+	/* Its node, if queued, is dropped by dispatch (c->exited). */
+	scx_bpf_destroy_dsq(cgrp->kn->id);
 	stat_inc(CGFIFO_STAT_CGROUP_EXIT);
 	if (busy)
 		stat_inc(CGFIFO_STAT_CGROUP_EXIT_BUSY);
@@ -613,8 +807,8 @@ void BPF_STRUCT_OPS(cgfifo_cgroup_exit, struct cgroup *cgrp)
 
 void BPF_STRUCT_OPS(cgfifo_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
 {
-	struct cgfifo_cg *c = cg_at(slot_of(cgrp)), *pc;
-	u32 lvl;
+	struct cgfifo_cg *c = cg_ctx(cgrp), *pc = NULL;
+	u32 level = cgrp->level;
 
 	if (!c)
 		return;
@@ -622,79 +816,65 @@ void BPF_STRUCT_OPS(cgfifo_cgroup_set_weight, struct cgroup *cgrp, u32 weight)
 		weight = CGFIFO_WEIGHT_MIN;
 	if (weight > CGFIFO_WEIGHT_MAX)
 		weight = CGFIFO_WEIGHT_MAX;
+	if (level > 0)
+		pc = cg_ctx_ancestor(cgrp, level - 1);
 	bpf_spin_lock(&tree_lock);
-	lvl = c->level;
 	/* An active cgroup's weight is part of its parent's sum: swap old for new there. */
-	if (c->active_sum && lvl) {
-		pc = cg_at(anc_slot(c, lvl - 1));
-		if (pc)
-			pc->active_sum = pc->active_sum - c->weight + weight;
-	}
+	if (c->nr_active > 0 && pc)
+		pc->active_sum = pc->active_sum - c->weight + weight;
 	c->weight = weight;
 	bpf_spin_unlock(&tree_lock);
+	bump_hweight_gen();
 	stat_inc(CGFIFO_STAT_SET_WEIGHT);
 }
 
-/* Resolve the destination here: cgroup_move itself cannot fail. */
+/* Refuse a move to a cgroup without storage here: cgroup_move itself cannot fail. */
 s32 BPF_STRUCT_OPS(cgfifo_cgroup_prep_move, struct task_struct *p, struct cgroup *from, struct cgroup *to)
 {
-	struct task_ctx *t = lookup_task_ctx(p);
-	s32 slot = slot_of(to);
-
-	if (!t)
-		return -ENOENT;
-	if (!valid_slot(slot)) {
-		scxlab_error("cgfifo: task %d moves to a cgroup without a slot", p->pid);
+	if (!cg_ctx(to)) {
+		scxlab_error("cgfifo: task %d moves to a cgroup cgfifo does not know", p->pid);
 		return -ENOENT;
 	}
-	t->move_slot = slot;
 	return 0;
 }
 
 void BPF_STRUCT_OPS(cgfifo_cgroup_move, struct task_struct *p, struct cgroup *from, struct cgroup *to)
 {
 	struct task_ctx *t = lookup_task_ctx(p);
-	s32 slot, old;
+	struct cgroup *old;
+	u64 old_cgid, cgid = to->kn->id;
 	int ret;
 
 	if (!t)
 		return;
-	slot = t->move_slot >= 0 ? t->move_slot : slot_of(to);
-	t->move_slot = -1;
-	if (!valid_slot(slot)) {
-		scxlab_error("cgfifo: task %d moved to a cgroup without a slot", p->pid);
-		return;
-	}
-	t->cg_slot = slot;
 	stat_inc(CGFIFO_STAT_MOVE);
 
 	/*
 	 * The kernel normally takes a runnable task through quiescent/runnable around a move; if
 	 * it is still counted in the old cgroup, carry the count over so both sums stay exact.
 	 */
-	old = t->counted_slot;
-	if (old < 0 || old == slot)
+	old_cgid = t->counted_cgid;
+	if (!old_cgid || old_cgid == cgid)
 		return;
-	ret = uncount_runnable(old, t->counted_cgid);
-	count_stats(ret, false);
-	t->counted_slot = -1;
-	ret = count_runnable(slot);
+	t->counted_cgid = 0;
+	old = bpf_cgroup_from_id(old_cgid);
+	if (old) {
+		ret = count_runnable(old, false);
+		bpf_cgroup_release(old);
+		count_stats(ret, false);
+	}
+	ret = count_runnable(to, true);
 	if (ret == COUNT_BROKEN || ret == COUNT_STALE) {
-		scxlab_error("cgfifo: task %d moved to cgroup slot %d that is not live", p->pid, slot);
+		scxlab_error("cgfifo: task %d moved to cgroup %llu that is not live", p->pid, cgid);
 		return;
 	}
-	t->counted_slot = slot;
-	t->counted_cgid = cg_at(slot) ? cg_at(slot)->cgid : 0;
+	t->counted_cgid = cgid;
 	count_stats(ret, true);
 	stat_inc(CGFIFO_STAT_MOVE_RUNNABLE);
 }
 
 void BPF_STRUCT_OPS(cgfifo_cgroup_cancel_move, struct task_struct *p, struct cgroup *from, struct cgroup *to)
 {
-	struct task_ctx *t = lookup_task_ctx(p);
-
-	if (t)
-		t->move_slot = -1;
 	stat_inc(CGFIFO_STAT_CANCEL_MOVE);
 }
 

@@ -35,6 +35,10 @@ static const char *const cgfifo_stat_names[CGFIFO_NR_STATS] = {
 	[CGFIFO_STAT_MOVE]		= "move",
 	[CGFIFO_STAT_MOVE_RUNNABLE]	= "move_runnable",
 	[CGFIFO_STAT_CANCEL_MOVE]	= "cancel_move",
+	[CGFIFO_STAT_QUEUE_ENTER]	= "cg_queue",
+	[CGFIFO_STAT_QUEUE_LEAVE]	= "cg_unqueue",
+	[CGFIFO_STAT_REKEY]		= "dispatch_rekey",
+	[CGFIFO_STAT_HWEIGHT_REFRESH]	= "hweight_refresh",
 };
 
 static unsigned long long slice_us, lag_us;	/* 0: keep the BPF default */

@@ -109,4 +109,66 @@ CGFIFO_INLINE __u64 cgfifo_cvtime_delta(__u64 used_ns, __u32 hweight)
 	return used_ns * CGFIFO_HWEIGHT_ONE / hweight;
 }
 
+/*
+ * Virtual times are compared wrap-safe: @a is before @b when their difference, read as signed,
+ * is negative. The rbtree of queued cgroups orders by this, and dispatch uses it to notice a
+ * queue position (key) older than the cgroup's current cvtime.
+ */
+CGFIFO_INLINE int cgfifo_vtime_before(__u64 a, __u64 b)
+{
+	return (__s64)(a - b) < 0;
+}
+
+/*
+ * The cvtime a cgroup waking from idle resumes at: its own, but no less than @frontier (the
+ * cvtime served last) minus @lag, so idle time earns at most @lag of credit.
+ */
+CGFIFO_INLINE __u64 cgfifo_lag_floor(__u64 cvtime, __u64 frontier, __u64 lag)
+{
+	__u64 floor = frontier - lag;
+
+	return cgfifo_vtime_before(cvtime, floor) ? floor : cvtime;
+}
+
+/*
+ * A cgroup's count of active children (its own runnable tasks count as one child) moves by one
+ * under the tree lock; these say whether the cgroup itself changed activity, i.e. whether its
+ * weight must enter (up) or leave (down) its parent's active sum. The lock is taken one level
+ * at a time, so two CPUs propagating opposite edges can reach a parent in the other order and
+ * leave its count at -1 for a moment: the count is signed, an edge is only 0 -> 1 or 1 -> 0,
+ * and so "counted in the parent" stays exactly "count >= 1" whatever the order.
+ */
+CGFIFO_INLINE int cgfifo_active_up(__s32 *nr_active)
+{
+	return (*nr_active)++ == 0;
+}
+
+CGFIFO_INLINE int cgfifo_active_down(__s32 *nr_active)
+{
+	return --(*nr_active) == 0;
+}
+
+/*
+ * The cached share of a cgroup's own tasks, tagged with the tree's generation: one 64-bit word
+ * (generation << 32 | valid bit | share), so a reader never sees the share of one generation
+ * with the tag of another. The tree's generation is bumped after every change of a weight or
+ * an active sum; a cache whose tag differs is recomputed from the chain. A share is at most
+ * CGFIFO_HWEIGHT_ONE (17 bits), below the valid bit.
+ */
+#define CGFIFO_HWCACHE_VALID	(1ULL << 31)
+
+CGFIFO_INLINE __u64 cgfifo_hwcache_make(__u32 gen, __u32 hweight)
+{
+	return (__u64)gen << 32 | CGFIFO_HWCACHE_VALID | (hweight & (CGFIFO_HWCACHE_VALID - 1));
+}
+
+/* True, with the share in *@hweight, when @cache was made at generation @gen. */
+CGFIFO_INLINE int cgfifo_hwcache_get(__u64 cache, __u32 gen, __u32 *hweight)
+{
+	if (!(cache & CGFIFO_HWCACHE_VALID) || (__u32)(cache >> 32) != gen)
+		return 0;
+	*hweight = (__u32)(cache & (CGFIFO_HWCACHE_VALID - 1));
+	return 1;
+}
+
 #endif /* SCXLAB_CGFIFO_TREE_H */

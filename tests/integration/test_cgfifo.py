@@ -25,3 +25,9 @@ def test_two_cgroups_get_their_weighted_shares(results_root):
     # cgfifo must honour the weights: within 0.1 of the entitled share
     assert abs(high["achieved_share"] - 2 / 3) < 0.1, run["cgroups"]
     assert high["usage_usec"] > low["usage_usec"] > 0
+    # The structures behind it (cgfifo.bpf.c): cgroups entered and left the dispatch order
+    # (rbtree), dispatch served from it, and the charge mostly found its share cached: a
+    # refresh on every charge would mean the cache never holds.
+    st = run["exit_info"]["stats"]
+    assert st["cg_queue"] > 0 and st["cg_unqueue"] > 0 and st["dispatch"] > 0, st
+    assert 0 < st["hweight_refresh"] < st["charge"] / 2, st

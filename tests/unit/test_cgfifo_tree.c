@@ -181,6 +181,113 @@ static void test_cvtime_delta(void **state)
 	assert_true(cgfifo_cvtime_delta(1ULL << 47, 1) == (1ULL << 63));
 }
 
+static void test_vtime_order_and_lag_floor(void **state)
+{
+	/* Plain order, and across the 64-bit wrap (virtual time only grows, it may wrap). */
+	assert_true(cgfifo_vtime_before(1, 2));
+	assert_false(cgfifo_vtime_before(2, 1));
+	assert_false(cgfifo_vtime_before(5, 5));
+	assert_true(cgfifo_vtime_before(~0ULL - 10, 5));
+	assert_false(cgfifo_vtime_before(5, ~0ULL - 10));
+	/* A cgroup waking from idle keeps at most `lag` of credit behind the frontier ... */
+	assert_int_equal(cgfifo_lag_floor(100, 100000, 20000), 80000);
+	/* ... one that is ahead, or within the lag, keeps its own cvtime ... */
+	assert_int_equal(cgfifo_lag_floor(90000, 100000, 20000), 90000);
+	assert_int_equal(cgfifo_lag_floor(150000, 100000, 20000), 150000);
+	assert_int_equal(cgfifo_lag_floor(80000, 100000, 20000), 80000);
+	/* ... --lag-us 0 lifts it to the frontier; early on the floor may wrap below zero. */
+	assert_int_equal(cgfifo_lag_floor(100, 100000, 0), 100000);
+	assert_int_equal(cgfifo_lag_floor(100, 5000, 20000), 100);
+	assert_int_equal(cgfifo_lag_floor(5, 0, 20000), 5);
+}
+
+/*
+ * The weight tree is updated one level per locked section: a child's activity edge moves its
+ * weight in its parent's sum (same section), and the parent's own count moves in a later
+ * section. Two CPUs can therefore bring a child's "became idle" and "became active again" to the
+ * parent in either order. Model a parent P whose only child X goes active -> idle -> active
+ * (or idle -> active -> idle) and check every order of the parent-level steps: P must end
+ * counted in its own parent exactly when X is active, with the right weight in the sum above.
+ */
+struct model_node { __s32 nr_active; __u32 weight; __u32 sum; };
+
+static int model_step(struct model_node *c, struct model_node *pc, int up)
+{
+	int edge = up ? cgfifo_active_up(&c->nr_active) : cgfifo_active_down(&c->nr_active);
+
+	if (edge && pc)
+		pc->sum += up ? c->weight : -c->weight;
+	return edge;
+}
+
+static void test_active_edges_in_any_order(void **state)
+{
+	/* dirs[k]: the direction of the k-th edge of X; order: in which order the parent-level
+	 * steps of those edges run (X's own steps are serialised by the lock, in edge order). */
+	static const int flips[][3] = { { 1, 0, 1 }, { 0, 1, 0 } };
+	static const int orders[][3] = { { 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 }, { 1, 2, 0 },
+					 { 2, 0, 1 }, { 2, 1, 0 } };
+	for (int f = 0; f < 2; f++) {
+		for (int o = 0; o < 6; o++) {
+			int x_active = !flips[f][0];	/* start in the opposite state */
+			struct model_node top = { 1, 100, 0 };
+			struct model_node p = { x_active, 300, 0 }, x = { x_active, 200, 0 };
+			int pending[3], npend = 0;
+
+			top.sum = x_active ? p.weight : 0;
+			p.sum = x_active ? x.weight : 0;
+			/* X's steps: each edge moves X's count and its weight in P's sum. */
+			for (int k = 0; k < 3; k++) {
+				int up = flips[f][k];
+				assert_true(model_step(&x, &p, up));	/* a 0<->1 edge of X */
+				pending[npend++] = up;
+			}
+			/* P's steps, in this order. */
+			for (int k = 0; k < 3; k++)
+				model_step(&p, &top, pending[orders[o][k]]);
+			int final_active = flips[f][2];
+			assert_int_equal(x.nr_active, final_active);
+			assert_int_equal(p.sum, final_active ? x.weight : 0);
+			/* P is counted above exactly when its count is >= 1, and is final_active. */
+			assert_int_equal(p.nr_active, final_active);
+			assert_int_equal(top.sum, final_active ? p.weight : 0);
+		}
+	}
+	/* A count that went to -1 comes back without an edge either way. */
+	__s32 n = 0;
+	assert_false(cgfifo_active_down(&n));
+	assert_int_equal(n, -1);
+	assert_false(cgfifo_active_up(&n));
+	assert_int_equal(n, 0);
+	assert_true(cgfifo_active_up(&n));
+	assert_false(cgfifo_active_up(&n));
+	assert_false(cgfifo_active_down(&n));
+	assert_true(cgfifo_active_down(&n));
+}
+
+static void test_hweight_cache(void **state)
+{
+	__u32 h = 12345;
+
+	/* Fresh storage (all zero) is never a valid cache, whatever the generation. */
+	assert_false(cgfifo_hwcache_get(0, 0, &h));
+	assert_false(cgfifo_hwcache_get(0, 1, &h));
+	assert_int_equal(h, 12345);
+	/* A share comes back at its own generation only. */
+	assert_true(cgfifo_hwcache_get(cgfifo_hwcache_make(7, 43690), 7, &h));
+	assert_int_equal(h, 43690);
+	assert_false(cgfifo_hwcache_get(cgfifo_hwcache_make(7, 43690), 8, &h));
+	/* Every share the tree can produce survives, 0 (idle) and 100% included. */
+	assert_true(cgfifo_hwcache_get(cgfifo_hwcache_make(1, ONE), 1, &h));
+	assert_int_equal(h, ONE);
+	assert_true(cgfifo_hwcache_get(cgfifo_hwcache_make(1, 0), 1, &h));
+	assert_int_equal(h, 0);
+	assert_true(cgfifo_hwcache_get(cgfifo_hwcache_make(0xffffffffu, 1), 0xffffffffu, &h));
+	assert_int_equal(h, 1);
+	/* The generation is compared in 32 bits: gen 2^32 + 3 reads as 3. */
+	assert_true(cgfifo_hwcache_get(cgfifo_hwcache_make((__u32)((1ULL << 32) + 3), 9), 3, &h));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +299,9 @@ int main(void)
 		cmocka_unit_test(test_leaves_add_up),
 		cmocka_unit_test(test_inconsistent_input),
 		cmocka_unit_test(test_cvtime_delta),
+		cmocka_unit_test(test_vtime_order_and_lag_floor),
+		cmocka_unit_test(test_active_edges_in_any_order),
+		cmocka_unit_test(test_hweight_cache),
 	};
 	return cmocka_run_group_tests_name("cgfifo weight tree", tests, NULL, NULL);
 }
