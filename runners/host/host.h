@@ -43,6 +43,7 @@ struct ctx {
 	/* where the wall time went (manifest times, make bench-suite): seconds building the job,
 	 * from target start to its end, and per phase of the runs as the guest announced them */
 	double job_s, target_s, phase_wall[PHASE_COUNT], assemble_t0;
+	char *git_commit, *git_dirty;	/* record_checkout(), at the start */
 	int phase_cur;		/* index into phase_names, -1 between phases */
 	double phase_since;	/* mono_now() when phase_cur began */
 	struct fp_sample load_start;	/* how busy the host was when the experiment started */
@@ -74,5 +75,6 @@ void run_host(struct ctx *c);
 /* manifest.c: writes manifest.json, summary.json, reproduce.sh (and INVALID); true when the
  * result is valid. started: when the run began (ISO 8601). */
 bool assemble(struct ctx *c, const char *started);
+void record_checkout(struct ctx *c);
 
 #endif

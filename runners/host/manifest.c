@@ -121,6 +121,18 @@ static json_t *summarize_runs(struct ctx *c, json_t *runs)
 	return out;
 }
 
+/* The checkout's commit and whether it had uncommitted changes, taken when the run starts
+ * (what was built then is what runs; a checkout that moves during a long run must not relabel
+ * it). */
+void record_checkout(struct ctx *c)
+{
+	char *git_head[] = { "git", "-c", "safe.directory=*", "-C", ".", "rev-parse", "HEAD", NULL };
+	char *git_status[] = { "git", "-c", "safe.directory=*", "-C", ".", "status", "--porcelain",
+			       "--untracked-files=no", NULL };
+	c->git_commit = argv_output(git_head);
+	c->git_dirty = argv_output(git_status);
+}
+
 /* reproduce.sh (runners/common/reproduce.h), executable. */
 static void write_reproduce(struct ctx *c, const char *commit)
 {
@@ -409,10 +421,7 @@ bool assemble(struct ctx *c, const char *started)
 	/* valid only when every run due was valid and no problem at all was found, this one included */
 	bool valid = nvalid == due && json_array_size(c->problems) == 0;
 
-	char *git_head[] = { "git", "-c", "safe.directory=*", "-C", ".", "rev-parse", "HEAD", NULL };
-	char *git_status[] = { "git", "-c", "safe.directory=*", "-C", ".", "status", "--porcelain",
-			       "--untracked-files=no", NULL };
-	char *commit = argv_output(git_head), *dirty = argv_output(git_status);
+	const char *commit = c->git_commit, *dirty = c->git_dirty;
 	char *finished = iso_time_now();
 	json_t *factors = manifest_factors(c, guest, krel);
 	json_t *reasons = manifest_reasons(c, runs);
@@ -455,8 +464,7 @@ bool assemble(struct ctx *c, const char *started)
 	free(mp);
 	free(sp);
 	free(finished);
-	free(commit);
-	free(dirty);
+
 	free(kver);
 	free(krel);
 	return valid;

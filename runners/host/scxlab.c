@@ -244,6 +244,7 @@ int main(int argc, char **argv)
 	fp_sample_take("", getpid(), &c.load_start);
 	progress(&c, "%s: %zu policies x %ld repeats on %s, %ld s each (+%ld s warm-up), target=%s, clock=%s",
 		 c.id, c.x.npol, c.x.repeats, c.x.wl.name, c.x.duration, c.x.warmup, c.x.target, c.x.clock);
+	record_checkout(&c);
 	double t_job = mono_now();
 	build_job(&c);
 	c.job_s = mono_now() - t_job;
