@@ -3,8 +3,9 @@
  * monitor, runners/guest/mon_schedstat.c, reads the texts; everything here is pure):
  *
  *   /proc/schedstat (version 15-17)   per CPU: sched_yield() calls, schedule() calls, idle
- *                                     picks, wakeups (try_to_wake_up) and those to the waking
- *                                     CPU itself, time run and time waited on the runqueue (ns),
+ *                                     picks, wakeups it performed (counted on the waker's CPU)
+ *                                     and those that placed the task on that same CPU (local),
+ *                                     time run and time waited on the runqueue (ns),
  *                                     timeslices; the same in every scheduling class
  *   /proc/stat                        per CPU: idle (+iowait) and total ticks (USER_HZ)
  *   /sys/kernel/sched_ext/root/events sched_ext's event counters ("SCX_EV_<NAME> <count>"),
