@@ -14,6 +14,8 @@
  * thread alive at its end). A task counts when it is alive at the end: tasks that exited during
  * the measurement (a client's, a CGI script's) are in the per-CPU totals only. The lists are kept
  * as raw/task-schedstat-{before,after}.txt ("tid starttime run_ns run_delay_ns timeslices comm").
+ * Under TARGET=host (the agent is not PID 1) the machine's other processes could not be told
+ * apart, so there is no task list there, and the per-CPU counters include whatever else ran.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -103,6 +105,8 @@ static void take(struct run *r, struct sample *s, const char *when)
 	s->schedstat = read_file("/proc/schedstat", NULL);
 	s->procstat = read_file("/proc/stat", NULL);
 	s->events = read_file(SCX_EVENTS, NULL);
+	if (!r->a->pid1)
+		return;	/* TARGET=host: the machine's other processes are not told apart from the workload's */
 	s->tasks = task_list(r);
 	char *p = xasprintf("%s/task-schedstat-%s.txt", r->raw, when);
 	write_text(p, "%s\n", s->tasks);
@@ -138,7 +142,9 @@ static json_t *schedstat_stop(struct run *r, void *state)
 	if (!summary) {
 		say(PROTO_RUN_NOTE " %d no scheduler statistics: %s", r->index, e.msg);
 		summary = json_pack("{s:s}", "error", e.msg);
-	}
+	}	else if (!r->a->pid1)
+		json_object_set_new(summary, "tasks_skipped",
+				    json_string("TARGET=host: other processes share the machine, so no per-task sample"));
 	sample_free(b);
 	sample_free(&a);
 	free(b);
