@@ -8,7 +8,9 @@ paper/results/ load exactly like the originals. Every file it reads is checked a
 result contract (schemas/, analysis/contract.py) first.
 
 Metrics come from two places:
-- the workload's metrics.json (the metric contract: name, unit, value, higher_is_better);
+- the run's metrics.json (the metric contract: name, unit, value, higher_is_better, which is
+  null for a metric with no direction): the workload's metrics, then the agent's own sched.*
+  (what the scheduler did, from the kernel's counters) and fairness.* (across instances);
 - the run's monitors (perf stat software events in run.json), turned into per-operation costs
   when the headline metric is a rate (context switches, CPU migrations and CPU time per unit of
   headline work), else per measured second. These are named "monitor:..." and feed the
@@ -179,8 +181,8 @@ def _parse_metric(entry, where, instances=None):
         raise AnalysisError(f"{where}: metric {name} has no unit")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise AnalysisError(f"{where}: metric {name} has no finite numeric value ({value!r})")
-    if not isinstance(hib, bool):
-        raise AnalysisError(f"{where}: metric {name}: higher_is_better must be true or false")
+    if "higher_is_better" not in entry or not (hib is None or isinstance(hib, bool)):
+        raise AnalysisError(f"{where}: metric {name}: higher_is_better must be true, false or null")
     base, cgroup = name, entry.get("cgroup")
     m = _CGROUP_NAME.match(name)
     if m:

@@ -26,8 +26,10 @@ int metrics_check(const json_t *doc, struct err *e)
 		json_t *v = json_object_get(m, "value");
 		if (!json_is_number(v) || !isfinite(json_number_value(v)))
 			return errf(e, "metrics[%zu] (%s): \"value\" must be a finite number", i, name);
-		if (!json_is_boolean(json_object_get(m, "higher_is_better")))
-			return errf(e, "metrics[%zu] (%s): \"higher_is_better\" must be true or false", i, name);
+		/* null: the metric describes the run but does not rank policies (e.g. a share of wakeups) */
+		json_t *hib = json_object_get(m, "higher_is_better");
+		if (!hib || !(json_is_boolean(hib) || json_is_null(hib)))
+			return errf(e, "metrics[%zu] (%s): \"higher_is_better\" must be true, false or null", i, name);
 		for (size_t j = 0; j < i; j++) {
 			const char *other = json_string_value(json_object_get(json_array_get(list, j), "name"));
 			if (other && !strcmp(other, name))

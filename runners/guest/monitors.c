@@ -5,16 +5,20 @@
  * which tests/unit/test_guest_monitors.c checks against this table.
  *
  * Order matters: start() runs top to bottom, stop() bottom to top, so the snapshots enclose
- * every other monitor and perf stat counts only the measurement itself.
+ * every other monitor, the schedstat monitor's task lists see none of the later monitors'
+ * processes (they start after its first list and are gone before its last), and perf stat
+ * counts only the measurement itself.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "guest.h"
 
-extern const struct monitor snapshots_monitor, sched_trace_monitor, bpf_stats_monitor, perf_stat_monitor;
+extern const struct monitor snapshots_monitor, schedstat_monitor, sched_trace_monitor, bpf_stats_monitor,
+	perf_stat_monitor;
 const struct monitor *const monitor_table[] = {
 	&snapshots_monitor,
+	&schedstat_monitor,
 	&sched_trace_monitor,
 	&bpf_stats_monitor,
 	&perf_stat_monitor,

@@ -260,8 +260,9 @@ static json_t *manifest_factors(struct ctx *c, json_t *guest, const char *krel)
 	json_object_set_new(factors, "vm", vm_factors(c));
 	json_object_set_new(factors, "kernel_release", json_string(guest_rel ? guest_rel : krel));
 	json_object_set_new(factors, "kconfig_sha256", json_string(ksha && *ksha ? ksha : kcfg_sha));
-	json_t *mons = json_pack("[ssss]", "perf stat -a (software events)", "/proc/schedstat before/after",
-				 "/sys/kernel/sched_ext before/after", "dmesg");
+	json_t *mons = json_pack("[sssss]", "perf stat -a (software events)", "/proc/schedstat before/after",
+				 "/sys/kernel/sched_ext before/after", "dmesg",
+				 "scheduler counters and the workload's per-task schedstat before/after (run.json monitors.schedstat)");
 	struct strv extra = { 0 };
 	strv_split_push(&extra, x->monitors);
 	for (size_t i = 0; i < extra.n; i++)

@@ -84,6 +84,8 @@ def run_record(index, repeat, policy, config, ok, metrics, headline, r):
             info.update({"left_charge_phase": "measurement", "left_charge_after_s": 1.0})
     if "perf" in r:
         info["monitors"] = {"perf_stat": r["perf"]}
+    if "schedstat" in r:
+        info["monitors"]["schedstat"] = r["schedstat"]
     if "cgroups" in r:
         # As the guest agent records it: per instance its cgroup and entitled/achieved share.
         info["cgroups"] = {"tree": "pair", "cpu_controller": True, "instances": [
@@ -130,9 +132,10 @@ def plan_ini(f, runs):
 
 def write_result(root, run_id, runs, factors=None, command=None, valid=None, guest=None, host=None, times=None):
     """runs: list of dicts {policy, metrics (list, or a number = requests/s), valid=True,
-    perf={...}, measure_s=5.0, cgroups=[(path, entitled, achieved) per instance]}. host: fields
-    added to (or replacing) manifest "host", e.g. FINGERPRINT. times: fields added to manifest
-    "times" (e.g. phases_s). Returns the result directory."""
+    perf={...}, schedstat={...} (run.json's monitors.schedstat), measure_s=5.0,
+    cgroups=[(path, entitled, achieved) per instance]}. host: fields added to (or replacing)
+    manifest "host", e.g. FINGERPRINT. times: fields added to manifest "times" (e.g. phases_s).
+    Returns the result directory."""
     f = copy.deepcopy(FACTORS)
     for k, v in (factors or {}).items():
         if isinstance(v, dict) and isinstance(f.get(k), dict):

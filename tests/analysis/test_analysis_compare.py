@@ -7,6 +7,7 @@ import pytest
 from analysis import AnalysisError
 from analysis.compare import compare, factor_mismatch, pool, ratio_cis
 from analysis.loader import expand, load_result, newest_result
+from analysis.report import render_text
 from synthetic_results import interleaved, nginx_metrics, write_result
 
 CFS = [1000.0, 1010.0, 990.0, 1005.0, 995.0]
@@ -194,6 +195,54 @@ def test_per_cgroup_metrics_are_recognised(results):
     m = r.metrics["cpu_share_achieved[/a/b]"]
     assert (m.base, m.cgroup) == ("cpu_share_achieved", "/a/b")
     assert r.metrics["cpu_share_entitled_b"].cgroup == "/b"
+
+
+def sched_metrics(wait_us, remote, keep_last=None):
+    """The agent's own metrics as take_metrics() appends them (runners/common/schedmetrics.c)."""
+    out = [{"name": "sched.rq_wait_per_slice_us", "unit": "us", "value": wait_us, "higher_is_better": False},
+           {"name": "sched.cpu0.rq_wait_per_slice_us", "unit": "us", "value": wait_us, "higher_is_better": False},
+           {"name": "sched.wakeups_remote_fraction", "unit": "fraction", "value": remote, "higher_is_better": None}]
+    if keep_last is not None:
+        out.append({"name": "sched.scx_events.dispatch_keep_last", "unit": "count", "value": keep_last,
+                    "higher_is_better": False})
+    return out
+
+
+SCHEDSTAT = {"cpus": [{"cpu": 0, "yields": 0, "schedule_calls": 10, "idle_picks": 1, "wakeups": 5,
+                       "wakeups_local": 3, "run_ns": 1000, "run_delay_ns": 500, "timeslices": 4,
+                       "idle_ticks": 1, "ticks": 10}],
+             "tasks": [{"tid": 7, "comm": "nginx", "run_ns": 900, "run_delay_ns": 400, "timeslices": 2}]}
+
+
+def test_scheduler_activity_is_compared_with_cfs(results):
+    """sched.* metrics (the agent's, in metrics.json) get intervals and ratios against cfs like any
+    other; a null direction loads and reads 'no direction'; sched_ext's event counters exist only for
+    sched_ext policies, so they get absolute values and no ratio."""
+    runs = []
+    for k in range(6):
+        runs.append({"policy": "cfs", "metrics": nginx_metrics(100.0 + k) + sched_metrics(1500.0 + k, 0.40 + k / 1000),
+                     "schedstat": SCHEDSTAT})
+        runs.append({"policy": "fifo", "metrics": nginx_metrics(120.0 + k) + sched_metrics(750.0 + k, 0.60 + k / 1000,
+                                                                                            keep_last=16 + k)})
+    cmp = compare(pool([load_result(write_result(results, "20260101-000000-x", runs), strict=True)]))
+    wait = row(cmp, "sched.rq_wait_per_slice_us", "fifo")
+    assert wait.ratio.ratio == pytest.approx(752.5 / 1502.5)  # medians of 750..755 and 1500..1505
+    assert wait.ratio.ci_low is not None and wait.ratio.significant and wait.direction == "better"
+    remote = cmp.metric("sched.wakeups_remote_fraction")
+    assert remote.higher_is_better is None
+    assert row(cmp, "sched.wakeups_remote_fraction", "fifo").direction == "different"
+    keep = row(cmp, "sched.scx_events.dispatch_keep_last", "fifo")
+    assert keep.summary.center == pytest.approx(18.5) and keep.ratio is None
+    assert row(cmp, "sched.scx_events.dispatch_keep_last", "cfs").summary is None
+    text = render_text(cmp)
+    assert "sched.rq_wait_per_slice_us" in text and "(no direction)" in text
+
+
+def test_a_metric_without_higher_is_better_is_refused(results):
+    bad = nginx_metrics(100.0) + [{"name": "sched.x", "unit": "count", "value": 1.0}]
+    d = write_result(results, "20260101-000000-x", [{"policy": "cfs", "metrics": bad}])
+    with pytest.raises(AnalysisError, match="higher_is_better"):
+        load_result(d)
 
 
 def test_bad_input_is_refused_with_the_file_named(results, tmp_path):

@@ -31,3 +31,13 @@ def test_two_cgroups_get_their_weighted_shares(results_root):
     st = run["exit_info"]["stats"]
     assert st["cg_queue"] > 0 and st["cg_unqueue"] > 0 and st["dispatch"] > 0, st
     assert 0 < st["hweight_refresh"] < st["charge"] / 2, st
+    # how evenly the instances fared per unit of entitled share: Jain's index and max/min, as the
+    # agent computed them, recomputed here from the shares and the instances' headlines
+    metrics = {x["name"]: x["value"] for x in load(d / m["runs"][0]["dir"] / "metrics.json")["metrics"]}
+    for kind, x in (("cpu", [i["achieved_share"] / i["entitled_share"] for i in (high, low)]),
+                    ("headline", [metrics[f"i{i['instance']}.hackbench_runs_per_sec"] / i["entitled_share"]
+                                  for i in (high, low)])):
+        jain = sum(x) ** 2 / (len(x) * sum(v * v for v in x))
+        assert abs(metrics[f"fairness.{kind}_jain"] - jain) < 1e-4, (kind, x)
+        assert abs(metrics[f"fairness.{kind}_max_min"] - max(x) / min(x)) < 1e-4 * max(x) / min(x), (kind, x)
+    assert metrics["fairness.cpu_jain"] > 0.9  # within 0.1 of the entitled shares, as asserted above

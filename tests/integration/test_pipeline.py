@@ -89,6 +89,31 @@ def test_every_run_is_valid_with_metrics_and_raw_data(compare):
             assert (raw / name).exists(), name
         assert (raw / "schedstat-before.txt").read_text().startswith("version ")
         assert run["monitors"]["perf_stat"]["context-switches"] > 0
+        # what the scheduler did: per-CPU schedstat deltas, the workload's tasks, and metrics from them
+        sched = run["monitors"]["schedstat"]
+        assert "error" not in sched, sched
+        assert len(sched["cpus"]) == m["factors"]["vm"]["vcpus"]
+        assert sum(c["timeslices"] for c in sched["cpus"]) > 0 and sum(c["wakeups"] for c in sched["cpus"]) > 0
+        assert any(t["comm"] == "nginx" for t in sched["tasks"]), sched["tasks"]
+        assert not any(t["comm"] == "scxlab-guest" for t in sched["tasks"]), "the agent is not the workload"
+        assert (raw / "task-schedstat-before.txt").exists() and (raw / "task-schedstat-after.txt").exists()
+        wait = names["sched.rq_wait_per_slice_us"]
+        assert wait["unit"] == "us" and wait["higher_is_better"] is False and wait["value"] > 0
+        delay = sum(c["run_delay_ns"] for c in sched["cpus"]) / sum(c["timeslices"] for c in sched["cpus"]) / 1e3
+        assert abs(wait["value"] - delay) <= 1e-6 * delay
+        assert names["sched.wakeups_remote_fraction"]["higher_is_better"] is None
+        assert names["sched.wakeups_local_per_req"]["unit"] == "wakeups/req"
+        assert names["sched.tasks_sampled"]["value"] == len(sched["tasks"])
+        assert names["sched.task_rq_wait_per_slice_max_us"]["value"] >= names["sched.task_rq_wait_per_slice_p50_us"]["value"]
+        assert 0 <= names["sched.idle_fraction"]["value"] <= 1
+        events = [n for n in names if n.startswith("sched.scx_events.")]
+        if entry["policy"] == "fifo":
+            # this kernel lists its sched_ext event counters under root/events while a scheduler is loaded
+            assert "SCX_EV_SELECT_CPU_FALLBACK" in sched["scx_events"]
+            assert "sched.scx_events.select_cpu_fallback" in events
+            assert names["sched.scx_events.select_cpu_fallback"]["higher_is_better"] is False
+        else:
+            assert "scx_events" not in sched and events == []
         if entry["policy"] == "fifo":
             # the kernel reported fifo in charge before the workload started
             assert run["ops_seen"] == "fifo"
@@ -106,6 +131,19 @@ def test_fresh_result_satisfies_the_contract(compare):
     from analysis.loader import load_result
     d = result_dir(compare[0])
     assert len(load_result(d, strict=True).runs) == 4
+
+
+def test_report_compares_scheduler_activity_with_cfs(compare):
+    """make report's comparison (analysis.compare) has the agent's sched.* metrics against cfs,
+    with an interval (2 runs a side), and sched_ext's event counters for fifo alone."""
+    from analysis.compare import compare as compare_policies, pool
+    from analysis.loader import load_result
+    cmp = compare_policies(pool([load_result(result_dir(compare[0]))]))
+    wait = cmp.metric("sched.rq_wait_per_slice_us")
+    fifo = next(r for r in wait.rows if r.policy == "fifo")
+    assert fifo.ratio is not None and fifo.ratio.ci_low is not None and fifo.ratio.ci_low <= fifo.ratio.ci_high
+    fallback = cmp.metric("sched.scx_events.select_cpu_fallback")
+    assert [r.policy for r in fallback.rows if r.summary] == ["fifo"]
 
 
 def test_summary_and_reproduce_script(compare):

@@ -34,6 +34,11 @@ static void test_metrics_contract(void **state)
 	check_metrics("{\"metrics\":[{\"name\":\"rps\",\"unit\":\"x\",\"value\":\"1\",\"higher_is_better\":true}]}",
 		      -1, "finite number");
 	check_metrics("{\"metrics\":[{\"name\":\"rps\",\"unit\":\"x\",\"value\":1}]}", -1, "higher_is_better");
+	check_metrics("{\"metrics\":[{\"name\":\"rps\",\"unit\":\"x\",\"value\":1,\"higher_is_better\":\"yes\"}]}", -1,
+		      "true, false or null");
+	/* null: no direction (the metric describes, it does not rank) */
+	check_metrics("{\"metrics\":[{\"name\":\"f\",\"unit\":\"fraction\",\"value\":0.4,\"higher_is_better\":null}]}", 0,
+		      NULL);
 	check_metrics("{\"metrics\":[{\"name\":\"a\",\"unit\":\"x\",\"value\":1,\"higher_is_better\":true},"
 		      "{\"name\":\"a\",\"unit\":\"x\",\"value\":2,\"higher_is_better\":true}]}", -1, "reported twice");
 	check_metrics("{\"valid\":\"yes\",\"metrics\":[]}", -1, "\"valid\"");
