@@ -1,4 +1,5 @@
 #include "experiment.h"
+#include "selfcheck.h"
 #include "sha256.h"
 
 #include <limits.h>
@@ -239,6 +240,22 @@ static int check_param_types(const struct workload_def *w, struct err *e)
 	return 0;
 }
 
+/* [workload] programs: the program names its scripts run, each a word (they are looked up on PATH). */
+static int load_programs(struct workload_def *w, struct err *e)
+{
+	w->programs = cfg_get(&w->cfg, "workload", "programs") ?: "";
+	struct strv words = { 0 };
+	strv_split_push(&words, w->programs);
+	int rc = 0;
+	for (size_t i = 0; i < words.n && !rc; i++) {
+		char *what = xasprintf("%s: [workload] programs: '%s'", w->cfg.path, words.v[i]);
+		rc = cfg_check_type("word", words.v[i], what, e);
+		free(what);
+	}
+	strv_free(&words);
+	return rc;
+}
+
 static int load_workload(struct workload_def *w, const char *configs_dir, const char *name, struct err *e)
 {
 	w->name = xstrdup(name);
@@ -249,6 +266,7 @@ static int load_workload(struct workload_def *w, const char *configs_dir, const 
 	    cfg_require(&w->cfg, "workload", "client", &w->client, e) ||
 	    cfg_require(&w->cfg, "workload", "stop", &w->stop, e) ||
 	    cfg_require(&w->cfg, "workload", "headline", &w->headline, e) ||
+	    load_programs(w, e) ||
 	    cfg_get_long(&w->cfg, "workload", "duration", 10, 1, 3600, &w->duration, e) ||
 	    cfg_get_long(&w->cfg, "workload", "warmup", 0, 0, 600, &w->warmup, e) ||
 	    check_param_types(w, e))
@@ -372,6 +390,8 @@ int plan_check(const struct cfg *p, struct err *e)
 	long runs;
 	double pct;
 	const char *v;
+	if (cfg_has_section(p, "selfcheck"))	/* a selfcheck job: inner experiments, no runs of its own */
+		return selfcheck_plan_check(p, e);
 	if (cfg_get_long(p, "plan", "runs", 0, 1, 100000, &runs, e) ||
 	    plan_long(p, "plan", "duration", 0, 1, 3600, e) || plan_long(p, "plan", "warmup", 0, 0, 600, e) ||
 	    plan_long(p, "plan", "load_timeout", 15, 1, 600, e) || plan_long(p, "plan", "min_repeats", 3, 0, 1000, e) ||
