@@ -491,12 +491,21 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 	e->msg[0] = '\0';
 	if (!is_dir(configs_dir))
 		return errf(e, "config folder %s does not exist", configs_dir);
-	if (load_vm(x, configs_dir, r, e))
-		return -1;
-	x->target = (r->target && *r->target) ? r->target : "vm";
-	if (strcmp(x->target, "vm") && strcmp(x->target, "host"))
+	const char *target = (r->target && *r->target) ? r->target : "vm";
+	if (strcmp(target, "vm") && strcmp(target, "host"))
 		return errf(e, "TARGET = '%s' is not a target; choose from: vm (boot the pinned sched_ext guest "
-			    "under QEMU) or host (this machine's own kernel, which must have sched_ext)", x->target);
+			    "under QEMU) or host (this machine's own kernel, which must have sched_ext)", target);
+	/* a host runs on its own wall clock: its results say clock=real, never the guest's virtual one */
+	struct request on_target = *r;
+	if (!strcmp(target, "host")) {
+		if (r->clock && *r->clock && strcmp(r->clock, "real"))
+			return errf(e, "CLOCK = '%s' does not go with TARGET=host: the host's kernel runs on wall-clock "
+				    "time (real); leave CLOCK out or give CLOCK=real", r->clock);
+		on_target.clock = "real";
+	}
+	if (load_vm(x, configs_dir, &on_target, e))
+		return -1;
+	x->target = target;
 
 	struct strv names = { 0 };
 	if (r->policy && *r->policy) {

@@ -29,7 +29,7 @@ char *kmsg_last_line(const char *log);
  * The state of a machine that an scxlab run may touch and must give back, taken before and after
  * a run: /sys/kernel/sched_ext/state, whether /sys/fs/cgroup/scxlab exists, the root cgroup's
  * subtree_control, "name=value" lines of the sysctls the runs could change (kernel.sched_*,
- * kernel.sysrq, kernel.perf_event_paranoid), and the processes scxlab starts that still run
+ * kernel.sysrq, kernel.perf_event_paranoid, kernel.printk, kernel.bpf_stats_enabled), and the processes scxlab starts that still run
  * (names from HOST_PROCESS_NAMES).
  */
 struct host_state {

@@ -4,8 +4,9 @@
  * TARGET=host (`make selfcheck-host`, runners/host/selfcheck.c). Each check is the inner
  * runner's request (policies, workload, duration, repeats, optional cgroups) and what must come
  * of it (expect): valid (exit 0), ejected (exit 1: a run invalid because the kernel ejected its
- * policy) or interrupted (the agent sends the inner runner SIGINT interrupt_after_s seconds in;
- * exit 1, the result kept as INVALID). The host checked every request before the boot.
+ * policy) or interrupted (the agent sends the inner runner SIGINT interrupt_after_s seconds into
+ * its first run's measurement; exit 1, the result kept as INVALID). The host checked every
+ * request before the boot.
  */
 #ifndef SCXLAB_SELFCHECK_H
 #define SCXLAB_SELFCHECK_H

@@ -29,7 +29,8 @@
 static char *sysctl_lines(void)
 {
 	static const char *const patterns[] = { "/proc/sys/kernel/sched_*", "/proc/sys/kernel/sysrq",
-						"/proc/sys/kernel/perf_event_paranoid", "/proc/sys/kernel/printk" };
+						"/proc/sys/kernel/perf_event_paranoid", "/proc/sys/kernel/printk",
+						"/proc/sys/kernel/bpf_stats_enabled" };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -91,12 +92,27 @@ static void host_state_take(struct host_state *s)
 	s->processes = leftover_processes();
 }
 
+/* Has a run of the inner runner (results under inner) begun its measurement? The snapshots
+ * monitor writes schedstat-before.txt into the run's raw/ just before the measured clients. */
+static bool inner_measuring(const char *inner)
+{
+	char *pattern = xasprintf("%s/.staging-*/runs/*/raw/schedstat-before.txt", inner);
+	glob_t g;
+	bool yes = glob(pattern, 0, NULL, &g) == 0;
+	if (yes)
+		globfree(&g);
+	free(pattern);
+	return yes;
+}
+
 /*
  * Runs the inner runner (argv) with its stdout into out_path (its last line: the result folder)
  * and its progress (stderr) on the console. With interrupt_after_s, sends it SIGINT that many
- * seconds in, as Ctrl-C would. Returns its exit code; *interrupted_at: when it was sent (-1: not).
+ * seconds into its first run's measurement, as Ctrl-C would. Returns its exit code;
+ * *interrupted_at: when it was sent, seconds after the runner started (-1: not sent).
  */
-static int run_inner(char *const argv[], const char *out_path, long interrupt_after_s, double *interrupted_at)
+static int run_inner(char *const argv[], const char *out_path, const char *inner, long interrupt_after_s,
+		     double *interrupted_at)
 {
 	fflush(stdout);
 	pid_t pid = fork();
@@ -111,17 +127,20 @@ static int run_inner(char *const argv[], const char *out_path, long interrupt_af
 	*interrupted_at = -1;
 	if (pid < 0)
 		return -1;
-	double t0 = mono_now();
+	double t0 = mono_now(), measuring_since = -1;
 	int status;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
 			break;
 		double el = mono_now() - t0;
-		if (interrupt_after_s > 0 && *interrupted_at < 0 && el >= interrupt_after_s) {
+		if (interrupt_after_s > 0 && measuring_since < 0 && inner_measuring(inner))
+			measuring_since = el;
+		if (measuring_since >= 0 && *interrupted_at < 0 && el - measuring_since >= interrupt_after_s) {
 			kill(pid, SIGINT);
 			*interrupted_at = el;
-			say(PROTO_WARNING " selfcheck: sent SIGINT to the inner runner %.1f s in", el);
+			say(PROTO_WARNING " selfcheck: sent SIGINT to the inner runner %.1f s into its measurement (%.1f s "
+			    "after it started)", el - measuring_since, el);
 		}
 		if (el > 3600) {	/* the inner runner has its own deadlines; this is the last resort */
 			kill(pid, SIGKILL);
@@ -159,7 +178,7 @@ void selfcheck_main(struct agent *a)
 		char *out = xasprintf("%s/guest/check-%ld.stdout", a->results, k);
 		double interrupted_at;
 		double t0 = mono_now();
-		int code = run_inner(argv.v, out, interrupt_after, &interrupted_at);
+		int code = run_inner(argv.v, out, inner, interrupt_after, &interrupted_at);
 		double took = mono_now() - t0;
 		reap_orphans();	/* as PID 1, daemons the inner run stopped are this agent's to reap */
 		host_state_take(&after);

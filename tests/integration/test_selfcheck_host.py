@@ -37,7 +37,7 @@ def test_compare_cfs_fifo_on_the_host_target_is_valid(selfcheck):
     assert chk["args"][chk["args"].index("--policies") + 1] == "cfs fifo"
     res = load_result(folder / "inner" / chk["result"], strict=True)
     m = res.manifest
-    assert m["valid"] is True and m["factors"]["target"] == "host"
+    assert m["valid"] is True and m["factors"]["target"] == "host" and m["factors"]["clock"] == "real"
     assert m["emulated"].startswith("no")
     assert sorted(r.policy for r in res.runs) == ["cfs", "fifo"] and all(r.valid for r in res.runs)
     fifo = next(r for r in res.runs if r.policy == "fifo")
@@ -88,6 +88,7 @@ def test_interrupted_run_is_invalid_and_torn_down(selfcheck):
     assert res.manifest["valid"] is False
     assert any("interrupted" in r for r in res.manifest["invalid_reasons"])
     (run,) = res.runs
+    assert any("interrupted by signal 15 during the measurement" in r for r in run.invalid_reasons), run.invalid_reasons
     assert run.info.get("exit_info") is not None                    # the loader was stopped, not killed
 
 

@@ -59,6 +59,12 @@ static void test_overrides(void **state)
 	assert_string_equal(x.icount, "");
 	assert_string_equal(x.target, "host");
 	experiment_free(&x);
+	/* a host runs on wall-clock time: its clock is real, and the virtual one is refused */
+	assert_int_equal(load(&x, &e, "fifo", "nginx", NULL, NULL, NULL, "host"), 0);
+	assert_string_equal(x.clock, "real");
+	experiment_free(&x);
+	expect_error("fifo", "nginx", NULL, NULL, "virtual", "host",
+		     (const char *[]){ "CLOCK = 'virtual' does not go with TARGET=host", "CLOCK=real", NULL });
 }
 
 static void test_unknown_policy_lists_choices(void **state)
