@@ -28,8 +28,11 @@ reproduce-paper` (analysis/analysis.mk).
                                    and exit 0 when it declares none
     reproduce-paper [--results DIR] [--dry-run]
                                    rerun every experiment the paper quotes
+    selfcheck DIR                  what `make selfcheck-host` brought back: every inner result
+                                   against its check (analysis/selfcheck.py); DIR becomes
+                                   DIR-INVALID when one fails; prints the folder last
 
-Exit status: 0 fine; 1 a check failed (verify, ci --within, a rerun); 2 bad input.
+Exit status: 0 fine; 1 a check failed (verify, ci --within, a rerun, selfcheck); 2 bad input.
 """
 import argparse
 import json
@@ -166,6 +169,11 @@ def cmd_reproduce_paper(args):
     return paper.reproduce(Path(args.paper_dir), Path(args.results), dry_run=args.dry_run)
 
 
+def cmd_selfcheck(args):
+    from . import selfcheck
+    return selfcheck.main(args.folder)
+
+
 def parser():
     p = argparse.ArgumentParser(prog="python3 -m analysis", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
@@ -235,6 +243,10 @@ def parser():
     s.add_argument("--dry-run", action="store_true", help="print the commands only")
     s.add_argument("--paper-dir", **paper_dir)
     s.set_defaults(fn=cmd_reproduce_paper)
+
+    s = sub.add_parser("selfcheck", help="check what make selfcheck-host brought back")
+    s.add_argument("folder", help="the selfcheck's folder (results/<id>-selfcheck-host)")
+    s.set_defaults(fn=cmd_selfcheck)
     return p
 
 

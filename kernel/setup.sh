@@ -23,6 +23,11 @@ MIRROR=${SCXLAB_MIRROR:-http://deb.debian.org/debian}
 TOOLS_RECIPE_VERSION=1
 IMAGE_RECIPE_VERSION=1
 HOST_PACKAGES="mmdebstrap e2fsprogs util-linux zstd python3-numpy python3-scipy python3-matplotlib python3-pytest python3-jsonschema"
+# TARGET=host (make setup TARGET=host): what runs on this machine's own sched_ext kernel instead of the guest's:
+# the workloads' programs ([workload] programs in configs/workloads/), perf for the perf-stat monitor, and the
+# libraries the runner, the agent and the loaders (built in the trixie toolchain root) link. Perf is linux-perf
+# on Debian and the kernel's linux-tools on Ubuntu.
+HOST_TARGET_PACKAGES="nginx wrk apache2 rt-tests stress-ng jq libbpf1 libjansson4 libinih1 libelf1 zlib1g"
 
 # A folder being built; a setup that fails leaves none behind.
 PENDING=
@@ -76,8 +81,18 @@ debstrap_locked() {
 recipe_key() { { echo "$1"; shift; cat "$@"; } | sha256sum | cut -c1-16; }
 
 install_host_packages() {
-    local missing=()
-    for p in $HOST_PACKAGES; do
+    local missing=() wanted=$HOST_PACKAGES
+    case ${TARGET:-vm} in vm | host) ;; *) die "TARGET=$TARGET: choose vm (the default) or host" ;; esac
+    if [ "${TARGET:-vm}" = host ]; then
+        wanted="$wanted $HOST_TARGET_PACKAGES"
+        # shellcheck source=/dev/null
+        case $(. /etc/os-release && echo "${ID:-}") in
+            ubuntu) wanted="$wanted linux-tools-common linux-tools-$(uname -r)" ;;
+            debian) wanted="$wanted linux-perf" ;;
+            *) die "make setup TARGET=host installs packages on Debian and Ubuntu only; on this system install what README's TARGET=host section lists" ;;
+        esac
+    fi
+    for p in $wanted; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

@@ -1,4 +1,5 @@
 #include "experiment.h"
+#include "selfcheck.h"
 #include "sha256.h"
 
 #include <limits.h>
@@ -239,6 +240,22 @@ static int check_param_types(const struct workload_def *w, struct err *e)
 	return 0;
 }
 
+/* [workload] programs: the program names its scripts run, each a word (they are looked up on PATH). */
+static int load_programs(struct workload_def *w, struct err *e)
+{
+	w->programs = cfg_get(&w->cfg, "workload", "programs") ?: "";
+	struct strv words = { 0 };
+	strv_split_push(&words, w->programs);
+	int rc = 0;
+	for (size_t i = 0; i < words.n && !rc; i++) {
+		char *what = xasprintf("%s: [workload] programs: '%s'", w->cfg.path, words.v[i]);
+		rc = cfg_check_type("word", words.v[i], what, e);
+		free(what);
+	}
+	strv_free(&words);
+	return rc;
+}
+
 static int load_workload(struct workload_def *w, const char *configs_dir, const char *name, struct err *e)
 {
 	w->name = xstrdup(name);
@@ -249,6 +266,7 @@ static int load_workload(struct workload_def *w, const char *configs_dir, const 
 	    cfg_require(&w->cfg, "workload", "client", &w->client, e) ||
 	    cfg_require(&w->cfg, "workload", "stop", &w->stop, e) ||
 	    cfg_require(&w->cfg, "workload", "headline", &w->headline, e) ||
+	    load_programs(w, e) ||
 	    cfg_get_long(&w->cfg, "workload", "duration", 10, 1, 3600, &w->duration, e) ||
 	    cfg_get_long(&w->cfg, "workload", "warmup", 0, 0, 600, &w->warmup, e) ||
 	    check_param_types(w, e))
@@ -427,6 +445,8 @@ int plan_check(const struct cfg *p, struct err *e)
 	long runs;
 	double pct;
 	const char *v;
+	if (cfg_has_section(p, "selfcheck"))	/* a selfcheck job: inner experiments, no runs of its own */
+		return selfcheck_plan_check(p, e);
 	if (cfg_get_long(p, "plan", "runs", 0, 1, 100000, &runs, e) ||
 	    plan_long(p, "plan", "duration", 0, 1, 3600, e) || plan_long(p, "plan", "warmup", 0, 0, 600, e) ||
 	    plan_long(p, "plan", "load_timeout", 15, 1, 600, e) || plan_long(p, "plan", "min_repeats", 3, 0, 1000, e) ||
@@ -526,12 +546,21 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 	e->msg[0] = '\0';
 	if (!is_dir(configs_dir))
 		return errf(e, "config folder %s does not exist", configs_dir);
-	if (load_vm(x, configs_dir, r, e))
-		return -1;
-	x->target = (r->target && *r->target) ? r->target : "vm";
-	if (strcmp(x->target, "vm") && strcmp(x->target, "host"))
+	const char *target = (r->target && *r->target) ? r->target : "vm";
+	if (strcmp(target, "vm") && strcmp(target, "host"))
 		return errf(e, "TARGET = '%s' is not a target; choose from: vm (boot the pinned sched_ext guest "
-			    "under QEMU) or host (this machine's own kernel, which must have sched_ext)", x->target);
+			    "under QEMU) or host (this machine's own kernel, which must have sched_ext)", target);
+	/* a host runs on its own wall clock: its results say clock=real, never the guest's virtual one */
+	struct request on_target = *r;
+	if (!strcmp(target, "host")) {
+		if (r->clock && *r->clock && strcmp(r->clock, "real"))
+			return errf(e, "CLOCK = '%s' does not go with TARGET=host: the host's kernel runs on wall-clock "
+				    "time (real); leave CLOCK out or give CLOCK=real", r->clock);
+		on_target.clock = "real";
+	}
+	if (load_vm(x, configs_dir, &on_target, e))
+		return -1;
+	x->target = target;
 	if (resolve_accel(x, r, e))
 		return -1;
 

@@ -30,6 +30,7 @@ struct workload_def {
 	char *name;
 	struct cfg cfg;
 	const char *dir, *start, *client, *stop, *headline;
+	const char *programs;	/* what its scripts run, checked on PATH before a TARGET=host run ("" unknown) */
 	long duration, warmup;
 };
 

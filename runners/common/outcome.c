@@ -78,7 +78,7 @@ json_t *summary_of_runs(json_t *runs, const char *const *names, size_t npol, con
 		struct summary s = summarize(v, n);
 		double center = n ? stat_center(kind, v, n) : 0;
 		free(v);
-		json_t *p = json_pack("{s:s, s:s?, s:s, s:I, s:I}", "metric", metric, "unit", unit, "statistic",
+		json_t *p = json_pack("{s:s, s:s*, s:s, s:I, s:I}", "metric", metric, "unit", unit, "statistic",
 				      stat_name(kind), "valid_runs", (json_int_t)n, "invalid_runs", (json_int_t)nbad);
 		const char *keys[] = { "center", "mean", "sd", "cv", "min", "max" };
 		double vals[] = { center, s.mean, s.sd, s.cv, s.min, s.max };

@@ -35,6 +35,7 @@ SCHEMA(CFG_POLICY, "policy",
 SCHEMA(CFG_WORKLOAD, "workload",
 	{ "workload", "description" }, { "workload", "dir" }, { "workload", "start" }, { "workload", "client" },
 	{ "workload", "stop" }, { "workload", "headline" }, { "workload", "duration" }, { "workload", "warmup" },
+	{ "workload", "programs" },
 	{ "params", "*" }, { "types", "*" });
 
 /* configs/cgroups/NAME.ini: read by cgtree_from_cfg() (cgroups.c) */
@@ -68,4 +69,9 @@ SCHEMA(CFG_PLAN, "plan",
 	{ "cgroup.<path>", "weight" },
 	{ "instance.<K>", "cgroup" }, { "instance.<K>", "params" },
 	{ "run.<K>", "policy" }, { "run.<K>", "kind" }, { "run.<K>", "ops_name" }, { "run.<K>", "loader" },
-	{ "run.<K>", "external" }, { "run.<K>", "sysrq_after_s" }, { "run.<K>", "args" }, { "run.<K>", "repeat" });
+	{ "run.<K>", "external" }, { "run.<K>", "sysrq_after_s" }, { "run.<K>", "args" }, { "run.<K>", "repeat" },
+	/* a selfcheck job (runners/common/selfcheck.h) instead of runs */
+	{ "selfcheck", "checks" },
+	{ "check.<K>", "policies" }, { "check.<K>", "workload" }, { "check.<K>", "duration" },
+	{ "check.<K>", "repeats" }, { "check.<K>", "cgroups" }, { "check.<K>", "expect" },
+	{ "check.<K>", "interrupt_after_s" });

@@ -42,6 +42,10 @@ bool tree_make(struct run *r)
 	char *root = xasprintf("/sys/fs/cgroup/%s", CGROUP_ROOT);
 	bool ok = mkdir_p(root, 0755) == 0;
 	if (ok && r->tree.cpu_controller) {
+		/* a host's root may have the cpu controller on already; if not, tree_remove turns it off again */
+		char *was = read_line_file("/sys/fs/cgroup/cgroup.subtree_control");
+		r->root_cpu_added = !has_word(was, "cpu");
+		free(was);
 		ok = write_text("/sys/fs/cgroup/cgroup.subtree_control", "+cpu\n") == 0;
 		char *sc = xasprintf("%s/cgroup.subtree_control", root);
 		ok = ok && write_text(sc, "+cpu\n") == 0;
@@ -73,7 +77,8 @@ bool tree_make(struct run *r)
 	return ok;
 }
 
-/* Leftover processes are killed (cgroup.kill), then the cgroups are removed, deepest first. */
+/* Leftover processes are killed (cgroup.kill), then the cgroups are removed, deepest first, then
+ * the scxlab cgroup itself, and the root's cpu controller is turned off if tree_make turned it on. */
 void tree_remove(struct run *r)
 {
 	for (size_t n = r->tree.nnodes; n-- > 0;) {
@@ -85,9 +90,14 @@ void tree_remove(struct run *r)
 		free(kill_file);
 		free(dir);
 	}
-	char *sc = xasprintf("/sys/fs/cgroup/%s/cgroup.subtree_control", CGROUP_ROOT);
+	char *root = xasprintf("/sys/fs/cgroup/%s", CGROUP_ROOT), *sc = xasprintf("%s/cgroup.subtree_control", root);
 	write_text(sc, "-cpu\n");
+	if (rmdir(root) && errno != ENOENT)
+		say(PROTO_WARNING " could not remove %s: %s", root, strerror(errno));
+	if (r->root_cpu_added && write_text("/sys/fs/cgroup/cgroup.subtree_control", "-cpu\n"))
+		say(PROTO_WARNING " could not turn the cpu controller off again at the cgroup root: %s", strerror(errno));
 	free(sc);
+	free(root);
 }
 
 /* Per instance: the CPU share its weights entitle it to, and what it got during the measurement. */

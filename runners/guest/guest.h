@@ -3,6 +3,8 @@
  * is built from every runners/guest .c file and runners/common; nothing here is used by the host runner.
  *
  *   main.c       arguments, the plan loop (and the stopping rule), heartbeat, loader pre-warming
+ *   selfcheck.c  a selfcheck job: scxlab's host runner run inside the guest with TARGET=host,
+ *                and what each inner run left behind on the machine
  *   init.c       PID 1 set-up (mounts, loopback), the boot's environment record, dmesg,
  *                the results disk, power-off, fatal errors, console events (say)
  *   run.c        one run of the plan: its steps in order, the clients, run.json
@@ -16,6 +18,7 @@
 #ifndef SCXLAB_GUEST_H
 #define SCXLAB_GUEST_H
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -32,6 +35,7 @@ struct agent {
 	const char *results_disk;
 	bool pid1;
 	bool have_perf;
+	char *kmsg_last;	/* not PID 1: the kernel log's last line at the previous read (take_dmesg) */
 	long nruns, duration, warmup, load_timeout;
 };
 
@@ -70,6 +74,7 @@ struct run {
 	bool left_charge;	/* the watcher saw the policy stop being in charge */
 	const char *phase;	/* "load", "server start", "warm-up", "measurement", "teardown" */
 	double phase_t0;
+	bool root_cpu_added;	/* tree_make enabled the cpu controller at the cgroup root; tree_remove undoes it */
 	bool mon_started[MAX_MONITORS];	/* per row of the monitor table */
 	void *mon_state[MAX_MONITORS];
 };
@@ -105,7 +110,13 @@ void flush_results(struct agent *a);
 void reap_orphans(void);
 void setup_pid1(void);
 void capture_env(struct agent *a);
-char *take_dmesg(void);
+char *take_dmesg(struct agent *a);
+/* Not PID 1: SIGINT, SIGTERM or SIGHUP asked the agent to stop; the run in flight ends with its
+ * teardown (policy stopped, servers stopped, cgroups removed) and no further run starts. */
+extern volatile sig_atomic_t agent_stop;
+
+/* selfcheck.c: runs a selfcheck job's inner experiments (plan [selfcheck]); powers off */
+void selfcheck_main(struct agent *a) __attribute__((noreturn));
 
 /* run.c */
 bool do_run(struct agent *a, int index, double *headline);

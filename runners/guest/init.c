@@ -20,8 +20,11 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "hostcheck.h"
 #include "schedext.h"
 #include "sha256.h"
+
+volatile sig_atomic_t agent_stop;
 
 /* One console event (runners/common/protocol.h): fmt starts with its PROTO_ name. */
 void say(const char *fmt, ...)
@@ -158,8 +161,12 @@ void capture_env(struct agent *a)
 	free(env);
 }
 
-/* dmesg since the last call (the kernel log is cleared after each read). */
-char *take_dmesg(void)
+/*
+ * dmesg since the last call. As PID 1 of the guest the kernel log is cleared after each read;
+ * on a host (not PID 1) it is the host's and stays as it was: the part after the last line the
+ * previous read ended with is this call's (runners/common/hostcheck.h).
+ */
+char *take_dmesg(struct agent *a)
 {
 	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
 	if (size <= 0)
@@ -167,7 +174,14 @@ char *take_dmesg(void)
 	char *buf = xmalloc(size + 1);
 	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
 	buf[n > 0 ? n : 0] = '\0';
-	klogctl(5 /* SYSLOG_ACTION_CLEAR */, NULL, 0);
-	return buf;
+	if (a->pid1) {
+		klogctl(5 /* SYSLOG_ACTION_CLEAR */, NULL, 0);
+		return buf;
+	}
+	char *fresh = xstrdup(kmsg_since(buf, a->kmsg_last));
+	free(a->kmsg_last);
+	a->kmsg_last = kmsg_last_line(buf);
+	free(buf);
+	return fresh;
 }
 

@@ -203,6 +203,11 @@ static void start_heartbeat(void)
 	}
 }
 
+static void on_stop_signal(int sig)
+{
+	agent_stop = sig;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: scxlab-guest --plan PLAN.ini (--results-disk DEV | --results-dir DIR)\n"
@@ -243,6 +248,18 @@ int main(int argc, char **argv)
 	a.job_dir = xstrdup(dirname(pp));
 	free(pp);
 	a.results = xstrdup(results_dir ? results_dir : "/results");
+	if (cfg_has_section(&a.plan, "selfcheck")) {
+		char *g = xasprintf("%s/guest", a.results);
+		if (!a.pid1 || mkdir_p(g, 0755))
+			fatal(&a, "a selfcheck job runs as PID 1 of the guest only (it checks the machine it runs on)");
+		free(g);
+		struct utsname u;
+		uname(&u);
+		say(PROTO_GUEST_READY " %s", u.release);
+		start_heartbeat();
+		capture_env(&a);
+		selfcheck_main(&a);
+	}
 	if (cfg_get_long(&a.plan, "plan", "runs", 0, 1, 100000, &a.nruns, &e) ||
 	    cfg_get_long(&a.plan, "plan", "duration", 0, 1, 3600, &a.duration, &e) ||
 	    cfg_get_long(&a.plan, "plan", "warmup", 0, 0, 600, &a.warmup, &e) ||
@@ -261,9 +278,17 @@ int main(int argc, char **argv)
 	uname(&u);
 	say(PROTO_GUEST_READY " %s", u.release);
 	start_heartbeat();
+	if (!a.pid1) {
+		/* on a host, a signal ends the run in flight with its teardown: the host is left as found */
+		struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	capture_env(&a);
 	prewarm_loaders(&a);
-	char *bootlog = take_dmesg(), *bp = xasprintf("%s/guest/dmesg-boot.txt", a.results);
+	char *bootlog = take_dmesg(&a), *bp = xasprintf("%s/guest/dmesg-boot.txt", a.results);
 	write_file(bp, bootlog, strlen(bootlog));
 	free(bootlog);
 	free(bp);
@@ -277,6 +302,10 @@ int main(int argc, char **argv)
 		bool ok = do_run(&a, i, &h);
 		nvalid += ok;
 		precision_add(&a, &prec, i, ok, h);
+		if (agent_stop) {
+			say(PROTO_WARNING " stopped by signal %d after run %d of %ld", (int)agent_stop, i, a.nruns);
+			break;
+		}
 		if (precision_reached(&a, &prec, i))
 			break;
 	}

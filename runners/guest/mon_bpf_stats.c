@@ -13,12 +13,17 @@
 /*
  * The bpf-stats monitor: kernel.bpf_stats_enabled makes the kernel time every BPF program
  * run (two clock reads per call, so it is off unless asked for). before=true enables it and
- * returns a snapshot; before=false snapshots, disables it, and keeps bpftool's JSON in raw/.
+ * returns a snapshot; before=false snapshots, sets it back to what it was (a host may keep it
+ * on), and keeps bpftool's JSON in raw/.
  */
 static json_t *bpf_prog_stats(struct run *r, bool before)
 {
-	if (before)
+	static char *was;
+	if (before) {
+		free(was);
+		was = read_line_file("/proc/sys/kernel/bpf_stats_enabled");
 		write_text("/proc/sys/kernel/bpf_stats_enabled", "1\n");
+	}
 	char *out = raw_path(r, before ? "bpf-progs-before.json" : "bpf-progs-after.json");
 	char *argv[] = { "bpftool", "--json", "prog", "show", NULL };
 	unlink(out);
@@ -27,7 +32,7 @@ static json_t *bpf_prog_stats(struct run *r, bool before)
 	rename(tmp, out);
 	free(tmp);
 	if (!before)
-		write_text("/proc/sys/kernel/bpf_stats_enabled", "0\n");
+		write_text("/proc/sys/kernel/bpf_stats_enabled", "%s\n", was && *was ? was : "0");
 	json_error_t jerr;
 	json_t *doc = fd_ok ? json_load_file(out, 0, &jerr) : NULL;
 	free(out);

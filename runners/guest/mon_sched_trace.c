@@ -22,24 +22,43 @@ static const char *const sched_trace_events[] = {
 	"sched/sched_switch", "sched/sched_process_fork", "cgroup/cgroup_attach_task",
 };
 
+#define NEVENTS (sizeof(sched_trace_events) / sizeof(*sched_trace_events))
+/* What tracefs had before the monitor started (on a host, someone may trace too): restored after.
+ * The ring buffer's old contents are not: starting clears it (README, TARGET=host). */
+static char *saved_tracing_on, *saved_buffer_kb, *saved_enable[NEVENTS];
+
 static void sched_trace_events_enable(bool on)
 {
-	for (size_t i = 0; i < sizeof(sched_trace_events) / sizeof(*sched_trace_events); i++) {
+	for (size_t i = 0; i < NEVENTS; i++) {
 		char *p = xasprintf(TRACEFS "/events/%s/enable", sched_trace_events[i]);
-		write_text(p, on ? "1\n" : "0\n");
+		if (on) {
+			free(saved_enable[i]);
+			saved_enable[i] = read_line_file(p);
+		}
+		write_text(p, "%s\n", on ? "1" : saved_enable[i] && *saved_enable[i] == '1' ? "1" : "0");
 		free(p);
 	}
 }
 
 static void sched_trace_stop(void)
 {
-	write_text(TRACEFS "/tracing_on", "0\n");
+	write_text(TRACEFS "/tracing_on", "%s\n", saved_tracing_on && *saved_tracing_on ? saved_tracing_on : "0");
 	sched_trace_events_enable(false);
+}
+
+/* The ring buffer back to its size before (resizing drops its contents: only once it was read) */
+static void sched_trace_give_back(void)
+{
+	write_text(TRACEFS "/buffer_size_kb", "%s\n", saved_buffer_kb && *saved_buffer_kb ? saved_buffer_kb : "1024");
 }
 
 /* Starts tracing, then writes raw/cgroups.txt: every thread's cgroup at that moment. */
 static bool sched_trace_begin(struct run *r, void **state)
 {
+	free(saved_tracing_on);
+	free(saved_buffer_kb);
+	saved_tracing_on = read_line_file(TRACEFS "/tracing_on");
+	saved_buffer_kb = read_line_file(TRACEFS "/buffer_size_kb");
 	bool ok = write_text(TRACEFS "/tracing_on", "0\n") == 0 &&
 		  write_text(TRACEFS "/buffer_size_kb", "%d\n", SCHED_TRACE_BUFFER_KB) == 0 &&
 		  write_text(TRACEFS "/trace", "\n") == 0;	/* opening it for writing clears it */
@@ -55,6 +74,7 @@ static bool sched_trace_begin(struct run *r, void **state)
 	free(cgs);
 	if (!ok) {
 		sched_trace_stop();
+		sched_trace_give_back();
 		invalid(r, "the sched-trace monitor could not start tracing in %s: %s", TRACEFS, strerror(errno));
 	}
 	return ok;
@@ -113,7 +133,7 @@ static json_t *sched_trace_end(struct run *r, void *state)
 			      (char *)tmp, gz, NULL };
 	bool saved = run_cmd(save_argv, NULL, NULL, NULL, 300) == 0;
 	write_text(TRACEFS "/trace", "\n");
-	write_text(TRACEFS "/buffer_size_kb", "1024\n");	/* give the memory back */
+	sched_trace_give_back();	/* the memory, and the size it had */
 	json_object_set_new(m, "events", json_string("sched_switch sched_process_fork cgroup_attach_task"));
 	json_object_set_new(m, "buffer_kb_per_cpu", json_integer(SCHED_TRACE_BUFFER_KB));
 	json_object_set_new(m, "lost_events", json_integer(lost));

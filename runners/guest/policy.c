@@ -98,6 +98,10 @@ bool start_policy(struct run *r)
 		scx_read(SCX_SYSFS, &s);
 		if (scx_in_charge(&s, expect))
 			break;
+		if (agent_stop) {
+			invalid(r, "interrupted by signal %d while policy %s was loading", (int)agent_stop, r->policy);
+			return false;	/* stop_policy() stops the loader */
+		}
 		if (!loader_alive(r)) {
 			int code;
 			char sig[16], how[128];

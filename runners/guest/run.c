@@ -79,6 +79,19 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 		}
 		if (!running)
 			break;
+		if (agent_stop) {
+			for (size_t i = 0; i < r->ninst; i++) {
+				struct inst *in = &r->inst[i];
+				if (in->done)
+					continue;
+				kill(-in->pid, SIGKILL);
+				waitpid(in->pid, &in->status, 0);
+				in->done = true;
+			}
+			invalid(r, "interrupted by signal %d during the %s; the clients were stopped", (int)agent_stop,
+				r->phase);
+			break;
+		}
 		still_in_charge(r);
 		if (watch && r->sysrq_after_s && !sysrq_done && mono_now() - t0 >= r->sysrq_after_s) {
 			/* SysRq-S: the kernel must hand every task back to the fair class */
@@ -146,7 +159,7 @@ bool do_run(struct agent *a, int index, double *headline)
 	r.j = json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:{}}", "index", index, "repeat", atoi(r.repeat),
 			"policy", r.policy, "kind", r.kind, "ops_expected", r.ops, "started", started, "monitors");
 	free(started);
-	free(take_dmesg());	/* start this run's kernel log afresh */
+	free(take_dmesg(a));	/* start this run's kernel log afresh */
 
 	/* instances: one per [instance.K] of the plan's cgroup tree, else a single one */
 	struct err e = { 0 };
@@ -183,6 +196,10 @@ bool do_run(struct agent *a, int index, double *headline)
 	}
 	if (ready)
 		still_in_charge(&r);
+	if (ready && agent_stop) {
+		invalid(&r, "interrupted by signal %d before the measurement", (int)agent_stop);
+		ready = false;
+	}
 	if (ready) {
 		if (a->warmup > 0) {
 			say(PROTO_PHASE " %d %s %ld", index, phase_names[2], a->warmup);
@@ -206,7 +223,7 @@ bool do_run(struct agent *a, int index, double *headline)
 		tree_remove(&r);
 	take_metrics(&r);
 
-	char *dmesg = take_dmesg();
+	char *dmesg = take_dmesg(a);
 	kernel_messages(&r, dmesg);
 	free(dmesg);
 

@@ -8,6 +8,7 @@
  *               console under deadlines
  *   progress.c  the progress display, time left, the console's SCXLAB lines, problems
  *   manifest.c  manifest.json, summary.json, reproduce.sh, INVALID
+ *   selfcheck.c `scxlab selfcheck-host`: TARGET=host run by the agent inside the guest
  */
 #ifndef SCXLAB_HOST_H
 #define SCXLAB_HOST_H
@@ -51,6 +52,7 @@ struct ctx {
 
 /* The signal that interrupted the run (SIGINT, SIGTERM), 0 while none did (scxlab.c). */
 extern volatile sig_atomic_t interrupted;
+void on_signal(int sig);
 
 /* progress.c */
 void progress(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -61,12 +63,17 @@ void problem(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 
 
 /* staging.c */
 void remove_tree(const char *path);
-/* Picks the result id, creates the staging folder and its raw/, and from then on has die()
+/* Picks the result id (unless c->id is set), creates the staging folder and its raw/, and from then on has die()
  * leave nothing half-made behind. */
 void staging_create(struct ctx *c);
 
 /* job.c */
 void build_job(struct ctx *c);
+/* cp -a from into the folder to; a failure ends the runner (exit 3) naming why */
+void job_copy_tree(struct ctx *c, const char *from, const char *to);
+
+/* selfcheck.c: `scxlab selfcheck-host` (argv as main's) */
+int selfcheck_command(int argc, char **argv);
 
 /* target.c */
 void run_vm(struct ctx *c);

@@ -22,7 +22,7 @@ static const char *copy_hint(int err)
 	return err == ENOENT ? " (run 'make build')" : "";
 }
 
-static void copy_tree(struct ctx *c, const char *from, const char *to)
+void job_copy_tree(struct ctx *c, const char *from, const char *to)
 {
 	char *argv[] = { "cp", "-a", "--", (char *)from, (char *)to, NULL };
 	char *log = xasprintf("%s/.copy.log", c->staging);
@@ -77,12 +77,12 @@ void build_job(struct ctx *c)
 		free(tdst);
 	}
 	char *wsrc = xasprintf("%s/%s", o->repo, c->x.wl.dir);
-	copy_tree(c, wsrc, wl);
+	job_copy_tree(c, wsrc, wl);
 	free(wsrc);
 	/* code the workloads share (workloads/lib/) travels with every job */
 	char *wlib = xasprintf("%s/workloads/lib", o->repo);
 	if (is_dir(wlib))
-		copy_tree(c, wlib, wl);
+		job_copy_tree(c, wlib, wl);
 	free(wlib);
 	/* the folder keeps the workload's name in the job, whatever its source path */
 	char *copied = xasprintf("%s/%s", wl, strrchr(c->x.wl.dir, '/') ? strrchr(c->x.wl.dir, '/') + 1 : c->x.wl.dir);
@@ -93,7 +93,7 @@ void build_job(struct ctx *c)
 	char *wbuild = xasprintf("%s/workloads/%s", o->build, strrchr(c->x.wl.dir, '/') ? strrchr(c->x.wl.dir, '/') + 1 : c->x.wl.dir);
 	if (is_dir(wbuild)) {
 		char *wbin = xasprintf("%s/bin", named);
-		copy_tree(c, wbuild, wbin);
+		job_copy_tree(c, wbuild, wbin);
 		free(wbin);
 	}
 	free(wbuild);

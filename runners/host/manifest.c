@@ -234,7 +234,7 @@ static json_t *cgroup_factors(const struct experiment *x)
 static json_t *manifest_factors(struct ctx *c, json_t *guest, const char *krel)
 {
 	struct experiment *x = &c->x;
-	char *kcfg = xasprintf("%s/kconfig", c->o->image), kcfg_sha[65] = "";
+	char *kcfg = xasprintf("%s/kconfig", c->o->image ?: ""), kcfg_sha[65] = "";
 	sha256_file(kcfg, kcfg_sha);
 	free(kcfg);
 	const char *guest_rel = json_string_value(json_object_get(guest, "kernel_release"));
@@ -303,10 +303,19 @@ static json_t *manifest_software(struct ctx *c, const char *commit, const char *
 						  "stress-ng", "libbpf1", "bpftool", "libc6", NULL };
 	static const char *const tool_pkgs[] = { "qemu-system-x86", "clang-", "libbpf-dev", "bpftool", "gcc-1", NULL };
 	const char *tools_root = getenv("TOOLS_ROOT") ? getenv("TOOLS_ROOT") : "/nonexistent";
-	char *iv = xasprintf("%s/versions.txt", c->o->image);
+	/* TARGET=host: the packages of the machine it ran on (dpkg-query; none listed where there is no dpkg) */
+	bool on_host = !strcmp(c->x.target, "host");
+	char *iv = on_host ? xasprintf("%s/host-versions.txt", c->raw) : xasprintf("%s/versions.txt", c->o->image ?: "");
+	if (on_host) {
+		char *dq[] = { "dpkg-query", "-W", "-f", "${Package}\t${Version}\n", NULL };
+		char *listing = argv_output(dq);
+		write_text(iv, "%s\n", listing);
+		free(listing);
+	}
 	char *tv = xasprintf("%s/../versions.txt", tools_root);
 	char *ivc = xasprintf("%s/image-versions.txt", c->raw), *tvc = xasprintf("%s/tools-versions.txt", c->raw);
-	copy_file(iv, ivc, 0);
+	if (!on_host)
+		copy_file(iv, ivc, 0);
 	copy_file(tv, tvc, 0);
 	json_t *software = json_object();
 	json_object_set_new(software, "git_commit", json_string(commit));
@@ -314,7 +323,8 @@ static json_t *manifest_software(struct ctx *c, const char *commit, const char *
 	json_object_set_new(software, "image_packages", package_versions(iv, image_pkgs));
 	json_object_set_new(software, "tools_packages", package_versions(tv, tool_pkgs));
 	char *tools_dir = xasprintf("%s/..", tools_root);
-	json_object_set_new(software, "lock_deviations", json_pack("{s:o, s:o}", "image", lock_deviations(c->o->image),
+	json_object_set_new(software, "lock_deviations", json_pack("{s:o, s:o}", "image",
+								   on_host ? json_null() : lock_deviations(c->o->image ?: ""),
 								   "tools", lock_deviations(tools_dir)));
 	free(tools_dir);
 	free(iv);
@@ -415,7 +425,7 @@ bool assemble(struct ctx *c, const char *started)
 	free(gj);
 	if (!guest)
 		guest = json_object();
-	char *kver = xasprintf("%s/kernel-release", o->image), *krel = read_line_file(kver);
+	char *kver = xasprintf("%s/kernel-release", o->image ?: ""), *krel = read_line_file(kver);
 	const char *guest_rel = json_string_value(json_object_get(guest, "kernel_release"));
 	if (!strcmp(x->target, "vm") && guest_rel && strcmp(guest_rel, krel))
 		problem(c, "the guest ran kernel %s, not the image's %s", guest_rel, krel);

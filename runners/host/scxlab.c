@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "experiment.h"
+#include "hostcheck.h"
 #include "host.h"
 #include "results.h"
 #include "schedext.h"
@@ -42,7 +43,7 @@
 #include "util.h"
 
 volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
+void on_signal(int sig)
 {
 	interrupted = sig;
 }
@@ -52,6 +53,7 @@ static void usage(FILE *f)
 	fputs("usage: scxlab run --policies \"P1 P2...\" --workload W [options]\n"
 	      "       scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] [--accel A]\n"
 	      "       scxlab kvm-check   can /dev/kvm run a guest here? (exit 0 yes, 3 no, and why)\n"
+	      "       scxlab selfcheck-host [--duration S] [--clock C]   TARGET=host proven inside the guest\n"
 	      "Runs each policy against the workload in one boot of the sched_ext guest, interleaved,\n"
 	      "and writes one self-describing result directory (printed as the last line).\n\n"
 	      "  --policies LIST   policies (configs/policies/NAME.ini), e.g. \"cfs fifo\"; separate with ';'\n"
@@ -80,6 +82,43 @@ static void usage(FILE *f)
 	      "Exit codes: 0 all runs valid; 1 some run invalid (e.g. the policy was ejected);\n"
 	      "2 bad input (nothing ran, no result touched); 3 the target could not be prepared.\n",
 	      f);
+}
+
+/*
+ * What TARGET=host needs, checked before anything runs, all of it named in one error: a kernel
+ * with sched_ext (without one, TARGET=host is the wrong choice: exit 2, as before), root, cgroup v2
+ * at /sys/fs/cgroup, and on PATH the workload's programs ([workload] programs) and perf (the
+ * perf-stat monitor of every run). Anything but sched_ext missing: the host cannot be prepared
+ * (exit 3). README's TARGET=host section lists the packages.
+ */
+static void host_preflight(const struct experiment *x)
+{
+	struct utsname u;
+	uname(&u);
+	struct strv need = { 0 }, missing = { 0 };
+	bool scx = is_dir(SCX_SYSFS);
+	if (!scx)
+		strv_pushf(&need, "a kernel with sched_ext (this host's kernel %s has no %s: CONFIG_SCHED_CLASS_EXT is off)",
+			   u.release, SCX_SYSFS);
+	if (geteuid() != 0)
+		strv_push(&need, "root (it loads BPF schedulers, makes cgroups and reads the kernel log)");
+	if (!path_exists("/sys/fs/cgroup/cgroup.controllers"))
+		strv_push(&need, "cgroup v2 mounted at /sys/fs/cgroup");
+	char *programs = xasprintf("%s perf", x->wl.programs);
+	if (programs_missing(programs, getenv("PATH"), &missing)) {
+		char *list = strv_join(&missing, " ");
+		strv_pushf(&need, "these programs on PATH (workload %s and the perf-stat monitor): %s", x->wl.name, list);
+		free(list);
+	}
+	free(programs);
+	if (need.n) {
+		char *list = strv_join(&need, "; ");
+		die(scx ? EXIT_INFRA : EXIT_USAGE, "TARGET=host needs %s. %s", list,
+		    scx ? "Install what is missing (README, section TARGET=host), or use TARGET=vm"
+			: "Use TARGET=vm, the default, to run in the pinned guest.");
+	}
+	strv_free(&need);
+	strv_free(&missing);
 }
 
 static int sweep_command(int argc, char **argv)
@@ -145,9 +184,11 @@ int main(int argc, char **argv)
 		printf("%s: %s\n", ok ? "usable" : "not usable", why);
 		return ok ? EXIT_OK : EXIT_INFRA;
 	}
+	if (!strcmp(argv[1], "selfcheck-host"))
+		return selfcheck_command(argc, argv);
 	if (strcmp(argv[1], "run")) {
 		usage(stderr);
-		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep, kvm-check)", argv[1]);
+		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep, kvm-check, selfcheck-host)", argv[1]);
 	}
 	int ch;
 	const char *invoked_as = NULL;
@@ -211,12 +252,7 @@ int main(int argc, char **argv)
 			"clock=%s. ACCEL=tcg chooses that without this note.\n", kvm_why, c.x.clock);
 	c.nruns = experiment_nruns(&c.x);
 	if (!strcmp(c.x.target, "host")) {
-		struct utsname u;
-		uname(&u);
-		if (!is_dir(SCX_SYSFS))
-			die(EXIT_USAGE, "TARGET=host needs a kernel with sched_ext, but this host's kernel %s has no %s "
-			    "(CONFIG_SCHED_CLASS_EXT is off). Use TARGET=vm, the default, to run in the pinned guest.",
-			    u.release, SCX_SYSFS);
+		host_preflight(&c.x);
 	} else {
 		static const char *const need[] = { "rootfs.ext4", "vmlinuz", "initrd.img", "kernel-release" };
 		if (!o.image || !*o.image)

@@ -61,11 +61,13 @@ void staging_create(struct ctx *c)
 {
 	if (mkdir_p(c->o->results, 0755))
 		die(EXIT_INFRA, "cannot create %s: %s", c->o->results, strerror(errno));
-	const char **names = xmalloc(c->x.npol * sizeof(char *));
-	for (size_t i = 0; i < c->x.npol; i++)
-		names[i] = c->x.pol[i].name;
-	c->id = results_new_id(c->o->results, c->x.wl.name, names, c->x.npol, (long long)time(NULL));
-	free(names);
+	if (!c->id) {
+		const char **names = xmalloc(c->x.npol * sizeof(char *));
+		for (size_t i = 0; i < c->x.npol; i++)
+			names[i] = c->x.pol[i].name;
+		c->id = results_new_id(c->o->results, c->x.wl.name, names, c->x.npol, (long long)time(NULL));
+		free(names);
+	}
 	c->staging = results_staging_path(c->o->results, c->id);
 	c->raw = xasprintf("%s/raw", c->staging);
 	if (mkdir(c->staging, 0755))

@@ -82,9 +82,12 @@ static const char *deadline_passed(struct ctx *c, pid_t pid, double el, double b
 /*
  * Runs argv with stdout+stderr piped back; every line goes to raw/console.log with the host's
  * elapsed time and through the progress parser. Stops the child when a deadline passes
- * (deadline_passed), or when the user interrupts. Returns the child's exit code.
+ * (deadline_passed), or when the user interrupts: SIGTERM to its process group, and SIGKILL
+ * grace_s seconds later if it still runs (QEMU needs no time; the agent on a host uses it to
+ * tear the run in flight down and leave the host as it found it). Returns the child's exit code.
  */
-static int follow(struct ctx *c, char *const argv[], double boot_budget, double run_budget, double silence_s)
+static int follow(struct ctx *c, char *const argv[], double boot_budget, double run_budget, double silence_s,
+		  double grace_s)
 {
 	int fds[2];
 	if (pipe(fds))
@@ -109,7 +112,8 @@ static int follow(struct ctx *c, char *const argv[], double boot_budget, double 
 	free(logp);
 	char buf[8192];
 	size_t have = 0;
-	bool eof = false, stopped = false;
+	bool eof = false, stopped = false, killed = false;
+	double stop_at = 0;
 	while (!eof) {
 		struct pollfd p = { .fd = fds[0], .events = POLLIN };
 		int r = poll(&p, 1, 500);
@@ -140,9 +144,14 @@ static int follow(struct ctx *c, char *const argv[], double boot_budget, double 
 			if (log)
 				fflush(log);
 		}
-		if (stopped)
-			continue;
 		double el = mono_now() - c->t0;
+		if (stopped) {
+			if (!killed && el - stop_at > grace_s) {
+				kill(-pid, SIGKILL);
+				killed = true;
+			}
+			continue;
+		}
 		char whybuf[ERRLEN];
 		const char *why = NULL;
 		if (interrupted)
@@ -152,9 +161,8 @@ static int follow(struct ctx *c, char *const argv[], double boot_budget, double 
 		if (why) {
 			problem(c, "%s (after %.0f s); stopped it", why, el);
 			kill(-pid, SIGTERM);
-			usleep(500000);
-			kill(-pid, SIGKILL);
 			stopped = true;
+			stop_at = el;
 		}
 	}
 	close(fds[0]);
@@ -202,7 +210,7 @@ void run_vm(struct ctx *c)
 		 x->accel, *x->icount ? ", icount " : "", x->icount);
 	/* budgets at the guest's pace; a guest silent for longer than a boot may take is stuck */
 	double silence = x->boot_timeout > 300 ? x->boot_timeout : 300;
-	int rc = follow(c, a.v, x->boot_timeout, per_run * c->nruns, silence);
+	int rc = follow(c, a.v, x->boot_timeout, per_run * c->nruns, silence, 0.5);
 	strv_free(&a);
 	if (rc != 0 && !interrupted)
 		problem(c, "QEMU exited with code %d; see raw/console.log", rc);
@@ -225,7 +233,8 @@ void run_host(struct ctx *c)
 	progress(c, "running on this host's kernel (TARGET=host)");
 	c->target_started = true;
 	c->boot_s = 0.001;
-	int rc = follow(c, argv, 1e9, 1e9, 1e9);
+	/* the agent's teardown after SIGTERM: the loader's 15 s to exit, the servers' stop scripts */
+	int rc = follow(c, argv, 1e9, 1e9, 1e9, 60);
 	if (rc != 0 && rc != EXIT_INVALID_RUN)
 		problem(c, "the agent exited with code %d; see raw/console.log", rc);
 	free(agent);

@@ -126,6 +126,12 @@ static void test_accel_choice(void **state)
 	assert_int_equal(load_accel(&x, &e, "kvm", NULL, true, "host"), -1);
 	assert_non_null(strstr(e.msg, "TARGET=vm only"));
 	experiment_free(&x);
+	/* a host runs on wall-clock time: its clock is real, and the virtual one is refused */
+	assert_int_equal(load(&x, &e, "fifo", "nginx", NULL, NULL, NULL, "host"), 0);
+	assert_string_equal(x.clock, "real");
+	experiment_free(&x);
+	expect_error("fifo", "nginx", NULL, NULL, "virtual", "host",
+		     (const char *[]){ "CLOCK = 'virtual' does not go with TARGET=host", "CLOCK=real", NULL });
 }
 
 static void test_unknown_policy_lists_choices(void **state)
@@ -231,6 +237,34 @@ static void test_malformed_policy_config(void **state)
 	free(dir);
 }
 
+/* [workload] programs: the names a TARGET=host run looks up on PATH, each a word */
+static void test_workload_programs(void **state)
+{
+	struct experiment x;
+	struct err e = { 0 };
+	struct request r = { .policies = "fifo", .workload = "nginx" };
+	assert_int_equal(experiment_load(&x, "configs", &r, &e), 0);
+	assert_string_equal(x.wl.programs, "nginx wrk");
+	experiment_free(&x);
+	char *dir = scratch_dir();
+	char *cmd = xasprintf("cp -r configs/. %s/", dir);
+	assert_int_equal(system(cmd), 0);
+	char *wl = xasprintf("%s/workloads/nginx.ini", dir), *text = read_file(wl, NULL);
+	char *at = strstr(text, "programs = nginx wrk");
+	assert_non_null(at);
+	char *bad = xasprintf("%.*sprograms = nginx $(wrk)%s", (int)(at - text), text, at + strlen("programs = nginx wrk"));
+	assert_int_equal(write_file(wl, bad, strlen(bad)), 0);
+	assert_int_equal(experiment_load(&x, dir, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "programs: '$(wrk)'"));
+	experiment_free(&x);
+	remove_tree(dir);
+	free(bad);
+	free(text);
+	free(wl);
+	free(cmd);
+	free(dir);
+}
+
 static void test_policy_requirements_need_a_matching_vm(void **state)
 {
 	char *dir = scratch_dir();
@@ -316,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_plan_carries_everything_the_guest_needs),
 		cmocka_unit_test(test_malformed_policy_config),
 		cmocka_unit_test(test_policy_requirements_need_a_matching_vm),
+		cmocka_unit_test(test_workload_programs),
 		cmocka_unit_test(test_params_override),
 		cmocka_unit_test(test_monitors_known_and_unknown),
 		cmocka_unit_test(test_accel_choice),
