@@ -1,7 +1,7 @@
 /*
  * /init of scxlab's own initramfs: the least a boot needs to reach the image's root
- * filesystem, in place of Debian's udev-based initramfs (which spent about 15 s of an
- * emulated boot loading drivers; see ARCHITECTURE.md, "Booting").
+ * filesystem, in place of Debian's udev-based initramfs (which spent 12.6 s of an
+ * emulated boot loading drivers; see ARCHITECTURE.md, "Where things run").
  *
  * The guest kernel has ext4 and virtio-pci built in; only virtio_blk is a module. So: mount
  * devtmpfs, load /virtio_blk.ko.xz (the image's own module, put here by kernel/initramfs/
