@@ -171,7 +171,7 @@ static void test_unknown_section_names_line_and_suggests(void **state)
 {
 	expect_load_error("v.ini", "[vm]\nvcpus = 2\n\n[clock.virtaul]\naccel = tcg\n", &CFG_VM,
 			  "v.ini:4: unknown section [clock.virtaul] (did you mean [clock.virtual]?)",
-			  "a VM config has the sections [vm], [clock.virtual], [clock.real], [run]");
+			  "a VM config has the sections [vm], [clock.virtual], [clock.real], [accel.kvm], [run]");
 	/* a section without keys is checked too */
 	expect_load_error("t.ini", "[tree]\ncpu_controller = on\n[instance.1]\ncgroup = a\n[instanse.2]\n", &CFG_CGROUPS,
 			  "t.ini:5: unknown section [instanse.2] (did you mean [instance.2]?)", "[instance.<K>]");
