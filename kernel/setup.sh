@@ -23,6 +23,13 @@ MIRROR=${SCXLAB_MIRROR:-http://deb.debian.org/debian}
 TOOLS_RECIPE_VERSION=1
 IMAGE_RECIPE_VERSION=1
 HOST_PACKAGES="mmdebstrap e2fsprogs util-linux zstd python3-numpy python3-scipy python3-matplotlib python3-pytest python3-jsonschema"
+# EXECUTOR=slurm (make setup EXECUTOR=slurm): sweeps as SLURM job arrays need sbatch here, and a node runs slurmd
+# and munged; only installed when asked (the daemons are configured by whoever runs the cluster, not here).
+case ${EXECUTOR:-local} in
+    local) ;;
+    slurm) HOST_PACKAGES+=" slurm-wlm munge" ;;
+    *) printf "setup: error: unknown EXECUTOR '%s'; choose from: local slurm\n" "$EXECUTOR" >&2; exit 2 ;;
+esac
 
 # A folder being built; a setup that fails leaves none behind.
 PENDING=
