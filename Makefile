@@ -5,7 +5,7 @@
 #   make test                                    unit + integration tests (what .ci/run calls)
 #   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= TARGET=
 #   make compare POLICIES="cfs fifo" WORKLOAD=nginx REPEATS=5   interleaved in one boot
-#   make sweep SWEEP=cgroup-weights               a resumable parameter matrix
+#   make sweep SWEEP=cgroup-weights               a resumable parameter matrix (EXECUTOR=slurm: a SLURM job array)
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
 #   make bench-suite                              where an experiment's time goes, per clock (suite.md)
 #   make selfcheck-host                           TARGET=host run by scxlab inside its sched_ext guest
@@ -19,7 +19,7 @@ SHELL := /bin/bash
 # as typed (no $(...) expansion: $(value)) and exports it; recipes refer to it as "$$VAR" and never paste it into
 # a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
 RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
-	RESULTS SWEEP
+	RESULTS SWEEP EXECUTOR
 ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH
 TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL
 USER_VARS := $(RUN_VARS) $(ANALYSIS_VARS) $(TRAIN_VARS)
@@ -51,7 +51,7 @@ export $(USER_VARS) $(SETUP_VARS)
 help:
 	@sed -n '1,13p' Makefile | sed 's/^# \{0,1\}//'
 
-# `make setup` always checks the cache (seconds when nothing changed); other targets only
+# `make setup` always checks the cache (EXECUTOR=slurm: also installs slurm-wlm and munge) (seconds when nothing changed); other targets only
 # rerun it when its recipe changed or it never ran in this checkout.
 setup:
 	kernel/setup.sh

@@ -28,6 +28,13 @@ HOST_PACKAGES="mmdebstrap e2fsprogs util-linux zstd python3-numpy python3-scipy 
 # libraries the runner, the agent and the loaders (built in the trixie toolchain root) link. Perf is linux-perf
 # on Debian and the kernel's linux-tools on Ubuntu.
 HOST_TARGET_PACKAGES="nginx wrk apache2 rt-tests stress-ng jq libbpf1 libjansson4 libinih1 libelf1 zlib1g"
+# EXECUTOR=slurm (make setup EXECUTOR=slurm): sweeps as SLURM job arrays need sbatch here, and a node runs slurmd
+# and munged; only installed when asked (the daemons are configured by whoever runs the cluster, not here).
+case ${EXECUTOR:-local} in
+    local) ;;
+    slurm) HOST_PACKAGES+=" slurm-wlm munge" ;;
+    *) printf "setup: error: unknown EXECUTOR '%s'; choose from: local slurm\n" "$EXECUTOR" >&2; exit 2 ;;
+esac
 
 # A folder being built; a setup that fails leaves none behind.
 PENDING=

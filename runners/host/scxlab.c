@@ -52,6 +52,9 @@ static void usage(FILE *f)
 {
 	fputs("usage: scxlab run --policies \"P1 P2...\" --workload W [options]\n"
 	      "       scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] [--accel A]\n"
+	      "                    [--executor local|slurm]\n"
+	      "       scxlab sweep-point --sweep-dir DIR --index K   point K of a sweep (a SLURM array task)\n"
+	      "       scxlab sweep-status --sweep-dir DIR   a sweep's closing lines and exit code, from its record\n"
 	      "       scxlab kvm-check   can /dev/kvm run a guest here? (exit 0 yes, 3 no, and why)\n"
 	      "       scxlab selfcheck-host [--duration S] [--clock C]   TARGET=host proven inside the guest\n"
 	      "Runs each policy against the workload in one boot of the sched_ext guest, interleaved,\n"
@@ -128,7 +131,7 @@ static int sweep_command(int argc, char **argv)
 		{ "sweep", 1, 0, 's' },   { "repo", 1, 0, 'R' },    { "configs", 1, 0, 'C' },
 		{ "results", 1, 0, 'r' }, { "image", 1, 0, 'i' },   { "command", 1, 0, 'm' },
 		{ "duration", 1, 0, 'd' }, { "repeats", 1, 0, 'n' }, { "clock", 1, 0, 'c' },
-		{ "accel", 1, 0, 'a' },
+		{ "accel", 1, 0, 'a' },   { "executor", 1, 0, 'x' },
 		{ 0 } };
 	int ch;
 	optind = 2;
@@ -144,8 +147,9 @@ static int sweep_command(int argc, char **argv)
 		case 'n': o.repeats = optarg; break;
 		case 'c': o.clock = optarg; break;
 		case 'a': o.accel = optarg; break;
+		case 'x': o.executor = optarg; break;
 		default: die(EXIT_USAGE, "usage: scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] [--accel A] "
-			     "[--results DIR] [--repo DIR]");
+			     "[--results DIR] [--repo DIR] [--executor local|slurm]");
 		}
 	}
 	if (!o.name || !*o.name) {
@@ -157,6 +161,30 @@ static int sweep_command(int argc, char **argv)
 	if (!o.results)
 		o.results = xasprintf("%s/results", o.repo);
 	return sweep_main(&o);
+}
+
+/* sweep-point --sweep-dir DIR --index K, sweep-status --sweep-dir DIR */
+static int sweep_record_command(int argc, char **argv, bool point)
+{
+	static const struct option longopts[] = { { "sweep-dir", 1, 0, 'D' }, { "index", 1, 0, 'k' }, { 0 } };
+	const char *dir = NULL, *index = NULL;
+	int ch;
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'D': dir = optarg; break;
+		case 'k': index = optarg; break;
+		default: die(EXIT_USAGE, "usage: scxlab sweep-point --sweep-dir DIR --index K | scxlab sweep-status "
+			     "--sweep-dir DIR");
+		}
+	}
+	if (optind < argc)
+		die(EXIT_USAGE, "scxlab %s: unexpected argument '%s'", argv[1], argv[optind]);
+	if (point && !index)
+		die(EXIT_USAGE, "scxlab sweep-point: give the point's index (--index K, a SLURM array task id)");
+	if (!point && index)
+		die(EXIT_USAGE, "scxlab sweep-status takes no --index");
+	return point ? sweep_point_main(dir, index) : sweep_status_main(dir);
 }
 
 int main(int argc, char **argv)
@@ -178,6 +206,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "sweep"))
 		return sweep_command(argc, argv);
+	if (!strcmp(argv[1], "sweep-point") || !strcmp(argv[1], "sweep-status"))
+		return sweep_record_command(argc, argv, !strcmp(argv[1], "sweep-point"));
 	if (!strcmp(argv[1], "kvm-check")) {
 		char why[256];
 		bool ok = kvm_probe(why, sizeof(why));
@@ -188,7 +218,8 @@ int main(int argc, char **argv)
 		return selfcheck_command(argc, argv);
 	if (strcmp(argv[1], "run")) {
 		usage(stderr);
-		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep, kvm-check, selfcheck-host)", argv[1]);
+		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep, sweep-point, sweep-status, kvm-check, "
+		    "selfcheck-host)", argv[1]);
 	}
 	int ch;
 	const char *invoked_as = NULL;

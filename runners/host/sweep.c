@@ -24,13 +24,28 @@
  *                      "finished": TIME, "interrupted": bool,
  *                      "superseded_by": K2 | null}]}}}  (null: the latest attempt)
  *
+ *   "point_args": [[ARG...]...]                     (per point_labels entry, the runner's
+ *                                                      arguments for it, "run" first, without
+ *                                                      --results: what a SLURM array task runs)
+ *
  * Entries written before attempts were kept ({result, valid, finished} only) are read as one
  * attempt; one with "valid": false is tried again. Readers take a point's "result" only when
- * its "valid" is true, and never read a superseded attempt (analysis/sweep.py).
+ * its "valid" is true, and never read a superseded attempt (analysis/sweep.py). The record's
+ * pure logic is runners/common/sweeprec.c.
+ *
+ * Who writes it: this command (--executor local runs the points one after another; --executor
+ * slurm only writes the plan and prints the array of points not done, which ./scxlab submits
+ * with sbatch), and `scxlab sweep-point --sweep-dir DIR --index K`, one SLURM array task,
+ * which runs point K and records it. Several of those finish at once, possibly on several
+ * nodes over a shared folder, so every writer holds an exclusive flock on sweep.json.lock
+ * beside the record while it reads, changes and replaces it: no one's attempt is lost, and a
+ * point found done under the lock is never started again.
  *
  * Exit code: 0 every point valid; 1 some point not valid after this pass (invalid, interrupted
  * or not reached); 2 bad input (nothing run); 3 a point's target could not be prepared or
  * booted (the sweep stops there). The last lines on stderr name the points not valid.
+ * `scxlab sweep-status --sweep-dir DIR` gives the same lines and code from the record alone
+ * (3 when a point not done last failed with 3), after a SLURM array ended.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -46,6 +61,7 @@
 #include "progress_estimate.h"
 #include "sha256.h"
 #include "sweep.h"
+#include "sweeprec.h"
 #include "util.h"
 
 struct point {
@@ -133,91 +149,30 @@ static struct point *expand(const struct cfg *c, size_t *npoints, struct err *e)
 	return pts;
 }
 
-static void save_state(const char *path, json_t *state)
+/* The closing lines: how many points are valid, each one that is not and why. tried < 0: not
+ * known (a SLURM array ran them). Returns how many are valid. */
+static size_t summarise(const char *name, json_t *labels, json_t *points, long tried)
 {
-	char *tmp = xasprintf("%s.tmp", path);
-	if (json_dump_file(state, tmp, JSON_INDENT(2)) || rename(tmp, path))
-		die(EXIT_INFRA, "cannot write sweep state %s: %s", path, strerror(errno));
-	free(tmp);
-}
-
-/* A point is done only when its latest attempt is valid. */
-static bool point_done(json_t *points, const char *label)
-{
-	return json_is_true(json_object_get(json_object_get(points, label), "valid"));
-}
-
-/* The last component of a result path: results of a sweep's points live in its folder. */
-static const char *result_name(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-	return slash ? slash + 1 : path;
-}
-
-/*
- * Records one attempt of a point (result NULL: the runner left none): appended to the point's
- * attempts, every earlier attempt marked superseded by it, and the point's own result, valid,
- * exit_code and finished set to this attempt's. An entry from before attempts were kept
- * becomes attempt 1.
- */
-static void record_attempt(json_t *points, const char *label, const char *result, int rc, bool interrupted)
-{
-	json_t *pt = json_object_get(points, label);
-	if (!pt) {
-		pt = json_pack("{s:n, s:b}", "result", "valid", 0);	/* these two first, for the reader */
-		json_object_set_new(points, label, pt);
-	}
-	json_t *att = json_object_get(pt, "attempts");
-	if (!json_is_array(att)) {
-		att = json_array();
-		if (json_is_string(json_object_get(pt, "result")))
-			json_array_append_new(att, json_pack("{s:i, s:O, s:b, s:O?, s:b}", "attempt", 1, "result",
-							     json_object_get(pt, "result"), "valid",
-							     json_is_true(json_object_get(pt, "valid")), "finished",
-							     json_object_get(pt, "finished"), "interrupted", 0));
-		json_object_set_new(pt, "attempts", att);
-	}
-	size_t k = json_array_size(att) + 1, i;
-	json_t *a;
-	json_array_foreach(att, i, a)
-		if (!json_is_integer(json_object_get(a, "superseded_by")))
-			json_object_set_new(a, "superseded_by", json_integer((json_int_t)k));
-	bool valid = rc == EXIT_OK && result;
-	char *now = iso_time_now();
-	json_array_append_new(att, json_pack("{s:i, s:s?, s:b, s:i, s:s, s:b, s:n}", "attempt", (int)k, "result",
-					     result_name(result), "valid", valid, "exit_code", rc, "finished", now,
-					     "interrupted", interrupted, "superseded_by"));
-	json_object_set_new(pt, "result", result ? json_string(result_name(result)) : json_null());
-	json_object_set_new(pt, "valid", json_boolean(valid));
-	json_object_set_new(pt, "exit_code", json_integer(rc));
-	json_object_set_new(pt, "finished", json_string(now));
-	free(now);
-}
-
-/* Why a point is not done, for the closing lines: its latest attempt, or that it never ran. */
-static char *not_done_reason(json_t *points, const char *label)
-{
-	json_t *pt = json_object_get(points, label);
-	if (!pt)
-		return xstrdup("not run yet");
-	json_t *att = json_object_get(pt, "attempts");
-	size_t n = json_array_size(att);
-	json_t *last = n ? json_array_get(att, n - 1) : pt;
-	const char *res = json_string_value(json_object_get(last, "result"));
-	json_t *rc = json_object_get(last, "exit_code");
-	struct strv why = { 0 };
-	strv_push(&why, json_is_true(json_object_get(last, "interrupted")) ? "interrupted" : "not valid");
-	if (res)
-		strv_pushf(&why, "result %s", result_name(res));
+	size_t valid = 0, npts = json_array_size(labels), i;
+	json_t *l;
+	json_array_foreach(labels, i, l)
+		valid += sweeprec_done(points, json_string_value(l) ?: "");
+	if (tried >= 0)
+		fprintf(stderr, "[sweep] %s: %zu of %zu points valid (%ld tried this time)\n", name, valid, npts, tried);
 	else
-		strv_push(&why, "no result");
-	if (json_is_integer(rc))
-		strv_pushf(&why, "runner exit code %lld", (long long)json_integer_value(rc));
-	if (n > 1)
-		strv_pushf(&why, "%zu attempts", n);
-	char *s = strv_join(&why, ", ");
-	strv_free(&why);
-	return s;
+		fprintf(stderr, "[sweep] %s: %zu of %zu points valid\n", name, valid, npts);
+	json_array_foreach(labels, i, l) {
+		const char *label = json_string_value(l) ?: "";
+		if (sweeprec_done(points, label))
+			continue;
+		char *why = sweeprec_not_done(points, label);
+		fprintf(stderr, "[sweep] not done: %s: %s\n", label, why);
+		free(why);
+	}
+	if (valid < npts)
+		fprintf(stderr, "[sweep] rerun the same command to try the %zu point(s) not done again; the %zu valid "
+			"one(s) are kept\n", npts - valid, valid);
+	return valid;
 }
 
 /* The value of runner option opt ("--duration") in args (the last one given), or NULL. */
@@ -258,7 +213,7 @@ static double left_planned(const struct point *pts, const double *w, size_t from
 {
 	double s = 0;
 	for (size_t p = from; p < npts; p++)
-		if (!point_done(points, pts[p].label))
+		if (!sweeprec_done(points, pts[p].label))
 			s += w[p];
 	return s;
 }
@@ -296,6 +251,8 @@ static int run_point(const struct strv *argv, char **result_dir)
 int sweep_main(const struct sweep_opts *o)
 {
 	struct err e = { 0 };
+	if (o->executor && *o->executor && strcmp(o->executor, "local") && strcmp(o->executor, "slurm"))
+		die(EXIT_USAGE, "unknown executor '%s' (EXECUTOR=); choose from: local slurm", o->executor);
 	if (check_name("sweep", o->name, &e))
 		die(EXIT_USAGE, "%s", e.msg);
 	char *dir = xasprintf("%s/sweeps", o->configs), *path = xasprintf("%s/%s.ini", dir, o->name);
@@ -362,17 +319,12 @@ int sweep_main(const struct sweep_opts *o)
 	hash[8] = '\0';
 	char *sdir = xasprintf("%s/sweeps/%s-%s", o->results, o->name, hash);
 	char *spath = xasprintf("%s/sweep.json", sdir);
-	json_error_t jerr;
-	json_t *state = path_exists(spath) ? json_load_file(spath, 0, &jerr) : NULL;
-	/* A record that cannot be read is never replaced: it is all that says which points are done. */
-	if (path_exists(spath) && !json_is_object(json_object_get(state, "points")))
-		die(EXIT_USAGE, "%s:%d: not a sweep record (%s); repair it or move it away to start the sweep afresh",
-		    spath, state ? 0 : jerr.line, state ? "no \"points\" object" : jerr.text);
+	json_t *state = sweeprec_load(spath);
 	/* Every point is checked by the runner itself (--check: its whole validation, nothing run or
 	 * written) before the first one boots, so that a bad value in the last point of a long sweep
 	 * is refused now, not hours later; nothing is written before. */
 	for (size_t p = 0; p < npts; p++) {
-		if (state && point_done(json_object_get(state, "points"), pts[p].label))
+		if (state && sweeprec_done(json_object_get(state, "points"), pts[p].label))
 			continue;	/* valid already: it will not run again */
 		struct strv argv = { 0 };
 		for (size_t i = 0; i < common.n; i++)
@@ -391,30 +343,67 @@ int sweep_main(const struct sweep_opts *o)
 
 	if (mkdir_p(sdir, 0755))
 		die(EXIT_INFRA, "cannot create %s: %s", sdir, strerror(errno));
+	/* Each point's runner arguments (all but where its result goes), kept in the record so that
+	 * an array task runs exactly what was checked above. */
+	json_t *labels = json_array(), *point_args = json_array();
+	for (size_t p = 0; p < npts; p++) {
+		json_array_append_new(labels, json_string(pts[p].label));
+		json_t *a = json_array();
+		for (size_t i = 1; i < common.n; i++)
+			json_array_append_new(a, json_string(common.v[i]));
+		for (size_t i = 0; i < pts[p].args.n; i++)
+			json_array_append_new(a, json_string(pts[p].args.v[i]));
+		char *cmd = xasprintf("%s (point %s)", o->command ? o->command : "make sweep", pts[p].label);
+		json_array_append_new(a, json_string("--command"));
+		json_array_append_new(a, json_string(cmd));
+		free(cmd);
+		json_array_append_new(point_args, a);
+	}
+	int lock = sweeprec_lock(sdir);
+	json_decref(state);
+	state = sweeprec_load(spath);	/* as it is now, under the lock */
 	if (!state) {
 		state = json_pack("{s:s, s:s, s:s, s:o, s:{}}", "sweep", o->name, "config", path, "config_text", cfg_text,
 				  "common_args", json_array(), "points");
 		for (size_t i = 1; i < common.n; i++)
 			json_array_append_new(json_object_get(state, "common_args"), json_string(common.v[i]));
 	}
-	json_t *points = json_object_get(state, "points");
 	json_object_set_new(state, "analysis", analysis && *analysis ? json_string(analysis) : json_null());
-	json_t *labels = json_array();
-	for (size_t p = 0; p < npts; p++)
-		json_array_append_new(labels, json_string(pts[p].label));
 	json_object_set_new(state, "point_labels", labels);
+	json_object_set_new(state, "point_args", point_args);
+	sweeprec_save(spath, state);
+	sweeprec_unlock(lock);
+	json_t *points = json_object_get(state, "points");
 	size_t done = 0;
 	for (size_t p = 0; p < npts; p++)
-		done += point_done(points, pts[p].label);
+		done += sweeprec_done(points, pts[p].label);
 	fprintf(stderr, "[sweep] %s: %zu points, %zu already done (state in %s)\n", o->name, npts, done, spath);
+
+	if (o->executor && !strcmp(o->executor, "slurm")) {
+		/* The points not done, as the array for sbatch (./scxlab submits it: the toolchain
+		 * root has no SLURM), then the sweep's folder. */
+		struct err ae = { 0 };
+		char *array = sweeprec_pending_array(state, &ae);
+		if (!array)
+			die(EXIT_INFRA, "%s: %s", spath, ae.msg);
+		if (*array) {
+			fprintf(stderr, "[sweep] %zu point(s) to run as a SLURM job array (array indices %s)\n", npts - done,
+				array);
+			printf("array %s\n", array);
+		}
+		printf("%s\n", sdir);
+		free(array);
+		return EXIT_OK;
+	}
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-
 	double t0 = mono_now(), tried_planned = 0, *weight = point_weights(pts, npts, &common);
 	size_t tried = 0;
 	bool infra = false;
 	for (size_t p = 0; p < npts && !stop_requested; p++) {
-		if (point_done(points, pts[p].label))
+		/* done by another writer (an array task) since this pass began: not run again */
+		if (sweeprec_done(points, pts[p].label) || sweeprec_done_now(sdir, spath, pts[p].label))
 			continue;
 		long left = sweep_left_wall(mono_now() - t0, tried_planned, left_planned(pts, weight, p, npts, points));
 		const char *again = json_object_get(points, pts[p].label) ? ", tried again" : "";
@@ -424,16 +413,13 @@ int sweep_main(const struct sweep_opts *o)
 		else
 			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s\n", done + tried + 1, npts, pts[p].label, again);
 		struct strv argv = { 0 };
-		for (size_t i = 0; i < common.n; i++)
-			strv_push(&argv, common.v[i]);
-		for (size_t i = 0; i < pts[p].args.n; i++)
-			strv_push(&argv, pts[p].args.v[i]);
+		strv_push(&argv, "scxlab");
+		json_t *w;
+		size_t wi;
+		json_array_foreach(json_array_get(point_args, p), wi, w)
+			strv_push(&argv, json_string_value(w));
 		strv_push(&argv, "--results");
 		strv_push(&argv, sdir);
-		char *cmd = xasprintf("%s (point %s)", o->command ? o->command : "make sweep", pts[p].label);
-		strv_push(&argv, "--command");
-		strv_push(&argv, cmd);
-		free(cmd);
 		char *result = NULL;
 		int rc = run_point(&argv, &result);
 		strv_free(&argv);
@@ -448,8 +434,9 @@ int sweep_main(const struct sweep_opts *o)
 		bool ok = rc == EXIT_OK && result, has_result = result;
 		/* A point that finished valid before the runner saw the signal is kept: rerunning it
 		 * would only throw a good result away. */
-		record_attempt(points, pts[p].label, result, rc, stop_requested && !ok);
-		save_state(spath, state);
+		state = sweeprec_record_locked(sdir, spath, state, pts[p].label, result, rc, stop_requested && !ok);
+		points = json_object_get(state, "points");
+		point_args = json_object_get(state, "point_args");
 		free(result);
 		if (ok)
 			continue;
@@ -473,21 +460,88 @@ int sweep_main(const struct sweep_opts *o)
 		break;
 	}
 	free(weight);
-	save_state(spath, state);
-	size_t valid = 0;
-	for (size_t p = 0; p < npts; p++)
-		valid += point_done(points, pts[p].label);
-	fprintf(stderr, "[sweep] %s: %zu of %zu points valid (%zu tried this time)\n", o->name, valid, npts, tried);
-	for (size_t p = 0; p < npts; p++) {
-		if (point_done(points, pts[p].label))
-			continue;
-		char *why = not_done_reason(points, pts[p].label);
-		fprintf(stderr, "[sweep] not done: %s: %s\n", pts[p].label, why);
-		free(why);
-	}
-	if (valid < npts)
-		fprintf(stderr, "[sweep] rerun the same command to try the %zu point(s) not done again; the %zu valid "
-			"one(s) are kept\n", npts - valid, valid);
+	int lock_end = sweeprec_lock(sdir);	/* the record as it is now: array tasks may have added points */
+	json_decref(state);
+	state = sweeprec_load(spath);
+	sweeprec_unlock(lock_end);
+	size_t valid = summarise(o->name, json_object_get(state, "point_labels"), json_object_get(state, "points"),
+				 (long)tried);
 	printf("%s\n", sdir);
 	return infra ? EXIT_INFRA : valid < npts ? EXIT_INVALID_RUN : EXIT_OK;
+}
+
+/* The record of the sweep in dir, read under its lock; dies when there is none. */
+static json_t *record_of(const char *dir, char **spath)
+{
+	if (!dir || !*dir)
+		die(EXIT_USAGE, "give the sweep's folder (--sweep-dir DIR, results/sweeps/<name>-<hash>)");
+	*spath = xasprintf("%s/sweep.json", dir);
+	if (!is_dir(dir) || !path_exists(*spath))
+		die(EXIT_USAGE, "%s: no sweep record there (sweep.json); a sweep's folder is results/sweeps/<name>-<hash>",
+		    dir);
+	int fd = sweeprec_lock(dir);
+	json_t *state = sweeprec_load(*spath);
+	sweeprec_unlock(fd);
+	return state;
+}
+
+int sweep_point_main(const char *dir, const char *index)
+{
+	char *spath;
+	json_t *state = record_of(dir, &spath);
+	const char *label;
+	struct strv argv = { 0 };
+	struct err e = { 0 };
+	strv_push(&argv, "scxlab");
+	if (sweeprec_point_at(state, index, &label, &argv, &e))
+		die(EXIT_USAGE, "%s: %s", spath, e.msg);
+	char *mine = xstrdup(label), *host = xstrdup(getenv("SLURMD_NODENAME") ?: "this host");
+	size_t npts = json_array_size(json_object_get(state, "point_labels"));
+	/* Checked again under the lock just before it runs: a point an earlier array (or a local
+	 * sweep) finished is never run twice. */
+	if (sweeprec_done_now(dir, spath, mine)) {
+		fprintf(stderr, "[sweep] point %s (%s) is done already; not run again\n", index, mine);
+		printf("%s\n", dir);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "[sweep] point %s of %zu (%s) on %s\n", index, npts, mine, host);
+	strv_push(&argv, "--results");
+	strv_push(&argv, dir);
+	/* SLURM signals every process of the task (scancel, time limit): the runner keeps what its
+	 * runs left as -INVALID, and this records the attempt as interrupted. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	char *result = NULL;
+	int rc = run_point(&argv, &result);
+	bool ok = rc == EXIT_OK && result;
+	state = sweeprec_record_locked(dir, spath, state, mine, result, rc, stop_requested && !ok);
+	fprintf(stderr, "[sweep] point %s (%s): %s\n", index, mine,
+		ok ? "valid" : stop_requested ? "interrupted" : "not valid; the next run of the sweep tries it again");
+	json_decref(state);
+	free(result);
+	strv_free(&argv);
+	printf("%s\n", dir);
+	return rc;
+}
+
+int sweep_status_main(const char *dir)
+{
+	char *spath;
+	json_t *state = record_of(dir, &spath);
+	json_t *labels = json_object_get(state, "point_labels"), *points = json_object_get(state, "points");
+	if (!json_is_array(labels))
+		die(EXIT_USAGE, "%s: the sweep record has no point_labels list", spath);
+	const char *name = json_string_value(json_object_get(state, "sweep")) ?: "sweep";
+	size_t valid = summarise(name, labels, points, -1), i;
+	/* a point that could not boot (exit code 3) says the same as in a local sweep */
+	bool infra = false;
+	json_t *l;
+	json_array_foreach(labels, i, l) {
+		json_t *pt = json_object_get(points, json_string_value(l) ?: "");
+		if (pt && !sweeprec_done(points, json_string_value(l)) &&
+		    json_integer_value(json_object_get(pt, "exit_code")) == EXIT_INFRA)
+			infra = true;
+	}
+	printf("%s\n", dir);
+	return infra ? EXIT_INFRA : valid < json_array_size(labels) ? EXIT_INVALID_RUN : EXIT_OK;
 }
