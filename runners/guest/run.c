@@ -44,6 +44,19 @@ void enter_phase(struct run *r, const char *phase)
  * is reported as one). When watch is set (the measurement), also presses SysRq-S when the
  * policy config asks for it.
  */
+/* Kills every client still running (their process groups) and reaps it. */
+static void kill_clients(struct run *r)
+{
+	for (size_t i = 0; i < r->ninst; i++) {
+		struct inst *in = &r->inst[i];
+		if (in->done)
+			continue;
+		kill(-in->pid, SIGKILL);
+		waitpid(in->pid, &in->status, 0);
+		in->done = true;
+	}
+}
+
 static void run_clients(struct run *r, const char *sub, long duration, bool watch)
 {
 	struct agent *a = r->a;
@@ -80,14 +93,7 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 		if (!running)
 			break;
 		if (agent_stop) {
-			for (size_t i = 0; i < r->ninst; i++) {
-				struct inst *in = &r->inst[i];
-				if (in->done)
-					continue;
-				kill(-in->pid, SIGKILL);
-				waitpid(in->pid, &in->status, 0);
-				in->done = true;
-			}
+			kill_clients(r);
 			invalid(r, "interrupted by signal %d during the %s; the clients were stopped", (int)agent_stop,
 				r->phase);
 			break;
@@ -101,14 +107,7 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 			say(PROTO_RUN_PROBLEM " %d injected SysRq-S %.1f s into the measurement", r->index, mono_now() - t0);
 		}
 		if (mono_now() - t0 > duration + 120) {
-			for (size_t i = 0; i < r->ninst; i++) {
-				struct inst *in = &r->inst[i];
-				if (in->done)
-					continue;
-				kill(-in->pid, SIGKILL);
-				waitpid(in->pid, &in->status, 0);
-				in->done = true;
-			}
+			kill_clients(r);
 			invalid(r, "a client ran %ld s past its duration and was killed", (long)(mono_now() - t0 - duration));
 			break;
 		}
