@@ -475,7 +475,6 @@ bool assemble(struct ctx *c, const char *started)
 	free(mp);
 	free(sp);
 	free(finished);
-
 	free(kver);
 	free(krel);
 	return valid;

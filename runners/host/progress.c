@@ -50,9 +50,9 @@ static const char *time_left(struct ctx *c)
 /* The phase under way (if any) ends now: its wall time goes to its bucket. */
 void phase_close(struct ctx *c)
 {
-	if (c->phase_cur >= 0 && c->phase_cur < PHASE_COUNT)
-		c->phase_wall[c->phase_cur] += mono_now() - c->phase_since;
-	c->phase_cur = -1;
+	if (c->phase_cur > 0 && c->phase_cur <= PHASE_COUNT)
+		c->phase_wall[c->phase_cur - 1] += mono_now() - c->phase_since;
+	c->phase_cur = 0;
 }
 
 void on_guest_line(struct ctx *c, char *line)
@@ -78,7 +78,7 @@ void on_guest_line(struct ctx *c, char *line)
 		break;
 	case EV_PHASE:
 		phase_close(c);
-		c->phase_cur = phase_index(m.word[0]);
+		c->phase_cur = phase_index(m.word[0]) + 1;
 		c->phase_since = mono_now();
 		if (m.num[1] > 0)
 			progress(c, "run %d/%zu: %s %ld s (%s)", m.run, c->nruns, m.word[0], (long)m.num[1],

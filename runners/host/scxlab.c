@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 	if (!o.build)
 		o.build = xasprintf("%s/build", o.repo);
 
-	struct ctx c = { .o = &o, .t0 = mono_now(), .problems = json_array(), .phase_cur = -1 };
+	struct ctx c = { .o = &o, .t0 = mono_now(), .problems = json_array() };
 	struct err e = { 0 };
 	/* ACCEL=auto takes KVM where it runs a guest; ACCEL=kvm needs it (the probe: runners/host/kvm.c) */
 	char kvm_why[256] = "";
