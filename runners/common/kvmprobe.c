@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -33,9 +34,13 @@ static void on_alarm(int sig)
 	(void)sig;	/* only interrupts KVM_RUN (EINTR) if the guest never halts */
 }
 
-static bool fail(char *why, size_t n, const char *fmt, const char *detail)
+static bool fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail(char *why, size_t n, const char *fmt, ...)
 {
-	snprintf(why, n, fmt, detail);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
 	return false;
 }
 
@@ -44,12 +49,9 @@ static const unsigned char probe_code[] = { 0xba, PROBE_PORT, 0x00, 0xb0, PROBE_
 
 static bool run_probe(int kvm, char *why, size_t n)
 {
-	char num[64];
 	int api = ioctl(kvm, KVM_GET_API_VERSION, 0);
-	if (api != KVM_API_VERSION) {
-		snprintf(num, sizeof(num), "%d", api);
-		return fail(why, n, "/dev/kvm speaks KVM API version %s, not 12", num);
-	}
+	if (api != KVM_API_VERSION)
+		return fail(why, n, "/dev/kvm speaks KVM API version %d, not 12", api);
 	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0)
 		return fail(why, n, "/dev/kvm refused to create a VM (%s)", strerror(errno));
@@ -97,8 +99,10 @@ static bool run_probe(int kvm, char *why, size_t n)
 	bool saw_out = false;
 	for (int step = 0; step < 4 && !ok; step++) {
 		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
-			fail(why, n, errno == EINTR ? "a plain x86 guest did not halt within 2 s under /dev/kvm%s"
-						    : "KVM_RUN failed (%s)", errno == EINTR ? "" : strerror(errno));
+			if (errno == EINTR)
+				fail(why, n, "a plain x86 guest did not halt within 2 s under /dev/kvm");
+			else
+				fail(why, n, "KVM_RUN failed (%s)", strerror(errno));
 			break;
 		}
 		if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT &&
@@ -108,9 +112,8 @@ static bool run_probe(int kvm, char *why, size_t n)
 		} else if (run->exit_reason == KVM_EXIT_HLT && saw_out) {
 			ok = true;
 		} else {
-			snprintf(num, sizeof(num), "%u", run->exit_reason);
 			fail(why, n, "/dev/kvm cannot run a plain x86 guest: its first instructions ended in KVM exit "
-				     "reason %s (a kvm-pvm device, for PVM-aware guests only, does this)", num);
+				     "reason %u (a kvm-pvm device, for PVM-aware guests only, does this)", run->exit_reason);
 			break;
 		}
 	}
@@ -119,7 +122,7 @@ static bool run_probe(int kvm, char *why, size_t n)
 	if (ok)
 		snprintf(why, n, "/dev/kvm ran a plain x86 guest");
 	else if (!*why)
-		fail(why, n, "a plain x86 guest under /dev/kvm never halted%s", "");
+		fail(why, n, "a plain x86 guest under /dev/kvm never halted");
 out:
 	if (run != MAP_FAILED)
 		munmap(run, runsz);
@@ -135,11 +138,10 @@ bool kvm_probe(char *why, size_t n)
 {
 	why[0] = '\0';
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0 && errno == ENOENT)
+		return fail(why, n, "there is no /dev/kvm (no KVM module loaded, or no hardware virtualization)");
 	if (kvm < 0)
-		return fail(why, n, errno == ENOENT ? "there is no /dev/kvm (no KVM module loaded, or no hardware "
-						      "virtualization)%s"
-						    : "/dev/kvm cannot be opened (%s)",
-			    errno == ENOENT ? "" : strerror(errno));
+		return fail(why, n, "/dev/kvm cannot be opened (%s)", strerror(errno));
 	bool ok = run_probe(kvm, why, n);
 	close(kvm);
 	return ok;
