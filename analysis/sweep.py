@@ -14,7 +14,8 @@ from pathlib import Path
 from . import AnalysisError
 from .loader import load_result
 
-# What `[sweep] analysis =` may name (checked by runners/host/sweep.c too: ANALYSES there).
+# What `[sweep] analysis =` may name (the runner checks the same names: the [sweep] analysis
+# choice in runners/common/schema.c).
 SWEEP_ANALYSES = ("weights", "overhead", "suite")
 
 

@@ -69,10 +69,6 @@ struct point {
 	struct strv args;	/* extra runner arguments for this point */
 };
 
-/* What `[sweep] analysis =` may name: the sweep tables of `python3 -m analysis sweep DIR`
- * (SWEEP_ANALYSES in analysis/sweep.py). */
-#define ANALYSES "weights overhead suite"
-
 static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig)
 {
@@ -265,9 +261,8 @@ int sweep_main(const struct sweep_opts *o)
 		die(EXIT_USAGE, "%s", e.msg);
 	const char *policies, *workload = cfg_get(&c, "sweep", "workload");
 	const char *analysis = cfg_get(&c, "sweep", "analysis");
-	if (analysis && *analysis && !has_word(ANALYSES, analysis))
-		die(EXIT_USAGE, "%s: [sweep] analysis = %s is not one the analysis knows; choose from: %s", path, analysis,
-		    ANALYSES);
+	/* [sweep] analysis = is checked by cfg_load against its choice in runners/common/schema.c
+	 * (the names of SWEEP_ANALYSES in analysis/sweep.py) */
 	if (cfg_require(&c, "sweep", "policies", &policies, &e))
 		die(EXIT_USAGE, "%s", e.msg);
 	if (!workload && !cfg_get(&c, "point", "workload"))
