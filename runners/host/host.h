@@ -44,7 +44,7 @@ struct ctx {
 	/* where the wall time went (manifest times, make bench-suite): seconds building the job,
 	 * from target start to its end, and per phase of the runs as the guest announced them */
 	double job_s, target_s, phase_wall[PHASE_COUNT], assemble_t0;
-	char *git_commit, *git_dirty;	/* record_checkout(), at the start */
+	char *git_commit, *git_dirty, *git_diff;	/* record_checkout(), at the start (git_diff: NULL when clean) */
 	int phase_cur;		/* 1 + the index into phase_names; 0 between phases (so a zeroed ctx is right) */
 	double phase_since;	/* mono_now() when phase_cur began */
 	struct fp_sample load_start;	/* how busy the host was when the experiment started */

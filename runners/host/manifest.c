@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "checkout.h"
 #include "config.h"
 #include "experiment.h"
 #include "fingerprint.h"
@@ -121,16 +122,16 @@ static json_t *summarize_runs(struct ctx *c, json_t *runs)
 	return out;
 }
 
-/* The checkout's commit and whether it had uncommitted changes, taken when the run starts
- * (what was built then is what runs; a checkout that moves during a long run must not relabel
- * it). */
+/* The checkout's commit, whether it was modified and how (runners/common/checkout.h), taken when
+ * the run starts: what was built then is what runs; a checkout that moves during a long run must
+ * not relabel it. */
 void record_checkout(struct ctx *c)
 {
-	char *git_head[] = { "git", "-c", "safe.directory=*", "-C", ".", "rev-parse", "HEAD", NULL };
-	char *git_status[] = { "git", "-c", "safe.directory=*", "-C", ".", "status", "--porcelain",
-			       "--untracked-files=no", NULL };
-	c->git_commit = argv_output(git_head);
-	c->git_dirty = argv_output(git_status);
+	struct checkout co;
+	checkout_read(".", &co);
+	c->git_commit = co.commit;
+	c->git_dirty = co.status;
+	c->git_diff = co.patch;
 }
 
 /* reproduce.sh (runners/common/reproduce.h), executable. */
@@ -292,6 +293,22 @@ static json_t *manifest_reasons(struct ctx *c, json_t *runs)
 	return reasons;
 }
 
+/* A dirty checkout's patch, written to raw/git-diff.patch: {file, sha256, bytes}; null when clean. */
+static json_t *checkout_patch(struct ctx *c)
+{
+	if (!c->git_diff)
+		return json_null();
+	char *path = xasprintf("%s/git-diff.patch", c->raw), hex[65];
+	write_text(path, "%s", c->git_diff);
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, c->git_diff, strlen(c->git_diff));
+	sha256_hex(&h, hex);
+	free(path);
+	return json_pack("{s:s, s:s, s:I}", "file", "raw/git-diff.patch", "sha256", hex,
+			 "bytes", (json_int_t)strlen(c->git_diff));
+}
+
 /*
  * software: the commit (and whether the checkout had uncommitted changes), the versions of the
  * packages that shape the results in the image and the toolchain root (their full listings are
@@ -320,6 +337,7 @@ static json_t *manifest_software(struct ctx *c, const char *commit, const char *
 	json_t *software = json_object();
 	json_object_set_new(software, "git_commit", json_string(commit));
 	json_object_set_new(software, "git_dirty", json_boolean(dirty[0] != '\0'));
+	json_object_set_new(software, "git_diff", checkout_patch(c));
 	json_object_set_new(software, "image_packages", package_versions(iv, image_pkgs));
 	json_object_set_new(software, "tools_packages", package_versions(tv, tool_pkgs));
 	char *tools_dir = xasprintf("%s/..", tools_root);
