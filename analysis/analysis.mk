@@ -7,7 +7,8 @@
 #                                          default: the paper's kept results into paper/figures;
 #                                          named results into build/figures
 #   make paper                             regenerate paper/ (figures, paper.md, index.html)
-#   make paper-add RESULT=dir              keep a result under paper/results for the paper to quote
+#   make paper-add RESULT=dir [WHY=text]   keep a result under paper/results for the paper to quote (a result
+#                                          from a modified work tree only with WHY=, recorded beside it)
 #   make reproduce-paper [RESULTS=dir] [DRY_RUN=1]  rerun every experiment the paper quotes
 #   make publish [RESULT="dir..."] [NAME=] result bundle under build/publish (default: paper's results)
 #   make verify BUNDLE=path [SUMS_SHA256=] check a bundle's integrity
@@ -36,7 +37,7 @@ paper:
 
 paper-add:
 	@test -n "$${RESULT:-}" || { echo "make paper-add: name the result to keep with RESULT=results/<id>" >&2; exit 2; }
-	@$(SPLIT_RESULT); $(ANALYSIS) add-result "$${result[@]}"
+	@$(SPLIT_RESULT); $(ANALYSIS) add-result $${WHY:+--dirty-because "$$WHY"} "$${result[@]}"
 
 reproduce-paper:
 	@$(ANALYSIS) reproduce-paper --results "$$RESULTS" $${DRY_RUN:+--dry-run}

@@ -14,7 +14,7 @@ reproduce-paper` (analysis/analysis.mk).
                                    default: the paper's results into paper/figures; named
                                    results into build/figures
     paper [--paper-dir DIR]        regenerate the paper from paper/claims.ini and paper/results
-    add-result RESULT [--paper-dir DIR]
+    add-result RESULT [--paper-dir DIR] [--dirty-because TEXT]
                                    keep a result under paper/results (big raw files compressed)
     publish [RESULT...] [--out DIR] [--name NAME]
                                    a bundle with SHA256SUMS; default: the paper's results
@@ -136,7 +136,7 @@ def cmd_paper(args):
 
 def cmd_add_result(args):
     from . import paper
-    dest = paper.add_result(Path(args.result), Path(args.paper_dir))
+    dest = paper.add_result(Path(args.result), Path(args.paper_dir), dirty_because=args.dirty_because)
     print(dest)
     return 0
 
@@ -223,6 +223,8 @@ def parser():
 
     s = sub.add_parser("add-result", help="keep a result under the paper's results/")
     s.add_argument("result")
+    s.add_argument("--dirty-because", metavar="TEXT",
+                   help="keep a result made from a modified work tree anyway, for this reason (recorded)")
     s.add_argument("--paper-dir", **paper_dir)
     s.set_defaults(fn=cmd_add_result)
 

@@ -79,13 +79,30 @@ def _sha256(path):
     return h.hexdigest()
 
 
-def add_result(src, paper_dir):
+DIRTY_LINE = "kept from a modified work tree because: "
+
+
+def add_result(src, paper_dir, dirty_because=None):
     """Copies result directory src to <paper_dir>/results/<name>: JSON and small files as they
     are, raw files over KEEP_AS_IS_BYTES gzip-compressed (deterministically), compressed files
     still over KEEP_COMPRESSED_BYTES left out; ORIGINAL-SHA256SUMS records every original file.
-    Refuses to replace a kept result."""
-    load_result(src)  # refuse what is not a readable result
+    Refuses to replace a kept result, and refuses a result made from a modified work tree
+    (software.git_dirty) unless dirty_because says why it is kept anyway (written into TRIMMED)."""
+    result = load_result(src)  # refuse what is not a readable result
     src = Path(src)
+    software = result.manifest.get("software", {})
+    reason = (dirty_because or "").strip()
+    if software.get("git_dirty") and not reason:
+        diff = software.get("git_diff")
+        kept = (f"its changes are in {src / diff['file']}" if isinstance(diff, dict)
+                else "and no diff of those changes was recorded")
+        raise AnalysisError(
+            f"{src}: made from a modified work tree (manifest software.git_dirty; commit "
+            f"{software.get('git_commit') or '?'}), {kept}. A kept result should come from a clean commit: "
+            "commit and run it again, or say why it is kept anyway with WHY=\"...\" "
+            "(python3 -m analysis add-result --dirty-because TEXT)")
+    if reason and not software.get("git_dirty"):
+        raise AnalysisError(f"{src}: WHY= is for results made from a modified work tree; this one's is clean")
     dest = Path(paper_dir) / "results" / src.name
     if dest.exists():
         raise AnalysisError(f"{dest}: already kept; a kept result is never replaced (remove it by hand first)")
@@ -119,7 +136,8 @@ def add_result(src, paper_dir):
     (staging / TRIMMED).write_text(
         f"Kept from {src.name} by `python3 -m analysis add-result`. Files over {KEEP_AS_IS_BYTES} bytes are\n"
         f"gzip-compressed, and left out if still over {KEEP_COMPRESSED_BYTES} bytes; {ORIGINAL_SUMS} has the\n"
-        f"sha256 of every original file.\n" + "".join(f"{t}\n" for t in trimmed))
+        f"sha256 of every original file.\n" + "".join(f"{t}\n" for t in trimmed)
+        + (f"{DIRTY_LINE}{' '.join(reason.split())}\n" if reason else ""))
     os.rename(staging, dest)
     return dest
 

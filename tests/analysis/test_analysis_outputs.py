@@ -215,6 +215,31 @@ def test_kept_result_compresses_big_files_and_keeps_checksums(results, tmp_path)
         paper.add_result(src, pdir)
 
 
+def test_dirty_tree_result_is_kept_only_with_a_reason(results, tmp_path):
+    """A result made from a modified work tree is refused by add-result unless told why; the reason
+    is kept beside it, and a reason for a clean result is refused as a mistake."""
+    src = write_result(results, "20260101-000000-dirty", interleaved(CFS, FIFO))
+    manifest = json.loads((src / "manifest.json").read_text())
+    manifest["software"].update(git_dirty=True, git_diff={"file": "raw/git-diff.patch", "sha256": "0" * 64,
+                                                         "bytes": 10})
+    (src / "manifest.json").write_text(json.dumps(manifest))
+    pdir = tmp_path / "paper"
+    with pytest.raises(AnalysisError, match=r"modified work tree .*raw/git-diff.patch.*WHY="):
+        paper.add_result(src, pdir)
+    assert not (pdir / "results" / src.name).exists()
+    # through the command line as make calls it: exit 2, nothing kept
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["add-result", str(src), "--paper-dir", str(pdir)]) == 2
+    assert "modified work tree" in err.getvalue() and not (pdir / "results" / src.name).exists()
+    kept = paper.add_result(src, pdir, dirty_because="  the fix in\n 4f2e1 was only a comment ")
+    assert f"{paper.DIRTY_LINE}the fix in 4f2e1 was only a comment\n" in (kept / "TRIMMED").read_text()
+    assert paper.check_kept(kept) == []
+    clean = write_result(results, "20260101-000001-clean", interleaved(CFS, FIFO))
+    with pytest.raises(AnalysisError, match="this one's is clean"):
+        paper.add_result(clean, pdir, dirty_because="no reason")
+
+
 def test_reproduce_paper_reruns_and_checks_factors(paper_dir, tmp_path):
     out = tmp_path / "reruns"
 

@@ -74,7 +74,7 @@ def test_run_variables_are_data(var, tmp_path):
 # so that every case must fail after reading the value
 ANALYSIS_CASES = {
     ("report", "RESULT"): [], ("figures", "RESULT"): [], ("figures", "FIGURES"): ["RESULT"],
-    ("paper-add", "RESULT"): [], ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [],
+    ("paper-add", "RESULT"): [], ("paper-add", "WHY"): ["RESULT"], ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [],
     ("verify", "BUNDLE"): [], ("verify", "SUMS_SHA256"): ["BUNDLE"], ("train", "TRACES"): [],
     ("train", "MODEL"): ["TRACES"], ("train", "SEED"): ["TRACES"],
 }
