@@ -9,7 +9,7 @@
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
 #   make bench-suite                              where an experiment's time goes, per clock (suite.md)
 #   make selfcheck-host                           TARGET=host run by scxlab inside its sched_ext guest
-#   make report | figures | paper | publish | verify BUNDLE=...   analysis (see analysis/analysis.mk)
+#   make report | figures | paper | publish | verify BUNDLE=... | export   analysis (see analysis/analysis.mk)
 #   make train TRACES="results/..."              the ML yield predictor (see tools/mltrain/mltrain.mk)
 #   ./scxlab experiment|compare|sweep|selfcheck-host ... VAR=value  the same runs, with the runner's own exit code
 SHELL := /bin/bash
@@ -20,7 +20,7 @@ SHELL := /bin/bash
 # a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
 RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
 	RESULTS SWEEP EXECUTOR
-ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY
+ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY CSV
 TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL
 USER_VARS := $(RUN_VARS) $(ANALYSIS_VARS) $(TRAIN_VARS)
 # what kernel/setup.sh reads from the environment

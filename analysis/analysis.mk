@@ -12,6 +12,8 @@
 #   make reproduce-paper [RESULTS=dir] [DRY_RUN=1]  rerun every experiment the paper quotes
 #   make publish [RESULT="dir..."] [NAME=] result bundle under build/publish (default: paper's results)
 #   make verify BUNDLE=path [SUMS_SHA256=] check a bundle's integrity
+#   make export [RESULT="dir..."] [CSV=file] every measured value as one long-format CSV (default: the
+#                                          paper's results into build/export/results.csv)
 #   make analysis-test                     the analysis tests alone (seconds)
 PY ?= /usr/bin/python3
 # Defaults; the values themselves reach the commands through the environment (see the top-level
@@ -24,13 +26,16 @@ export RESULTS FORMAT PUBLISH_DIR
 ANALYSIS := $(PY) -m analysis
 SPLIT_RESULT := read -ra result <<<"$${RESULT:-}"
 
-.PHONY: report figures paper paper-add reproduce-paper publish verify analysis-test
+.PHONY: report figures paper paper-add reproduce-paper publish verify export analysis-test
 
 report:
 	@$(SPLIT_RESULT); $(ANALYSIS) report --results "$$RESULTS" $${ALLOW_HOST_MISMATCH:+--allow-host-mismatch} "$${result[@]}"
 
 figures:
 	@$(SPLIT_RESULT); $(ANALYSIS) figures --format "$$FORMAT" $${FIGURES:+--out "$$FIGURES"} "$${result[@]}"
+
+export:
+	@$(SPLIT_RESULT); $(ANALYSIS) export $${CSV:+--out "$$CSV"} "$${result[@]}"
 
 paper:
 	@$(ANALYSIS) paper

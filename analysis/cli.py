@@ -14,6 +14,9 @@ reproduce-paper` (analysis/analysis.mk).
                                    default: the paper's results into paper/figures; named
                                    results into build/figures
     paper [--paper-dir DIR]        regenerate the paper from paper/claims.ini and paper/results
+    export [RESULT...] [--out FILE]
+                                   every measured value as one long-format CSV (analysis/export.py
+                                   lists the columns); default: the paper's results
     add-result RESULT [--paper-dir DIR] [--dirty-because TEXT]
                                    keep a result under paper/results (big raw files compressed)
     publish [RESULT...] [--out DIR] [--name NAME]
@@ -126,6 +129,16 @@ def cmd_figures(args):
     return 0
 
 
+def cmd_export(args):
+    from . import export, paper
+    paths = args.result or paper.paper_result_dirs(args.paper_dir)
+    out = Path(args.out)
+    n = export.export(paths, out)
+    print(f"export: {n} rows from {len(paths)} result(s); pandas: pandas.read_csv({str(out)!r})", file=sys.stderr)
+    print(out)
+    return 0
+
+
 def cmd_paper(args):
     from . import paper
     written = paper.build(Path(args.paper_dir))
@@ -216,6 +229,13 @@ def parser():
     s.add_argument("--format", default="svg", help="comma-separated: svg, png, pdf (default svg)")
     s.add_argument("--paper-dir", **paper_dir)
     s.set_defaults(fn=cmd_figures)
+
+    s = sub.add_parser("export", help="every measured value as one long-format CSV (pandas.read_csv)")
+    s.add_argument("result", nargs="*", help="default: every result under the paper's results/")
+    s.add_argument("--out", default=str(REPO / "build" / "export" / "results.csv"),
+                   help="the CSV file to write (default: build/export/results.csv)")
+    s.add_argument("--paper-dir", **paper_dir)
+    s.set_defaults(fn=cmd_export)
 
     s = sub.add_parser("paper", help="regenerate the paper")
     s.add_argument("--paper-dir", **paper_dir)

@@ -74,9 +74,11 @@ def test_run_variables_are_data(var, tmp_path):
 # so that every case must fail after reading the value
 ANALYSIS_CASES = {
     ("report", "RESULT"): [], ("figures", "RESULT"): [], ("figures", "FIGURES"): ["RESULT"],
-    ("paper-add", "RESULT"): [], ("paper-add", "WHY"): ["RESULT"], ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [],
-    ("verify", "BUNDLE"): [], ("verify", "SUMS_SHA256"): ["BUNDLE"], ("train", "TRACES"): [],
-    ("train", "MODEL"): ["TRACES"], ("train", "SEED"): ["TRACES"],
+    ("paper-add", "RESULT"): [], ("paper-add", "WHY"): ["RESULT"],
+    ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [],
+    ("verify", "BUNDLE"): [], ("verify", "SUMS_SHA256"): ["BUNDLE"],
+    ("export", "RESULT"): [], ("export", "CSV"): ["RESULT"],
+    ("train", "TRACES"): [], ("train", "MODEL"): ["TRACES"], ("train", "SEED"): ["TRACES"],
 }
 
 
@@ -86,7 +88,7 @@ def test_analysis_and_train_variables_are_data(target, var, tmp_path):
     # each of these starts Python (about a second): one payload of each kind of quoting is enough
     few = {k: v for k, v in payloads(tmp_path / MARK).items() if k in ("single-quote", "dollar-paren", "newline")}
     for name, value in few.items():
-        if var in ("MODEL", "FIGURES"):
+        if var in ("MODEL", "FIGURES", "CSV"):
             value = str(tmp_path / "out") + value
         argv = ["make", "--no-print-directory", target, f"{var}={value}", f"RESULTS={tmp_path / 'results'}",
                 f"PUBLISH_DIR={tmp_path / 'publish'}"]
