@@ -197,6 +197,10 @@ void run_vm(struct ctx *c)
 		die(EXIT_INFRA, "the initrd %s is missing; run 'make build' (it is built from the image)", initrd);
 	struct strv a = { 0 };
 	qemu_argv(x, o->image, initrd, jobtar, resdisk, &a);
+	if (c->nested_rootfs) {	/* /dev/vdd in the guest; snapshot=on: the image stays as it is */
+		strv_push(&a, "-drive");
+		strv_pushf(&a, "file=%s,if=virtio,format=raw,snapshot=on", c->nested_rootfs);
+	}
 	free(initrd);
 	char *line = strv_join(&a, " ");
 	char *qp = xasprintf("%s/qemu-command.txt", c->raw);
