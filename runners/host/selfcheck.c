@@ -10,8 +10,8 @@
  * and after each one checks that the machine is as it was (hostcheck.h). The inner results come
  * back on the results disk into results/<id>-selfcheck-host/inner/, next to selfcheck.json (the
  * agent's verdicts), guest/ (the guest's environment, each inner runner's stdout), raw/console.log
- * and raw/plan.ini. The folder is -INVALID when a check failed. `./scxlab selfcheck-host` then checks each inner result with analysis/ on
- * this host.
+ * and raw/plan.ini. The folder is -INVALID when a check failed. `./scxlab selfcheck-host` then
+ * checks each inner result with analysis/ on this host.
  *
  * `scxlab selfcheck-kvm` (make selfcheck-kvm): ACCEL=kvm proven where no usable /dev/kvm exists.
  * It boots the guest (VM=selfcheck-l1: -cpu max, so under TCG it sees AMD SVM and kvm_amd loads)
@@ -59,6 +59,7 @@ static const struct check kvm_checks[] = {
 	{ "fifo", "perf-pipe", NULL, "valid", 0, 0, "vm", "nested", "kvm", "real" },
 };
 #define MAXCHECKS (sizeof(host_checks) / sizeof(host_checks[0]))
+_Static_assert(sizeof(kvm_checks) <= sizeof(host_checks), "MAXCHECKS must hold every kind's checks");
 
 struct selfcheck_kind {
 	const char *name;	/* the command is selfcheck-<name> */
@@ -89,7 +90,7 @@ static void selfcheck_job(struct ctx *c, const struct selfcheck_kind *kind, stru
 			  const long *durations)
 {
 	const struct check *checks = kind->checks;
-	const size_t NCHECKS = kind->n;
+	const size_t nchecks = kind->n;
 	struct opts *o = c->o;
 	c->jobdir = xasprintf("%s/.job", c->staging);
 	char *repo = xasprintf("%s/repo", c->jobdir);
@@ -113,7 +114,7 @@ static void selfcheck_job(struct ctx *c, const struct selfcheck_kind *kind, stru
 		}
 		free(from);
 	}
-	for (size_t k = 0; k < NCHECKS; k++)
+	for (size_t k = 0; k < nchecks; k++)
 		for (size_t i = 0; i < inner[k].npol; i++) {
 			const char *l = inner[k].pol[i].loader;
 			if (!*l)
@@ -158,9 +159,9 @@ static void selfcheck_job(struct ctx *c, const struct selfcheck_kind *kind, stru
 
 	struct cfg plan = { 0 };
 	char num[32];
-	snprintf(num, sizeof(num), "%zu", NCHECKS);
+	snprintf(num, sizeof(num), "%zu", nchecks);
 	cfg_set(&plan, "selfcheck", "checks", num);
-	for (size_t k = 0; k < NCHECKS; k++) {
+	for (size_t k = 0; k < nchecks; k++) {
 		char sec[32];
 		snprintf(sec, sizeof(sec), "check.%zu", k + 1);
 		cfg_set(&plan, sec, "policies", checks[k].policies);
@@ -202,7 +203,7 @@ int selfcheck_command(int argc, char **argv)
 {
 	const struct selfcheck_kind *kind = !strcmp(argv[1], "selfcheck-kvm") ? &kinds[1] : &kinds[0];
 	const struct check *checks = kind->checks;
-	const size_t NCHECKS = kind->n;
+	const size_t nchecks = kind->n;
 	struct opts o = { .repo = ".", .image = getenv("IMAGE_DIR") };
 	const char *duration = "3";
 	static const struct option longopts[] = {
@@ -237,7 +238,7 @@ int selfcheck_command(int argc, char **argv)
 	size_t inner_runs = 0;
 	long longest = 0;
 	struct err e = { 0 };
-	for (size_t k = 0; k < NCHECKS; k++) {
+	for (size_t k = 0; k < nchecks; k++) {
 		char *end;
 		long d = strtol(duration, &end, 10);
 		if (*end || d < 1 || d > 600)
@@ -275,7 +276,7 @@ int selfcheck_command(int argc, char **argv)
 		free(p);
 	}
 	/* the run budget counts the inner runs, each with its runner's start and the host checks */
-	c.nruns = inner_runs + NCHECKS;
+	c.nruns = inner_runs + nchecks;
 	c.x.duration = longest;
 	c.x.warmup = 0;
 	if (strcmp(kind->name, "host"))	/* the nested guests' root filesystem, as the fourth disk */
@@ -285,8 +286,8 @@ int selfcheck_command(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	progress(&c, "%s: %zu check%s of TARGET=%s inside the guest (%zu inner run%s), clock=%s", c.id, NCHECKS,
-		 NCHECKS > 1 ? "s" : "", checks[0].target, inner_runs, inner_runs > 1 ? "s" : "", c.x.clock);
+	progress(&c, "%s: %zu check%s of TARGET=%s inside the guest (%zu inner run%s), clock=%s", c.id, nchecks,
+		 nchecks > 1 ? "s" : "", checks[0].target, inner_runs, inner_runs > 1 ? "s" : "", c.x.clock);
 	selfcheck_job(&c, kind, inner, durations);
 	run_vm(&c);
 	if (interrupted)
@@ -315,8 +316,8 @@ int selfcheck_command(int argc, char **argv)
 			json_string_value(json_object_get(chk, "result")) ?: "(none)", left ?: "[]");
 		free(left);
 	}
-	if (doc && json_array_size(json_object_get(doc, "checks")) != NCHECKS)
-		problem(&c, "selfcheck.json has %zu checks of %zu", json_array_size(json_object_get(doc, "checks")), NCHECKS);
+	if (doc && json_array_size(json_object_get(doc, "checks")) != nchecks)
+		problem(&c, "selfcheck.json has %zu checks of %zu", json_array_size(json_object_get(doc, "checks")), nchecks);
 	else if (!doc && !never_up)
 		problem(&c, "the guest left no selfcheck.json");
 	json_decref(doc);
@@ -333,7 +334,7 @@ int selfcheck_command(int argc, char **argv)
 	progress(&c, "%s after %.0f s", valid ? "selfcheck passed" : "selfcheck FAILED", mono_now() - c.t0);
 	printf("%s\n", final);
 	free(final);
-	for (size_t k = 0; k < NCHECKS; k++)
+	for (size_t k = 0; k < nchecks; k++)
 		experiment_free(&inner[k]);
 	return valid ? EXIT_OK : never_up ? EXIT_INFRA : EXIT_INVALID_RUN;
 }
