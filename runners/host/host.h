@@ -52,6 +52,8 @@ struct ctx {
 	/* a fourth disk (after root, job and results), snapshot=on: the image's root filesystem that
 	 * selfcheck-kvm's nested guest boots from; NULL for every other run */
 	const char *nested_rootfs;
+	/* guest seconds the runs may take beyond their budget: selfcheck-kvm's nested boots */
+	double extra_run_budget_s;
 };
 
 /* The signal that interrupted the run (SIGINT, SIGTERM), 0 while none did (scxlab.c). */
