@@ -9,9 +9,10 @@
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
 #   make bench-suite                              where an experiment's time goes, per clock (suite.md)
 #   make selfcheck-host                           TARGET=host run by scxlab inside its sched_ext guest
+#   make selfcheck-kvm                            ACCEL=kvm: scxlab in the guest boots a nested guest under its KVM
 #   make report | figures | paper | publish | verify BUNDLE=... | export   analysis (see analysis/analysis.mk)
 #   make train TRACES="results/..."              the ML yield predictor (see tools/mltrain/mltrain.mk)
-#   ./scxlab experiment|compare|sweep|selfcheck-host ... VAR=value  the same runs, with the runner's own exit code
+#   ./scxlab experiment|compare|sweep|selfcheck-host|selfcheck-kvm ... VAR=value  the same runs, with the runner's own exit code
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -46,10 +47,10 @@ include tools/mltrain/mltrain.mk
 # after the included files' defaults (?=): exporting first would define the variables, empty
 export $(USER_VARS) $(SETUP_VARS)
 
-.PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead bench-suite selfcheck-host clean
+.PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead bench-suite selfcheck-host selfcheck-kvm clean
 
 help:
-	@sed -n '1,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed '/^#/!q' Makefile | sed 's/^# \{0,1\}//'
 
 # `make setup` always checks the cache (EXECUTOR=slurm: also installs slurm-wlm and munge) (seconds when nothing changed); other targets only
 # rerun it when its recipe changed or it never ran in this checkout.
@@ -64,7 +65,7 @@ build: $(SETUP_ENV)
 # The runner's exit code is the experiment's verdict (0 valid, 1 invalid run, 2 bad input, 3 target not
 # prepared); make reports any of them as its own error 2 and names the runner's in its message. ./scxlab
 # returns the runner's own code.
-experiment compare sweep bench-overhead bench-suite selfcheck-host: build
+experiment compare sweep bench-overhead bench-suite selfcheck-host selfcheck-kvm: build
 	@SCXLAB_FROM_MAKE=1 ./scxlab $@
 
 unit-test: build

@@ -1,14 +1,17 @@
-"""`python3 -m analysis selfcheck DIR`: the host-side check of what `make selfcheck-host` brought back.
+"""`python3 -m analysis selfcheck DIR`: the host-side check of what `make selfcheck-host` (or
+`make selfcheck-kvm`) brought back.
 
-DIR is the selfcheck's folder (results/<id>-selfcheck-host/): selfcheck.json, written by the agent
+DIR is the selfcheck's folder (results/<id>-selfcheck-host/ or -selfcheck-kvm/): selfcheck.json, written by the agent
 inside the guest (runners/guest/selfcheck.c), lists each check (the inner runner's arguments, what
 was expected, its exit code, its result folder under inner/, and what it left on the machine). Each
 inner result is read here like any other (loader.load_result, strict: every file against its
 schema) and held to what its check promised:
 
-- valid: the result is valid, made with TARGET=host, every run valid, the policies those asked
-  for; with a cgroup tree, the tree is in the manifest and every run recorded each instance's
-  entitled and achieved share;
+- valid: the result is valid, made with the TARGET its check asked for (host, or vm for
+  selfcheck-kvm), every run valid, the policies those asked for; with a cgroup tree, the tree is
+  in the manifest and every run recorded each instance's entitled and achieved share; with an
+  accelerator asked for (selfcheck-kvm: --accel kvm), the manifest records that one as what ran
+  the nested guest (factors, accelerator, QEMU's -accel), chosen as asked, not as a fallback;
 - ejected: the result is INVALID (folder and manifest), and a run was ejected with the kernel's
   exit kind and reason recorded;
 - interrupted: the result is INVALID and says it was interrupted;
@@ -56,8 +59,20 @@ def check_one(folder, chk):
     m = res.manifest
     args = chk.get("args") or []
     expect = chk.get("expect")
-    if res.factors.get("target") != "host":
-        problems.append(f"{name}: factors.target is {res.factors.get('target')!r}, not 'host'")
+    want_target = _arg(args, "target") or "host"
+    if res.factors.get("target") != want_target:
+        problems.append(f"{name}: factors.target is {res.factors.get('target')!r}, not {want_target!r}")
+    want_accel = _arg(args, "accel")
+    if want_accel:
+        acc = m.get("accelerator") or {}
+        qemu_accel = ((res.factors.get("clock_qemu") or {}).get("accel") or "").split(",")[0]
+        if res.factors.get("accel") != want_accel or acc.get("kind") != want_accel or qemu_accel != want_accel:
+            problems.append(f"{name}: asked for accel {want_accel}, but factors.accel is "
+                            f"{res.factors.get('accel')!r}, accelerator.kind {acc.get('kind')!r}, QEMU's "
+                            f"-accel {qemu_accel!r}")
+        if acc.get("why") != f"ACCEL={want_accel}":
+            problems.append(f"{name}: the accelerator was chosen as {acc.get('why')!r}, not as asked "
+                            f"(ACCEL={want_accel})")
     want_policies = (_arg(args, "policies") or "").split()
     if res.factors.get("policies") != want_policies:
         problems.append(f"{name}: policies {res.factors.get('policies')} instead of {want_policies}")

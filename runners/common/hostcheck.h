@@ -39,8 +39,9 @@ struct host_state {
 	char *sysctls;
 	char *processes;	/* "name[pid] ..." of leftover processes, "" when none */
 };
-/* The programs a run starts that must not outlive it (servers, clients, loads). */
-#define HOST_PROCESS_NAMES "nginx apache2 wrk cyclictest stress-ng hackbench perf"
+/* The programs a run starts that must not outlive it (servers, clients, loads; the vm workload's and
+ * TARGET=vm's QEMU, whose name the kernel cuts to 15 characters). */
+#define HOST_PROCESS_NAMES "nginx apache2 wrk cyclictest stress-ng hackbench perf qemu-system-x86"
 void host_state_free(struct host_state *s);
 /* What after shows that a run left behind compared with before, one sentence each, as a JSON array
  * (empty: the machine is as it was): a sched_ext scheduler attached, the scxlab cgroup, a changed

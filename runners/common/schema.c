@@ -74,4 +74,5 @@ SCHEMA(CFG_PLAN, "plan",
 	{ "selfcheck", "checks" },
 	{ "check.<K>", "policies" }, { "check.<K>", "workload" }, { "check.<K>", "duration" },
 	{ "check.<K>", "repeats" }, { "check.<K>", "cgroups" }, { "check.<K>", "expect" },
-	{ "check.<K>", "interrupt_after_s" });
+	{ "check.<K>", "interrupt_after_s" }, { "check.<K>", "target" }, { "check.<K>", "vm" },
+	{ "check.<K>", "accel" }, { "check.<K>", "clock" });

@@ -5,8 +5,10 @@
  * runner's request (policies, workload, duration, repeats, optional cgroups) and what must come
  * of it (expect): valid (exit 0), ejected (exit 1: a run invalid because the kernel ejected its
  * policy) or interrupted (the agent sends the inner runner SIGINT interrupt_after_s seconds into
- * its first run's measurement; exit 1, the result kept as INVALID). The host checked every
- * request before the boot.
+ * its first run's measurement; exit 1, the result kept as INVALID). A check's target is host
+ * (the default) or vm (`make selfcheck-kvm`: the inner runner boots a nested guest, with the
+ * check's vm, accel and clock, from the image the job carries). The host checked every request
+ * before the boot.
  */
 #ifndef SCXLAB_SELFCHECK_H
 #define SCXLAB_SELFCHECK_H
@@ -17,9 +19,10 @@
 
 /* The plan's [selfcheck] and every [check.K], as the agent reads them: 0, or -1 naming the problem. */
 int selfcheck_plan_check(const struct cfg *plan, struct err *e);
-/* The inner runner's arguments for check k (after the program's path): `run --target host ...`,
- * with the job's checkout as --repo and results as --results. */
-void selfcheck_argv(const struct cfg *plan, long k, const char *repo, const char *results, struct strv *argv);
+/* The inner runner's arguments for check k (after the program's path): `run --target host|vm ...`,
+ * with the job's checkout as --repo, results as --results and, unless NULL, image as --image. */
+void selfcheck_argv(const struct cfg *plan, long k, const char *repo, const char *results, const char *image,
+		    struct strv *argv);
 /* The inner runner's exit code that expect ("valid", "ejected", "interrupted") calls for. */
 int selfcheck_expected_exit(const char *expect);
 

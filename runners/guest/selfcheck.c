@@ -8,6 +8,12 @@
  * and records what the run left behind. guest/selfcheck.json says, per check, the inner
  * runner's exit code against the expected one, its result folder and the leftovers; the host
  * runner and `python3 -m analysis selfcheck` judge it.
+ *
+ * A check with target = vm (`make selfcheck-kvm`) runs the inner runner with TARGET=vm instead: it
+ * boots a nested sched_ext guest (L2) from this guest (L1) under the check's accel (kvm: L1's
+ * /dev/kvm, from kvm_amd or kvm_intel loaded here). Its image is the job's image/ folder (the
+ * kernel, initrds and the image's records) with the root filesystem linked in from the fourth
+ * disk, /dev/vdd, which the host runner attaches for such a job (snapshot=on there too).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,6 +159,42 @@ static int run_inner(char *const argv[], const char *out_path, const char *inner
 	return exit_code_of(status);
 }
 
+/* The image a target = vm check boots: job/image/ with rootfs.ext4 linked to the fourth disk. Loads
+ * KVM's module when /dev/kvm is absent (the inner runner's probe decides whether it is usable).
+ * NULL, with why, when the disk or the folder is not there. */
+static char *nested_image(struct agent *a, char *why, size_t len)
+{
+	static const char *const disk = "/dev/vdd";
+	char *image = xasprintf("%s/image", a->job_dir), *rootfs = xasprintf("%s/rootfs.ext4", image);
+	struct stat st;
+	if (!is_dir(image) || stat(disk, &st) || !S_ISBLK(st.st_mode)) {
+		snprintf(why, len, "a target = vm check needs the job's image/ folder and the root filesystem as %s, "
+			 "which the host runner attaches for selfcheck-kvm", disk);
+		free(image);
+		free(rootfs);
+		return NULL;
+	}
+	if (!path_exists(rootfs) && symlink(disk, rootfs)) {
+		snprintf(why, len, "cannot link %s to %s: %s", rootfs, disk, strerror(errno));
+		free(image);
+		free(rootfs);
+		return NULL;
+	}
+	free(rootfs);
+	if (!path_exists("/dev/kvm")) {
+		static const char *const modules[] = { "kvm_amd", "kvm_intel" };
+		for (size_t i = 0; i < 2 && !path_exists("/dev/kvm"); i++) {
+			char *argv[] = { "modprobe", (char *)modules[i], NULL };
+			char *log = xasprintf("%s/guest/modprobe-%s.log", a->results, modules[i]);
+			int rc = run_cmd(argv, log, NULL, NULL, 60);
+			say(PROTO_WARNING " selfcheck: modprobe %s: exit %d, /dev/kvm %s", modules[i], rc,
+			    path_exists("/dev/kvm") ? "present" : "absent");
+			free(log);
+		}
+	}
+	return image;
+}
+
 void selfcheck_main(struct agent *a)
 {
 	long n = atol(cfg_get(&a->plan, "selfcheck", "checks"));
@@ -163,14 +206,18 @@ void selfcheck_main(struct agent *a)
 		fatal(a, "cannot enter the job's checkout %s: %s", repo, strerror(errno));
 	json_t *checks = json_array();
 	long passed = 0;
+	char *image = NULL;
 	for (long k = 1; k <= n; k++) {
 		char sec[32];
 		snprintf(sec, sizeof(sec), "check.%ld", k);
-		const char *expect = cfg_get(&a->plan, sec, "expect");
+		const char *expect = cfg_get(&a->plan, sec, "expect"), *target = cfg_get(&a->plan, sec, "target");
+		char why[512] = "";
+		if (target && !strcmp(target, "vm") && !image && !(image = nested_image(a, why, sizeof(why))))
+			say(PROTO_WARNING " selfcheck: check %ld: %s", k, why);
 		long interrupt_after = atol(cfg_get(&a->plan, sec, "interrupt_after_s") ?: "0");
 		struct strv argv = { 0 };
 		strv_push(&argv, runner);
-		selfcheck_argv(&a->plan, k, repo, inner, &argv);
+		selfcheck_argv(&a->plan, k, repo, inner, target && !strcmp(target, "vm") ? image : NULL, &argv);
 		char *line = strv_join(&argv, " ");
 		say(PROTO_WARNING " selfcheck: check %ld of %ld (expect %s): %s", k, n, expect, line);
 		struct host_state before = { 0 }, after = { 0 };
@@ -201,6 +248,8 @@ void selfcheck_main(struct agent *a)
 					  "leftovers", left, "host_clean", json_array_size(left) == 0, "passed", ok);
 		json_object_set_new(entry, "interrupted_at_s", interrupted_at >= 0 ? json_real(interrupted_at) : json_null());
 		json_object_set_new(entry, "sched_ext_state_after", json_string(after.scx_state));
+		if (*why)
+			json_object_set_new(entry, "problem", json_string(why));
 		json_array_append_new(checks, entry);
 		say(PROTO_WARNING " selfcheck: check %ld %s: exit %d (expected %d), result %s, host %s", k,
 		    ok ? "passed" : "FAILED", code, want, result ? result : "(none)",
@@ -226,5 +275,6 @@ void selfcheck_main(struct agent *a)
 	flush_results(a);
 	say(PROTO_GUEST_DONE " %ld %ld", passed, n);
 	json_decref(checks);
+	free(image);
 	power_off(a, passed == n ? EXIT_OK : EXIT_INVALID_RUN);
 }

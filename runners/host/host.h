@@ -8,7 +8,8 @@
  *               console under deadlines
  *   progress.c  the progress display, time left, the console's SCXLAB lines, problems
  *   manifest.c  manifest.json, summary.json, reproduce.sh, INVALID
- *   selfcheck.c `scxlab selfcheck-host`: TARGET=host run by the agent inside the guest
+ *   selfcheck.c `scxlab selfcheck-host` and `selfcheck-kvm`: scxlab run by the agent inside the
+ *               guest (TARGET=host, or TARGET=vm ACCEL=kvm under the guest's /dev/kvm)
  */
 #ifndef SCXLAB_HOST_H
 #define SCXLAB_HOST_H
@@ -48,6 +49,11 @@ struct ctx {
 	int phase_cur;		/* 1 + the index into phase_names; 0 between phases (so a zeroed ctx is right) */
 	double phase_since;	/* mono_now() when phase_cur began */
 	struct fp_sample load_start;	/* how busy the host was when the experiment started */
+	/* a fourth disk (after root, job and results), snapshot=on: the image's root filesystem that
+	 * selfcheck-kvm's nested guest boots from; NULL for every other run */
+	const char *nested_rootfs;
+	/* guest seconds the runs may take beyond their budget: selfcheck-kvm's nested boots */
+	double extra_run_budget_s;
 };
 
 /* The signal that interrupted the run (SIGINT, SIGTERM), 0 while none did (scxlab.c). */
@@ -72,7 +78,7 @@ void build_job(struct ctx *c);
 /* cp -a from into the folder to; a failure ends the runner (exit 3) naming why */
 void job_copy_tree(struct ctx *c, const char *from, const char *to);
 
-/* selfcheck.c: `scxlab selfcheck-host` (argv as main's) */
+/* selfcheck.c: `scxlab selfcheck-host` and `scxlab selfcheck-kvm` (argv as main's) */
 int selfcheck_command(int argc, char **argv);
 
 /* target.c */

@@ -57,6 +57,7 @@ static void usage(FILE *f)
 	      "       scxlab sweep-status --sweep-dir DIR   a sweep's closing lines and exit code, from its record\n"
 	      "       scxlab kvm-check   can /dev/kvm run a guest here? (exit 0 yes, 3 no, and why)\n"
 	      "       scxlab selfcheck-host [--duration S] [--clock C]   TARGET=host proven inside the guest\n"
+	      "       scxlab selfcheck-kvm [--duration S] [--clock C]    ACCEL=kvm proven inside the guest\n"
 	      "Runs each policy against the workload in one boot of the sched_ext guest, interleaved,\n"
 	      "and writes one self-describing result directory (printed as the last line).\n\n"
 	      "  --policies LIST   policies (configs/policies/NAME.ini), e.g. \"cfs fifo\"; separate with ';'\n"
@@ -214,12 +215,12 @@ int main(int argc, char **argv)
 		printf("%s: %s\n", ok ? "usable" : "not usable", why);
 		return ok ? EXIT_OK : EXIT_INFRA;
 	}
-	if (!strcmp(argv[1], "selfcheck-host"))
+	if (!strcmp(argv[1], "selfcheck-host") || !strcmp(argv[1], "selfcheck-kvm"))
 		return selfcheck_command(argc, argv);
 	if (strcmp(argv[1], "run")) {
 		usage(stderr);
 		die(EXIT_USAGE, "unknown command '%s' (commands: run, sweep, sweep-point, sweep-status, kvm-check, "
-		    "selfcheck-host)", argv[1]);
+		    "selfcheck-host, selfcheck-kvm)", argv[1]);
 	}
 	int ch;
 	const char *invoked_as = NULL;

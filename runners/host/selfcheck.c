@@ -10,7 +10,17 @@
  * and after each one checks that the machine is as it was (hostcheck.h). The inner results come
  * back on the results disk into results/<id>-selfcheck-host/inner/, next to selfcheck.json (the
  * agent's verdicts), guest/ (the guest's environment, each inner runner's stdout), raw/console.log
- * and raw/plan.ini. The folder is -INVALID when a check failed. `./scxlab selfcheck-host` then checks each inner result with analysis/ on this host.
+ * and raw/plan.ini. The folder is -INVALID when a check failed. `./scxlab selfcheck-host` then
+ * checks each inner result with analysis/ on this host.
+ *
+ * `scxlab selfcheck-kvm` (make selfcheck-kvm): ACCEL=kvm proven where no usable /dev/kvm exists.
+ * It boots the guest (VM=selfcheck-l1: -cpu max, so under TCG it sees AMD SVM and kvm_amd loads)
+ * and its agent runs scxlab with TARGET=vm ACCEL=kvm CLOCK=real VM=nested: the inner runner
+ * boots a nested sched_ext guest (L2) under the guest's /dev/kvm for one short experiment
+ *   1. fifo on perf-pipe                                       expect: valid, accel kvm
+ * The job carries the image's kernel, initrds and records (image/) and scxlab's initramfs; the
+ * image's root filesystem comes as a fourth disk (snapshot=on), which the agent links in as the
+ * nested image's rootfs.ext4. The result is results/<id>-selfcheck-kvm/, checked the same way.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,16 +42,35 @@ struct check {
 	const char *policies, *workload, *cgroups, *expect;
 	long min_duration;	/* the check needs at least this long a measurement */
 	long interrupt_after_s;
+	/* the inner target; for vm its shape, accelerator and clock */
+	const char *target, *vm, *accel, *clock;
 };
-static const struct check checks[] = {
-	{ "cfs fifo", "nginx", NULL, "valid", 0, 0 },
-	{ "fifo", "nginx", "deep4-2to1", "valid", 0, 0 },
+static const struct check host_checks[] = {
+	{ "cfs fifo", "nginx", NULL, "valid", 0, 0, "host", NULL, NULL, NULL },
+	{ "fifo", "nginx", "deep4-2to1", "valid", 0, 0, "host", NULL, NULL, NULL },
 	/* faulty errors 5 s after loading: inside the measurement after nginx's 2 s warm-up */
-	{ "faulty", "nginx", NULL, "ejected", 6, 0 },
+	{ "faulty", "nginx", NULL, "ejected", 6, 0, "host", NULL, NULL, NULL },
 	/* SIGINT 2 s into the measurement, which is long enough that it lands there */
-	{ "fifo", "nginx", NULL, "interrupted", 30, 2 },
+	{ "fifo", "nginx", NULL, "interrupted", 30, 2, "host", NULL, NULL, NULL },
 };
-#define NCHECKS (sizeof(checks) / sizeof(checks[0]))
+/* the smallest experiment that is a valid result: a sched_ext policy in charge, one run; perf-pipe
+ * needs no network and little memory, and its round trips stay on the nested guest's one vCPU */
+static const struct check kvm_checks[] = {
+	{ "fifo", "perf-pipe", NULL, "valid", 0, 0, "vm", "nested", "kvm", "real" },
+};
+#define MAXCHECKS (sizeof(host_checks) / sizeof(host_checks[0]))
+_Static_assert(sizeof(kvm_checks) <= sizeof(host_checks), "MAXCHECKS must hold every kind's checks");
+
+struct selfcheck_kind {
+	const char *name;	/* the command is selfcheck-<name> */
+	const struct check *checks;
+	size_t n;
+	const char *vm;		/* the guest the checks run in */
+};
+static const struct selfcheck_kind kinds[] = {
+	{ "host", host_checks, sizeof(host_checks) / sizeof(host_checks[0]), "default" },
+	{ "kvm", kvm_checks, sizeof(kvm_checks) / sizeof(kvm_checks[0]), "selfcheck-l1" },
+};
 
 static void copy_file_or_die(const char *from, const char *to)
 {
@@ -50,9 +79,18 @@ static void copy_file_or_die(const char *from, const char *to)
 		    errno == ENOENT ? " (run 'make build')" : "");
 }
 
-/* The job: bin/scxlab-guest (PID 1), repo/ (the checkout the inner runner uses) and plan.ini. */
-static void selfcheck_job(struct ctx *c, struct experiment *inner, const long *durations)
+/* The image's files a nested guest boots from, besides its root filesystem (the fourth disk):
+ * its kernel and initrds, and what the inner runner records of the image in its manifest. */
+static const char *const nested_image_files[] = { "vmlinuz", "initrd.img", "kernel-release", "kconfig",
+						  "versions.txt", "lock-deviations.txt" };
+
+/* The job: bin/scxlab-guest (PID 1), repo/ (the checkout the inner runner uses) and plan.ini; for
+ * selfcheck-kvm also image/ and repo/build/kernel/initramfs.img. */
+static void selfcheck_job(struct ctx *c, const struct selfcheck_kind *kind, struct experiment *inner,
+			  const long *durations)
 {
+	const struct check *checks = kind->checks;
+	const size_t nchecks = kind->n;
 	struct opts *o = c->o;
 	c->jobdir = xasprintf("%s/.job", c->staging);
 	char *repo = xasprintf("%s/repo", c->jobdir);
@@ -76,7 +114,7 @@ static void selfcheck_job(struct ctx *c, struct experiment *inner, const long *d
 		}
 		free(from);
 	}
-	for (size_t k = 0; k < NCHECKS; k++)
+	for (size_t k = 0; k < nchecks; k++)
 		for (size_t i = 0; i < inner[k].npol; i++) {
 			const char *l = inner[k].pol[i].loader;
 			if (!*l)
@@ -99,12 +137,31 @@ static void selfcheck_job(struct ctx *c, struct experiment *inner, const long *d
 		job_copy_tree(c, bwl, bto);
 	free(bwl);
 	free(bto);
+	if (c->nested_rootfs) {
+		char *img = xasprintf("%s/image", c->jobdir), *kdir = xasprintf("%s/build/kernel", repo);
+		if (mkdir_p(img, 0755) || mkdir_p(kdir, 0755))
+			die(EXIT_INFRA, "cannot create %s: %s", img, errno_text(errno));
+		for (size_t i = 0; i < sizeof(nested_image_files) / sizeof(nested_image_files[0]); i++) {
+			char *from = xasprintf("%s/%s", o->image, nested_image_files[i]);
+			char *to = xasprintf("%s/%s", img, nested_image_files[i]);
+			if (path_exists(from))	/* vmlinuz, initrd.img and kernel-release were checked */
+				copy_file_or_die(from, to);
+			free(from);
+			free(to);
+		}
+		char *from = xasprintf("%s/kernel/initramfs.img", o->build), *to = xasprintf("%s/initramfs.img", kdir);
+		copy_file_or_die(from, to);
+		free(from);
+		free(to);
+		free(img);
+		free(kdir);
+	}
 
 	struct cfg plan = { 0 };
 	char num[32];
-	snprintf(num, sizeof(num), "%zu", NCHECKS);
+	snprintf(num, sizeof(num), "%zu", nchecks);
 	cfg_set(&plan, "selfcheck", "checks", num);
-	for (size_t k = 0; k < NCHECKS; k++) {
+	for (size_t k = 0; k < nchecks; k++) {
 		char sec[32];
 		snprintf(sec, sizeof(sec), "check.%zu", k + 1);
 		cfg_set(&plan, sec, "policies", checks[k].policies);
@@ -117,6 +174,13 @@ static void selfcheck_job(struct ctx *c, struct experiment *inner, const long *d
 		cfg_set(&plan, sec, "expect", checks[k].expect);
 		snprintf(num, sizeof(num), "%ld", checks[k].interrupt_after_s);
 		cfg_set(&plan, sec, "interrupt_after_s", num);
+		cfg_set(&plan, sec, "target", checks[k].target);
+		if (checks[k].vm)
+			cfg_set(&plan, sec, "vm", checks[k].vm);
+		if (checks[k].accel)
+			cfg_set(&plan, sec, "accel", checks[k].accel);
+		if (checks[k].clock)
+			cfg_set(&plan, sec, "clock", checks[k].clock);
 	}
 	char *pp = xasprintf("%s/plan.ini", c->jobdir);
 	FILE *f = fopen(pp, "w");
@@ -137,6 +201,9 @@ static void selfcheck_job(struct ctx *c, struct experiment *inner, const long *d
 
 int selfcheck_command(int argc, char **argv)
 {
+	const struct selfcheck_kind *kind = !strcmp(argv[1], "selfcheck-kvm") ? &kinds[1] : &kinds[0];
+	const struct check *checks = kind->checks;
+	const size_t nchecks = kind->n;
 	struct opts o = { .repo = ".", .image = getenv("IMAGE_DIR") };
 	const char *duration = "3";
 	static const struct option longopts[] = {
@@ -153,8 +220,8 @@ int selfcheck_command(int argc, char **argv)
 		case 'd': duration = *optarg ? optarg : "3"; break;
 		case 'c': o.req.clock = optarg; break;
 		case 'm': o.command = optarg; break;
-		default: die(EXIT_USAGE, "usage: scxlab selfcheck-host [--duration S] [--clock C] [--results DIR] "
-			     "[--repo DIR]");
+		default: die(EXIT_USAGE, "usage: scxlab selfcheck-%s [--duration S] [--clock C] [--results DIR] "
+			     "[--repo DIR]", kind->name);
 		}
 	}
 	if (optind < argc)
@@ -166,12 +233,12 @@ int selfcheck_command(int argc, char **argv)
 		o.build = xasprintf("%s/build", o.repo);
 
 	/* every inner request is checked here, as the inner runner will, before anything boots */
-	struct experiment inner[NCHECKS];
-	long durations[NCHECKS];
+	struct experiment inner[MAXCHECKS];
+	long durations[MAXCHECKS];
 	size_t inner_runs = 0;
-	long longest = 0;
+	long longest = 0, nested_boot_s = 0;
 	struct err e = { 0 };
-	for (size_t k = 0; k < NCHECKS; k++) {
+	for (size_t k = 0; k < nchecks; k++) {
 		char *end;
 		long d = strtol(duration, &end, 10);
 		if (*end || d < 1 || d > 600)
@@ -180,18 +247,24 @@ int selfcheck_command(int argc, char **argv)
 		char dur[32];
 		snprintf(dur, sizeof(dur), "%ld", durations[k]);
 		struct request r = { .policies = checks[k].policies, .workload = checks[k].workload,
-				     .cgroups = checks[k].cgroups, .duration = dur, .repeats = "1", .target = "host" };
+				     .cgroups = checks[k].cgroups, .duration = dur, .repeats = "1",
+				     .target = checks[k].target, .vm = checks[k].vm, .accel = checks[k].accel,
+				     .clock = checks[k].clock };
 		if (experiment_load(&inner[k], o.configs, &r, &e))
 			die(EXIT_USAGE, "selfcheck check %zu: %s", k + 1, e.msg);
 		inner_runs += experiment_nruns(&inner[k]);
 		if (durations[k] + inner[k].warmup > longest)
 			longest = durations[k] + inner[k].warmup;
+		/* a nested guest's boot is part of the check's time, but not of its runs' (the time-left estimate) */
+		if (!strcmp(checks[k].target, "vm"))
+			nested_boot_s += inner[k].boot_timeout;
 	}
 	/* the guest: the default VM shape and clock (CLOCK= may ask for the other). The virtual clock is
 	 * slower on a busy host but immune to it: under the real clock a host stalling the guest made
 	 * wrk time out (13 timeouts, the cfs run invalid, with the load average at 12 on 2 cores) */
 	struct ctx c = { .o = &o, .t0 = mono_now(), .problems = json_array() };
-	struct request vm = { .policies = "cfs", .workload = "nginx", .target = "vm", .clock = o.req.clock };
+	struct request vm = { .policies = "cfs", .workload = "nginx", .target = "vm", .clock = o.req.clock,
+			      .vm = kind->vm, .accel = "tcg" };
 	if (experiment_load(&c.x, o.configs, &vm, &e))
 		die(EXIT_USAGE, "%s", e.msg);
 	static const char *const need[] = { "rootfs.ext4", "vmlinuz", "initrd.img", "kernel-release" };
@@ -204,18 +277,20 @@ int selfcheck_command(int argc, char **argv)
 		free(p);
 	}
 	/* the run budget counts the inner runs, each with its runner's start and the host checks */
-	c.nruns = inner_runs + NCHECKS;
+	c.nruns = inner_runs + nchecks;
 	c.x.duration = longest;
+	c.extra_run_budget_s = nested_boot_s;
 	c.x.warmup = 0;
-	const char *name = "host";
-	c.id = results_new_id(o.results, "selfcheck", &name, 1, (long long)time(NULL));
+	if (strcmp(kind->name, "host"))	/* the nested guests' root filesystem, as the fourth disk */
+		c.nested_rootfs = xasprintf("%s/rootfs.ext4", o.image);
+	c.id = results_new_id(o.results, "selfcheck", &kind->name, 1, (long long)time(NULL));
 	staging_create(&c);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	progress(&c, "%s: %zu checks of TARGET=host inside the guest (%zu inner runs), clock=%s", c.id, NCHECKS,
-		 inner_runs, c.x.clock);
-	selfcheck_job(&c, inner, durations);
+	progress(&c, "%s: %zu check%s of TARGET=%s inside the guest (%zu inner run%s), clock=%s", c.id, nchecks,
+		 nchecks > 1 ? "s" : "", checks[0].target, inner_runs, inner_runs > 1 ? "s" : "", c.x.clock);
+	selfcheck_job(&c, kind, inner, durations);
 	run_vm(&c);
 	if (interrupted)
 		problem(&c, "interrupted by signal %d", (int)interrupted);
@@ -243,8 +318,8 @@ int selfcheck_command(int argc, char **argv)
 			json_string_value(json_object_get(chk, "result")) ?: "(none)", left ?: "[]");
 		free(left);
 	}
-	if (doc && json_array_size(json_object_get(doc, "checks")) != NCHECKS)
-		problem(&c, "selfcheck.json has %zu checks of %zu", json_array_size(json_object_get(doc, "checks")), NCHECKS);
+	if (doc && json_array_size(json_object_get(doc, "checks")) != nchecks)
+		problem(&c, "selfcheck.json has %zu checks of %zu", json_array_size(json_object_get(doc, "checks")), nchecks);
 	else if (!doc && !never_up)
 		problem(&c, "the guest left no selfcheck.json");
 	json_decref(doc);
@@ -261,7 +336,7 @@ int selfcheck_command(int argc, char **argv)
 	progress(&c, "%s after %.0f s", valid ? "selfcheck passed" : "selfcheck FAILED", mono_now() - c.t0);
 	printf("%s\n", final);
 	free(final);
-	for (size_t k = 0; k < NCHECKS; k++)
+	for (size_t k = 0; k < nchecks; k++)
 		experiment_free(&inner[k]);
 	return valid ? EXIT_OK : never_up ? EXIT_INFRA : EXIT_INVALID_RUN;
 }

@@ -197,6 +197,10 @@ void run_vm(struct ctx *c)
 		die(EXIT_INFRA, "the initrd %s is missing; run 'make build' (it is built from the image)", initrd);
 	struct strv a = { 0 };
 	qemu_argv(x, o->image, initrd, jobtar, resdisk, &a);
+	if (c->nested_rootfs) {	/* /dev/vdd in the guest; snapshot=on: the image stays as it is */
+		strv_push(&a, "-drive");
+		strv_pushf(&a, "file=%s,if=virtio,format=raw,snapshot=on", c->nested_rootfs);
+	}
 	free(initrd);
 	char *line = strv_join(&a, " ");
 	char *qp = xasprintf("%s/qemu-command.txt", c->raw);
@@ -210,7 +214,7 @@ void run_vm(struct ctx *c)
 		 x->accel, *x->icount ? ", icount " : "", x->icount);
 	/* budgets at the guest's pace; a guest silent for longer than a boot may take is stuck */
 	double silence = x->boot_timeout > 300 ? x->boot_timeout : 300;
-	int rc = follow(c, a.v, x->boot_timeout, per_run * c->nruns, silence, 0.5);
+	int rc = follow(c, a.v, x->boot_timeout, per_run * c->nruns + c->extra_run_budget_s, silence, 0.5);
 	strv_free(&a);
 	if (rc != 0 && !interrupted)
 		problem(c, "QEMU exited with code %d; see raw/console.log", rc);

@@ -104,3 +104,39 @@ def test_each_expectation_is_checked(tmp_path, capsys, break_it, says):
     (folder / "selfcheck.json").write_text(json.dumps(doc))
     problems, _ = selfcheck.check(folder)
     assert any(says in p for p in problems), problems
+
+
+def make_kvm_folder(tmp_path, accel="kvm", why="ACCEL=kvm"):
+    """A selfcheck-kvm folder: one check, fifo on perf-pipe in a nested guest under KVM."""
+    folder = tmp_path / "20261202-000000-selfcheck-kvm"
+    inner = folder / "inner"
+    inner.mkdir(parents=True)
+    factors = {"target": "vm", "accel": accel, "clock": "real",
+               "clock_qemu": {"accel": "kvm" if accel == "kvm" else "tcg,thread=multi", "icount": ""}}
+    a = write_result(inner, "20261202-000001-perf-pipe-fifo", [{"policy": "fifo", "metrics": 40.0}], factors=factors)
+    m = json.loads((a / "manifest.json").read_text())
+    m["accelerator"] = {"kind": accel, "why": why, "kvm_probe": "KVM_RUN of a real-mode guest: out, hlt"}
+    (a / "manifest.json").write_text(json.dumps(m))
+    args = ["run", "--target", "vm", "--policies", "fifo", "--workload", "perf-pipe", "--vm", "nested",
+            "--accel", "kvm", "--clock", "real"]
+    (folder / "selfcheck.json").write_text(json.dumps({"format": 1, "checks_total": 1, "checks_passed": 1,
+                                                       "checks": [record(1, "valid", a.name, args, 0)]}))
+    return folder
+
+
+def test_a_nested_kvm_check_holds(tmp_path, capsys):
+    folder = make_kvm_folder(tmp_path)
+    problems, lines = selfcheck.check(folder)
+    assert problems == [] and len(lines) == 1
+
+
+@pytest.mark.parametrize("accel, why, says", [
+    ("tcg", "auto: no usable KVM, TCG instead", "asked for accel kvm"),   # a TCG fallback is no proof
+    ("kvm", "auto: /dev/kvm runs a guest", "not as asked"),
+])
+def test_a_nested_check_not_run_under_kvm_as_asked_fails(tmp_path, capsys, accel, why, says):
+    folder = make_kvm_folder(tmp_path, accel=accel, why=why)
+    problems, _ = selfcheck.check(folder)
+    assert any(says in p for p in problems), problems
+    assert selfcheck.main(folder) == 1
+    assert folder.with_name(folder.name + "-INVALID").is_dir()

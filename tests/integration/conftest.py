@@ -10,6 +10,12 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
+def pytest_configure(config):
+    # `pytest -m "not slow"` leaves these out (README, Tests: what each takes here)
+    config.addinivalue_line("markers", "slow: boots a nested guest inside the guest (make selfcheck-kvm); "
+                            "many minutes under TCG")
+
+
 def make(*args, results, timeout=900):
     """Run `make ARGS RESULTS=results` in the repository; returns the CompletedProcess."""
     cmd = ["make", "--no-print-directory", "-C", str(REPO), *args, f"RESULTS={results}"]

@@ -116,13 +116,26 @@ static void test_selfcheck_plan(void **state)
 			   "expect = interrupted\ninterrupt_after_s = 8\n";
 	assert_int_equal(plan_text(&p, good, &e), 0);
 	struct strv a = { 0 };
-	selfcheck_argv(&p, 1, "/job/repo", "/results/inner", &a);
+	selfcheck_argv(&p, 1, "/job/repo", "/results/inner", NULL, &a);
 	char *line = strv_join(&a, "|");
 	assert_string_equal(line, "run|--target|host|--policies|cfs fifo|--workload|nginx|--duration|3|--repeats|1|"
 			    "--cgroups|deep4-2to1|--repo|/job/repo|--results|/results/inner|--command|"
 			    "selfcheck-host check 1");
 	free(line);
 	strv_free(&a);
+	/* a target = vm check (selfcheck-kvm): its guest's shape, accelerator and clock, and the image */
+	const char *nested = "[selfcheck]\nchecks = 1\n"
+			     "[check.1]\npolicies = fifo\nworkload = perf-pipe\nduration = 3\nrepeats = 1\n"
+			     "expect = valid\ninterrupt_after_s = 0\ntarget = vm\nvm = nested\naccel = kvm\nclock = real\n";
+	assert_int_equal(plan_text(&p, nested, &e), 0);
+	selfcheck_argv(&p, 1, "/job/repo", "/results/inner", "/job/image", &a);
+	line = strv_join(&a, "|");
+	assert_string_equal(line, "run|--target|vm|--policies|fifo|--workload|perf-pipe|--duration|3|--repeats|1|"
+			    "--vm|nested|--accel|kvm|--clock|real|--repo|/job/repo|--results|/results/inner|"
+			    "--image|/job/image|--command|selfcheck-kvm check 1");
+	free(line);
+	strv_free(&a);
+	cfg_free(&p);
 	assert_int_equal(selfcheck_expected_exit("valid"), EXIT_OK);
 	assert_int_equal(selfcheck_expected_exit("ejected"), EXIT_INVALID_RUN);
 	assert_int_equal(selfcheck_expected_exit("interrupted"), EXIT_INVALID_RUN);
@@ -138,6 +151,16 @@ static void test_selfcheck_plan(void **state)
 		  "interrupt_after_s = 5\n", "interrupt_after_s" },
 		{ "[selfcheck]\nchecks = 1\n[check.1]\npolicies = fifo\nworkload = nginx\nduration = 3\nexpect = valid\n"
 		  "command = rm\n", "command" },
+		{ "[selfcheck]\nchecks = 1\n[check.1]\npolicies = fifo\nworkload = nginx\nduration = 3\nexpect = valid\n"
+		  "target = cloud\n", "host|vm" },
+		{ "[selfcheck]\nchecks = 1\n[check.1]\npolicies = fifo\nworkload = nginx\nduration = 3\nexpect = valid\n"
+		  "target = vm\naccel = fast\n", "auto|kvm|tcg" },
+		{ "[selfcheck]\nchecks = 1\n[check.1]\npolicies = fifo\nworkload = nginx\nduration = 3\nexpect = valid\n"
+		  "target = vm\nclock = wall\n", "virtual|real" },
+		{ "[selfcheck]\nchecks = 1\n[check.1]\npolicies = fifo\nworkload = nginx\nduration = 3\nexpect = valid\n"
+		  "target = vm\nvm = ../etc\n", "VM config's name" },
+		{ "[selfcheck]\nchecks = 1\n[check.1]\npolicies = fifo\nworkload = nginx\nduration = 3\nexpect = valid\n"
+		  "accel = kvm\n", "target = host has none" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&e, 0, sizeof(e));
