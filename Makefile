@@ -50,7 +50,7 @@ export $(USER_VARS) $(SETUP_VARS)
 .PHONY: help setup build test unit-test integration-test experiment compare sweep bench-overhead bench-suite selfcheck-host selfcheck-kvm clean
 
 help:
-	@sed '/^#/!q' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '/^#/!q;p' Makefile | sed 's/^# \{0,1\}//'
 
 # `make setup` always checks the cache (EXECUTOR=slurm: also installs slurm-wlm and munge) (seconds when nothing changed); other targets only
 # rerun it when its recipe changed or it never ran in this checkout.
