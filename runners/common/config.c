@@ -48,10 +48,25 @@ static char *read_line(char *str, int num, void *stream)
 		errf(ctx->e, "%s: line %d is longer than %d characters; shorten it", ctx->c->path, ctx->line, num - 3);
 		return NULL;
 	}
+	/* inih would end the line at a NUL byte and silently drop the rest */
+	if (strlen(ctx->buf) != (size_t)n) {
+		ctx->failed = 1;
+		errf(ctx->e, "%s:%d: the line holds a NUL byte; a config is text", ctx->c->path, ctx->line);
+		return NULL;
+	}
 	const char *p = ctx->buf + strspn(ctx->buf, " \t");
 	ctx->indented = p != ctx->buf;
 	if (*p == '[' && strchr(p, ']')) {
 		size_t len = (size_t)(strchr(p, ']') - p - 1);
+		/* inih ignores whatever follows the ']' ("[vm] x" is [vm]); only a comment may */
+		const char *after = strchr(p, ']') + 1;
+		after += strspn(after, " \t");
+		if (*after && *after != ';' && *after != '#') {
+			ctx->failed = 1;
+			errf(ctx->e, "%s:%d: '%s' follows the section header [%.*s]; put it on a line of its own "
+			     "(or after ';' as a comment)", ctx->c->path, ctx->line, after, (int)len, p + 1);
+			return NULL;
+		}
 		if (len > CFG_MAX_NAME) {
 			ctx->failed = 1;
 			errf(ctx->e, "%s:%d: section name '%.*s' is longer than %d characters", ctx->c->path, ctx->line,

@@ -231,6 +231,26 @@ static void test_long_names_are_refused_with_that_reason(void **state)
 	expect_load_error("n.ini", text, NULL, "n.ini:2: key name 'aaaa", "is longer than 49 characters");
 }
 
+static void test_what_inih_would_drop_is_refused(void **state)
+{
+	/* text after a section header: inih keeps the section and drops the rest */
+	expect_load_error("h.ini", "[vm] vcpus = 2\n", &CFG_VM, "h.ini:1: 'vcpus = 2' follows the section header [vm]");
+	expect_load_error("h.ini", "[vm]\nvcpus = 2\n[run]]\n", &CFG_VM, "h.ini:3: ']' follows the section header [run]");
+	struct err e;
+	assert_int_equal(load_text("h.ini", "[vm]  ; the machine\nvcpus = 2\n[run] # guest side\n", &CFG_VM, &e), 0);
+	/* a NUL byte: inih ends the line there ("vcpus = 2\0 9" would read as 2) */
+	char *p = xasprintf("%s/nul.ini", dir);
+	FILE *f = fopen(p, "w");
+	static const char text[] = "[vm]\nvcpus = 2\0 9\n";
+	assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+	fclose(f);
+	struct cfg c;
+	assert_int_equal(cfg_load(&c, p, &CFG_VM, &e), -1);
+	assert_non_null(strstr(e.msg, "nul.ini:2: the line holds a NUL byte"));
+	cfg_free(&c);
+	free(p);
+}
+
 static void test_indented_lines_are_refused(void **state)
 {
 	/* inih reads an indented line as more of the value above: "given twice" or a silent join */
@@ -332,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_long_lines_are_refused_not_cut),
 		cmocka_unit_test(test_long_names_are_refused_with_that_reason),
 		cmocka_unit_test(test_indented_lines_are_refused),
+		cmocka_unit_test(test_what_inih_would_drop_is_refused),
 		cmocka_unit_test(test_numbers_are_whole_tokens),
 		cmocka_unit_test(test_value_types),
 		cmocka_unit_test(test_nearest_name),
