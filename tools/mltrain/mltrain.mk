@@ -38,7 +38,8 @@ $(MLTRAIN): $(MLTRAIN_SRC) $(SETUP_ENV)
 	kernel/tools-exec gcc $(MLTRAIN_CFLAGS) tools/mltrain/mltrain.c -o $@ -ljansson -lm
 
 # Every folder the trainer reads or writes outside the repository is bind-mounted into the root.
-# A refused or failed training leaves no folder it made (RESULTS, the model's folder) behind.
+# A refused or failed training leaves no folder it made (RESULTS, the model's folder) behind: each is removed
+# if empty, twice over, since either may hold the other.
 train: $(MLTRAIN)
 	@model=$${MODEL:-$$RESULTS/mlyield-models/$$MLTRAIN_STAMP.json}; out=$$(dirname -- "$$model"); \
 	made=(); for d in "$$out" "$$RESULTS"; do [ -e "$$d" ] || made+=("$$d"); done; \
@@ -49,6 +50,6 @@ train: $(MLTRAIN)
 	if [ $${#traces[@]} -eq 0 ]; then traces=(--newest "$$RESULTS"); fi; \
 	kernel/tools-exec "$${binds[@]}" $(MLTRAIN) -o "$$model" --seed "$$SEED" --horizon-us "$$HORIZON_US" \
 		--split "$$SPLIT" --epochs "$$EPOCHS" --repo "$$PWD" "$${traces[@]}"; rc=$$?; \
-	[ $$rc -eq 0 ] || for d in "$${made[@]}"; do rmdir -- "$$d" 2>/dev/null; done; exit $$rc
+	[ $$rc -eq 0 ] || for d in "$${made[@]}" "$${made[@]}"; do rmdir -- "$$d" 2>/dev/null; done; exit $$rc
 
 endif
