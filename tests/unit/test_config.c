@@ -77,6 +77,17 @@ static void test_range_and_type_errors_name_the_key(void **state)
 	assert_int_equal(cfg_get_long(&c, "vm", "vcpus", 1, 1, 8, &v, &e), -1);
 	assert_non_null(strstr(e.msg, "[vm] vcpus = '3x' is not a whole number"));
 	cfg_free(&c);
+	/* a value read from a file: its error names the line too */
+	put_file(dir, "v.ini", "[vm]\nvcpus = 2\nmemory_mb = 2048MB\ndefault_clock = virtaul\n");
+	char *p = xasprintf("%s/v.ini", dir);
+	assert_int_equal(cfg_load(&c, p, &CFG_VM, &e), 0);
+	assert_int_equal(cfg_get_long(&c, "vm", "memory_mb", 1, 1, 65536, &v, &e), -1);
+	assert_non_null(strstr(e.msg, "v.ini:3: [vm] memory_mb = '2048MB' is not a whole number"));
+	const char *out;
+	assert_int_equal(cfg_get_choice(&c, "vm", "default_clock", "virtual", "virtual|real", &out, &e), -1);
+	assert_non_null(strstr(e.msg, "v.ini:4: [vm] default_clock = 'virtaul' is not one of: virtual|real"));
+	cfg_free(&c);
+	free(p);
 }
 
 static void test_choice(void **state)
