@@ -25,11 +25,17 @@ PUBLISH_DIR ?= $(CURDIR)/build/publish
 export RESULTS FORMAT PUBLISH_DIR
 ANALYSIS := $(PY) -m analysis
 SPLIT_RESULT := read -ra result <<<"$${RESULT:-}"
+# A switch (DRY_RUN, ALLOW_HOST_MISMATCH) is 1 (on) or 0 / unset (off); any other value is refused rather than
+# read as "on" (DRY_RUN=0 or DRY_RUN=no would otherwise mean a dry run). $(call SWITCH,VAR,--option) adds the
+# option to the array flags.
+SWITCH = case "$${$(1):-0}" in 0) ;; 1) flags+=($(2)) ;; *) printf 'make %s: %s is 1 (on) or 0 (off), not %q\n' \
+	"$@" $(1) "$$$(1)" >&2; exit 2 ;; esac
 
 .PHONY: report figures paper paper-add reproduce-paper publish verify export analysis-test
 
 report:
-	@$(SPLIT_RESULT); $(ANALYSIS) report --results "$$RESULTS" $${ALLOW_HOST_MISMATCH:+--allow-host-mismatch} "$${result[@]}"
+	@flags=(); $(call SWITCH,ALLOW_HOST_MISMATCH,--allow-host-mismatch); $(SPLIT_RESULT); \
+	$(ANALYSIS) report --results "$$RESULTS" "$${flags[@]}" "$${result[@]}"
 
 figures:
 	@$(SPLIT_RESULT); $(ANALYSIS) figures --format "$$FORMAT" $${FIGURES:+--out "$$FIGURES"} "$${result[@]}"
@@ -45,7 +51,7 @@ paper-add:
 	@$(SPLIT_RESULT); $(ANALYSIS) add-result $${WHY:+--dirty-because "$$WHY"} "$${result[@]}"
 
 reproduce-paper:
-	@$(ANALYSIS) reproduce-paper --results "$$RESULTS" $${DRY_RUN:+--dry-run}
+	@flags=(); $(call SWITCH,DRY_RUN,--dry-run); $(ANALYSIS) reproduce-paper --results "$$RESULTS" "$${flags[@]}"
 
 publish:
 	@$(SPLIT_RESULT); $(ANALYSIS) publish --out "$$PUBLISH_DIR" $${NAME:+--name "$$NAME"} "$${result[@]}"

@@ -104,8 +104,10 @@ install_host_packages() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     say "installing host packages: ${missing[*]}"
-    apt-get update -qq || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    # another apt (a second checkout's setup, unattended upgrades) may hold dpkg's lock: wait for it, as long
+    # as an install may take, instead of failing at once with "Could not get lock"
+    apt-get -o DPkg::Lock::Timeout=600 update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" \
         || die "could not install host packages: ${missing[*]}"
 }
 

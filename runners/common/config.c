@@ -48,10 +48,25 @@ static char *read_line(char *str, int num, void *stream)
 		errf(ctx->e, "%s: line %d is longer than %d characters; shorten it", ctx->c->path, ctx->line, num - 3);
 		return NULL;
 	}
+	/* inih would end the line at a NUL byte and silently drop the rest */
+	if (strlen(ctx->buf) != (size_t)n) {
+		ctx->failed = 1;
+		errf(ctx->e, "%s:%d: the line holds a NUL byte; a config is text", ctx->c->path, ctx->line);
+		return NULL;
+	}
 	const char *p = ctx->buf + strspn(ctx->buf, " \t");
 	ctx->indented = p != ctx->buf;
 	if (*p == '[' && strchr(p, ']')) {
 		size_t len = (size_t)(strchr(p, ']') - p - 1);
+		/* inih ignores whatever follows the ']' ("[vm] x" is [vm]); only a comment may */
+		const char *after = strchr(p, ']') + 1;
+		after += strspn(after, " \t");
+		if (*after && *after != ';' && *after != '#') {
+			ctx->failed = 1;
+			errf(ctx->e, "%s:%d: '%s' follows the section header [%.*s]; put it on a line of its own "
+			     "(or after ';' as a comment)", ctx->c->path, ctx->line, after, (int)len, p + 1);
+			return NULL;
+		}
 		if (len > CFG_MAX_NAME) {
 			ctx->failed = 1;
 			errf(ctx->e, "%s:%d: section name '%.*s' is longer than %d characters", ctx->c->path, ctx->line,
@@ -377,6 +392,7 @@ void cfg_set(struct cfg *c, const char *section, const char *key, const char *va
 	c->v[c->n].section = xstrdup(section);
 	c->v[c->n].key = xstrdup(key);
 	c->v[c->n].value = xstrdup(value);
+	c->v[c->n].line = 0;	/* set in memory; the reader sets where it read it */
 	c->n++;
 }
 
@@ -441,6 +457,19 @@ int parse_double(const char *s, double min, double max, const char *what, double
 	return 0;
 }
 
+/* "FILE:LINE: [section] key" for a value's errors (the line where it was read, when it was read from a file). */
+static void value_where(const struct cfg *c, const char *section, const char *key, char *buf, size_t len)
+{
+	int line = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->v[i].section, section) && !strcmp(c->v[i].key, key))
+			line = c->v[i].line;
+	if (line > 0)
+		snprintf(buf, len, "%s:%d: [%s] %s", c->path ? c->path : "config", line, section, key);
+	else
+		snprintf(buf, len, "%s: [%s] %s", c->path ? c->path : "config", section, key);
+}
+
 int cfg_get_long(const struct cfg *c, const char *section, const char *key, long def, long min, long max,
 		 long *out, struct err *e)
 {
@@ -449,8 +478,8 @@ int cfg_get_long(const struct cfg *c, const char *section, const char *key, long
 		*out = def;
 		return 0;
 	}
-	char what[256];
-	snprintf(what, sizeof(what), "%s: [%s] %s", c->path ? c->path : "config", section, key);
+	char what[512];
+	value_where(c, section, key, what, sizeof(what));
 	return parse_long(v, min, max, what, out, e);
 }
 
@@ -470,8 +499,9 @@ int cfg_get_choice(const struct cfg *c, const char *section, const char *key, co
 		}
 		p = bar ? bar + 1 : NULL;
 	}
-	return errf(e, "%s: [%s] %s = '%s' is not one of: %s", c->path ? c->path : "config", section, key, v,
-		    choices);
+	char what[512];
+	value_where(c, section, key, what, sizeof(what));
+	return errf(e, "%s = '%s' is not one of: %s", what, v, choices);
 }
 
 int cfg_write(const struct cfg *c, FILE *f)

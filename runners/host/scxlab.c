@@ -299,6 +299,16 @@ int main(int argc, char **argv)
 	char *wdir = xasprintf("%s/%s", o.repo, c.x.wl.dir);
 	if (!is_dir(wdir))
 		die(EXIT_USAGE, "workload %s: folder %s does not exist", c.x.wl.name, wdir);
+	/* the agent runs each script itself (no shell): one missing or not executable would fail
+	 * only in the guest, after the boot */
+	const char *scripts[][2] = { { "start", c.x.wl.start }, { "client", c.x.wl.client }, { "stop", c.x.wl.stop } };
+	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		char *sp = xasprintf("%s/%s", wdir, scripts[i][1]);
+		if (is_dir(sp) || access(sp, X_OK))
+			die(EXIT_USAGE, "%s: [workload] %s = %s: %s is not an executable file", c.x.wl.cfg.path,
+			    scripts[i][0], scripts[i][1], sp);
+		free(sp);
+	}
 	free(wdir);
 	if (check_only)
 		return EXIT_OK;

@@ -3,11 +3,72 @@ and boot the real sched_ext guest under QEMU (virtual clock unless a test says o
 import json
 import os
 import pathlib
+import signal
 import subprocess
+import time
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+
+# SCXLAB_TEST_TIMEOUT_SCALE=N multiplies every limit below (a machine known to be slow)
+TIMEOUT_SCALE = float(os.environ.get("SCXLAB_TEST_TIMEOUT_SCALE") or 1)
+
+
+def load_scale():
+    """How many times slower a CPU-bound guest (QEMU under TCG) runs now than on a quiet host: the
+    runnable tasks per CPU (the 1-minute load average over the CPUs), at least 1. Four guests on two
+    cores: about 2 to 4."""
+    return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+
+
+def wall_limit(seconds, scale):
+    return seconds * scale * TIMEOUT_SCALE
+
+
+def stop_group(proc, grace=60):
+    """SIGTERM to the command's process group (the runner keeps what its runs left as -INVALID and
+    stops QEMU), then SIGKILL if it is still there after grace seconds: no guest outlives its test."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 30)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def run(cmd, timeout, **kwargs):
+    """subprocess.run for a command that may boot guests, with a limit that follows the host's load.
+    timeout is what the command may take on a quiet host; it is stretched by the largest load_scale()
+    seen while it runs (sampled every 5 s), so that the same test passes with other guests sharing the
+    CPUs. (The runner's own deadlines follow the guest's observed pace and say "timeout (...)" in
+    its message; this limit is the backstop behind them.) Past the limit the command's whole process
+    group is stopped, and the test fails saying it was a timeout, with what the command printed."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **kwargs)
+    t0, scale = time.monotonic(), load_scale()
+    try:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=5)
+                return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+            except subprocess.TimeoutExpired:
+                scale = max(scale, load_scale())
+                if time.monotonic() - t0 > wall_limit(timeout, scale):
+                    break
+    except BaseException:       # Ctrl-C, or a failure here: no guest left running
+        stop_group(proc)
+        raise
+    stop_group(proc)
+    out, err = proc.communicate()
+    pytest.fail(f"timeout: {' '.join(map(str, cmd))} ran {time.monotonic() - t0:.0f} s, past its limit of "
+                f"{wall_limit(timeout, scale):.0f} s ({timeout} s on a quiet host x {scale:.2f} for the host's "
+                f"load x {TIMEOUT_SCALE:g}); its process group was stopped.\nstdout:\n{out[-3000:]}\n"
+                f"stderr:\n{err[-6000:]}", pytrace=False)
 
 
 def pytest_configure(config):
@@ -17,9 +78,10 @@ def pytest_configure(config):
 
 
 def make(*args, results, timeout=900):
-    """Run `make ARGS RESULTS=results` in the repository; returns the CompletedProcess."""
+    """Run `make ARGS RESULTS=results` in the repository; returns the CompletedProcess. timeout: see
+    run()."""
     cmd = ["make", "--no-print-directory", "-C", str(REPO), *args, f"RESULTS={results}"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return run(cmd, timeout)
 
 
 def result_dir(proc):

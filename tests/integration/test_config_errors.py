@@ -101,3 +101,14 @@ def test_a_bad_value_in_a_later_sweep_point_is_refused_before_any_boots(configs,
                            "--repo", str(REPO), "--results", str(results)], capture_output=True, text=True, timeout=300)
     assert_refused(proc, results, "RATIO = 0 is out of range", "sweep point depth=1 ratio=0", "nothing was run")
     assert "[sweep] point" not in proc.stderr     # no point started
+
+
+def test_a_missing_workload_script_is_refused_before_the_boot(configs, results):
+    # the agent runs start/client/stop itself, in the guest: a name that is not there failed after the boot
+    ini = configs / "workloads/nginx.ini"
+    ini.write_text(ini.read_text().replace("start = start.sh", "start = strat.sh"))
+    env = dict(line.split("=", 1) for line in (REPO / "build/setup.env").read_text().splitlines() if "=" in line
+               and not line.startswith("#"))
+    proc = runner("run", "--configs", str(configs), "--policies", "cfs", "--workload", "nginx", "--image",
+                  env["IMAGE_DIR"], results=results)
+    assert_refused(proc, results, f"{ini}: [workload] start = strat.sh:", "is not an executable file")

@@ -4,11 +4,12 @@ Every variable the Makefile takes is tried with quotes, $(...), backticks, semic
 through `make` and through ./scxlab. Each value must be refused as bad input (or, for the analysis
 targets, as a missing file), no command hidden in it may run, and no result or staging folder may
 appear. No guest is booted: every case is refused before that."""
+import re
 import subprocess
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, run as watched
 
 MARK = "scxlab-injected"
 
@@ -35,7 +36,11 @@ RUN_VARS = {
     "TARGET": ("compare", []), "VM": ("compare", []), "MONITORS": ("compare", []),
     "CGROUPS": ("compare", []), "PRECISION": ("compare", []), "PARAMS": ("compare", []),
     "MAX_REPEATS": ("compare", []), "RESULTS": ("compare", ["DURATION=0"]), "SWEEP": ("sweep", []),
+    # ./scxlab refuses a bad EXECUTOR first; should it not, DURATION=0 still stops the sweep before a boot
+    "EXECUTOR": ("sweep", ["SWEEP=smoke", "DURATION=0"]),
 }
+# what the refusal says, where it is not the runner's "error:"
+REFUSAL = {"EXECUTOR": "unknown EXECUTOR"}
 
 
 def run(argv, cwd=REPO, timeout=120):
@@ -62,7 +67,8 @@ def test_run_variables_are_data(var, tmp_path):
             where = f"{' '.join(front)} {var}=<{name}>"
             # make turns every failure into its own 2; ./scxlab returns the runner's 2 (bad input)
             assert proc.returncode == 2, f"{where}: exit {proc.returncode}\n{proc.stderr}"
-            assert "error" in proc.stderr, f"{where}: no error message\n{proc.stderr}"
+            said = REFUSAL.get(var, "error")
+            assert said in proc.stderr, f"{where}: no message with {said!r}\n{proc.stderr}"
             assert not (tmp_path / MARK).exists(), f"{where}: the injected command ran"
             assert not nothing_left(results), f"{where}: left {nothing_left(results)}"
             # the value reached the runner as data: no shell complained about it
@@ -75,11 +81,18 @@ def test_run_variables_are_data(var, tmp_path):
 ANALYSIS_CASES = {
     ("report", "RESULT"): [], ("figures", "RESULT"): [], ("figures", "FIGURES"): ["RESULT"],
     ("paper-add", "RESULT"): [], ("paper-add", "WHY"): ["RESULT"],
-    ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [],
+    ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [], ("publish", "PUBLISH_DIR"): ["RESULT"],
     ("verify", "BUNDLE"): [], ("verify", "SUMS_SHA256"): ["BUNDLE"],
     ("export", "RESULT"): [], ("export", "CSV"): ["RESULT"],
     ("train", "TRACES"): [], ("train", "MODEL"): ["TRACES"], ("train", "SEED"): ["TRACES"],
+    ("train", "HORIZON_US"): ["TRACES"], ("train", "SPLIT"): ["TRACES"], ("train", "EPOCHS"): ["TRACES"],
+    ("figures", "FORMAT"): ["RESULT"],
+    # switches: anything but 1 or 0 is refused (before reproduce-paper would rerun the paper's experiments)
+    ("report", "ALLOW_HOST_MISMATCH"): ["RESULT"], ("reproduce-paper", "DRY_RUN"): [],
 }
+SWITCHES = ("ALLOW_HOST_MISMATCH", "DRY_RUN")
+# paths: the payload follows a folder that exists
+PATH_VARS = ("MODEL", "FIGURES", "PUBLISH_DIR", "CSV")
 
 
 @pytest.mark.parametrize("target,var", sorted(ANALYSIS_CASES))
@@ -88,15 +101,28 @@ def test_analysis_and_train_variables_are_data(target, var, tmp_path):
     # each of these starts Python (about a second): one payload of each kind of quoting is enough
     few = {k: v for k, v in payloads(tmp_path / MARK).items() if k in ("single-quote", "dollar-paren", "newline")}
     for name, value in few.items():
-        if var in ("MODEL", "FIGURES", "CSV"):
+        if var in PATH_VARS:
             value = str(tmp_path / "out") + value
         argv = ["make", "--no-print-directory", target, f"{var}={value}", f"RESULTS={tmp_path / 'results'}",
                 f"PUBLISH_DIR={tmp_path / 'publish'}"]
         argv += [f"{other}={missing[other]}" for other in ANALYSIS_CASES[(target, var)]]
-        proc = run(argv, timeout=300)
+        proc = watched(argv, 300, cwd=REPO)
         where = f"make {target} {var}=<{name}>"
         assert proc.returncode != 0, f"{where}: exit 0\n{proc.stdout}\n{proc.stderr}"
         assert not (tmp_path / MARK).exists(), f"{where}: the injected command ran"
+        if var in SWITCHES:
+            assert proc.returncode == 2 and f"{var} is 1 (on) or 0 (off)" in proc.stderr, proc.stderr
+        assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir()), where
+
+
+def test_every_variable_is_tried():
+    """A variable added to the Makefile without a case here fails this test."""
+    text = (REPO / "Makefile").read_text().replace("\\\n", " ")
+    declared = set()
+    for group in ("RUN_VARS", "ANALYSIS_VARS", "TRAIN_VARS"):
+        declared |= set(re.search(rf"^{group} := (.*)$", text, re.M).group(1).split())
+    tried = set(RUN_VARS) | {var for _, var in ANALYSIS_CASES}
+    assert declared - tried == set(), f"no injection case for {sorted(declared - tried)}"
 
 
 def test_unknown_make_variable_is_refused(tmp_path):

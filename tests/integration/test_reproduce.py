@@ -3,9 +3,8 @@
 reruns the same experiment for real (shortened)."""
 import os
 import shutil
-import subprocess
 
-from conftest import REPO, load, result_dir
+from conftest import REPO, load, result_dir, run
 
 KEPT = REPO / "paper/results/20261125-234150-nginx-fifo"
 
@@ -16,8 +15,7 @@ SHELL_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKE
 
 
 def sh(script, *args, cwd, env=None, timeout=300):
-    return subprocess.run(["sh", str(script), *args], cwd=cwd, env=env or SHELL_ENV, capture_output=True,
-                          text=True, timeout=timeout)
+    return run(["sh", str(script), *args], timeout, cwd=cwd, env=env or SHELL_ENV)
 
 
 def test_kept_reproduce_script_reruns_shortened(tmp_path):

@@ -11,7 +11,9 @@ import sys
 import threading
 import time
 
-from conftest import REPO, load, make, result_dir
+import pytest
+
+from conftest import REPO, load, load_scale, make, result_dir, run, stop_group, wall_limit
 
 
 def test_sweep_runs_every_point_and_resumes(results_root):
@@ -76,7 +78,7 @@ def test_unknown_sweep_is_refused(results_root):
 def scxlab(*args, timeout=300):
     """The runner called directly (in the toolchain root), as the lead's wrapper will call it."""
     cmd = [str(REPO / "kernel/tools-exec"), "build/runners/scxlab", *map(str, args)]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    return run(cmd, timeout, cwd=REPO)
 
 
 def fake_image(tmp_path):
@@ -136,17 +138,32 @@ def qemu_pids(path):
     return pids
 
 
+# as a user types it: from a shell, not from inside make (make test), whose variables ./scxlab's
+# own `make build` would inherit
+SHELL_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
+
+
 def sweep_until(results, seen, timeout=900):
-    """Starts `make sweep SWEEP=smoke` in a session of its own and returns (process, stderr lines
-    so far) once `seen(lines)` is true; fails if the sweep ends first or time runs out."""
-    proc = subprocess.Popen(["make", "--no-print-directory", "-C", str(REPO), "sweep", "SWEEP=smoke",
-                             f"RESULTS={results}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    """Starts `./scxlab sweep SWEEP=smoke` (the runner's own exit code, which make would turn into
+    its 2) in a session of its own and returns (process, stderr lines so far) once `seen(lines)` is
+    true; fails if the sweep ends first or time runs out (timeout: on a quiet host, stretched by the
+    host's load as conftest.run does)."""
+    proc = subprocess.Popen(["./scxlab", "sweep", "SWEEP=smoke", f"RESULTS={results}"], cwd=REPO, env=SHELL_ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     lines, q = [], queue.Queue()
     threading.Thread(target=lambda: [q.put(l) for l in proc.stderr] + [q.put(None)], daemon=True).start()
-    deadline = time.monotonic() + timeout
+    t0, scale = time.monotonic(), load_scale()
     while not seen(lines):
-        line = q.get(timeout=max(1, deadline - time.monotonic()))
+        try:
+            line = q.get(timeout=5)
+        except queue.Empty:
+            scale = max(scale, load_scale())
+            if time.monotonic() - t0 > wall_limit(timeout, scale):
+                stop_group(proc)
+                pytest.fail(f"timeout: the sweep did not reach the expected progress line within "
+                            f"{wall_limit(timeout, scale):.0f} s ({timeout} s x {scale:.2f} for the host's load):\n"
+                            + "".join(lines), pytrace=False)
+            continue
         assert line is not None, "the sweep ended before the expected progress line:\n" + "".join(lines)
         lines.append(line)
     proc.rest = q
@@ -155,50 +172,63 @@ def sweep_until(results, seen, timeout=900):
 
 def finish(proc, lines, timeout=600):
     out = proc.stdout.read()
-    proc.wait(timeout=timeout)
+    try:
+        proc.wait(timeout=wall_limit(timeout, load_scale()))
+    except subprocess.TimeoutExpired:
+        stop_group(proc)
+        pytest.fail("timeout: the sweep did not end after it was stopped:\n" + "".join(lines), pytrace=False)
     while (line := proc.rest.get(timeout=60)) is not None:
         lines.append(line)
     return out, "".join(lines)
 
 
-def in_point_2_run_1(lines):
-    at = next((i for i, l in enumerate(lines) if "[sweep] point 2/2" in l), None)
-    return at is not None and any("run 1/2:" in l for l in lines[at:])
+def in_point_2_run(n):
+    """The sweep's second point is in its run n (of 2: cfs, then fifo): run n-1 has finished."""
+    def seen(lines):
+        at = next((i for i, l in enumerate(lines) if "[sweep] point 2/2" in l), None)
+        return at is not None and any(f"run {n}/2:" in l for l in lines[at:])
+    return seen
 
 
 def test_killed_and_interrupted_points_are_retried_and_every_attempt_kept(tmp_path):
     results = tmp_path / "results"
-    # 1. QEMU killed during the second point's first run: that point is INVALID, the sweep says so.
-    proc, lines = sweep_until(results, in_point_2_run_1)
+    # 1. QEMU killed during the second point's first run: that point is INVALID, the sweep goes on to
+    #    its end and exits 1 (some point not valid), saying which.
+    proc, lines = sweep_until(results, in_point_2_run(1))
     pids = qemu_pids(results)
     assert len(pids) == 1, pids
     os.kill(pids[0], signal.SIGKILL)
     out, err = finish(proc, lines)
-    assert proc.returncode != 0, err
+    assert proc.returncode == 1, err
     sdir = pathlib.Path(out.splitlines()[-1])
     state = load(sdir / "sweep.json")
     one, two = state["points"]["depth=1 ratio=2"], state["points"]["depth=2 ratio=2"]
     assert one["valid"] is True and two["valid"] is False and len(two["attempts"]) == 1
     killed = two["result"]
     assert killed.endswith("-INVALID") and (sdir / killed / "manifest.json").is_file()
-    sweep_lines = [l for l in err.splitlines() if l.startswith("[sweep]")]  # make adds its own after them
+    assert load(sdir / killed / "manifest.json")["valid"] is False
+    sweep_lines = [l for l in err.splitlines() if l.startswith("[sweep]")]
     assert "not done: depth=2 ratio=2: not valid" in sweep_lines[-2] and "rerun the same command" in sweep_lines[-1]
 
-    # 2. Rerun, interrupted (Ctrl-C) in that point's first run again: retried, not counted done.
-    proc, lines = sweep_until(results, in_point_2_run_1)
+    # 2. Rerun, interrupted (Ctrl-C) in that point's second run, after its first run finished: the
+    #    point is retried, not counted done, and its finished run is not kept as part of any point.
+    proc, lines = sweep_until(results, in_point_2_run(2))
     os.killpg(proc.pid, signal.SIGINT)
     out, err = finish(proc, lines)
-    assert proc.returncode != 0, err
+    assert proc.returncode == 1, err
     assert "2 points, 1 already done" in err and "[sweep] point 1/2" not in err
-    deadline = time.monotonic() + 120  # make may return before the sweep has written its record
-    while len(load(sdir / "sweep.json")["points"]["depth=2 ratio=2"]["attempts"]) < 2:
-        assert time.monotonic() < deadline, "the interrupted attempt was never recorded"
-        time.sleep(2)
+    assert "interrupted during point depth=2 ratio=2" in err
     two = load(sdir / "sweep.json")["points"]["depth=2 ratio=2"]
-    assert two["valid"] is False and two["attempts"][1]["interrupted"] is True
+    assert two["valid"] is False and len(two["attempts"]) == 2 and two["attempts"][1]["interrupted"] is True
+    cut = two["attempts"][1]["result"]
+    assert cut.endswith("-INVALID") and load(sdir / cut / "manifest.json")["valid"] is False
+    # the cut attempt had finished its first run (kept there, as evidence) and lost its second
+    assert [(r["policy"], r["valid"]) for r in load(sdir / cut / "manifest.json")["runs"]] == [
+        ("cfs", True), ("fifo", False)]
 
-    # 3. Rerun to the end: only the second point runs; every attempt is kept and marked.
-    last = make("sweep", "SWEEP=smoke", results=results)
+    # 3. Rerun to the end: only the second point runs, all of it; every attempt is kept and marked.
+    last = subprocess.run(["./scxlab", "sweep", "SWEEP=smoke", f"RESULTS={results}"], cwd=REPO, env=SHELL_ENV,
+                          capture_output=True, text=True, timeout=wall_limit(900, load_scale()))
     assert last.returncode == 0, last.stderr
     assert "2 points, 1 already done" in last.stderr and "[sweep] point 1/2" not in last.stderr
     state = load(sdir / "sweep.json")
@@ -207,9 +237,12 @@ def test_killed_and_interrupted_points_are_retried_and_every_attempt_kept(tmp_pa
     att = two["attempts"]
     assert two["valid"] is True and [(a["valid"], a["superseded_by"]) for a in att] == [
         (False, 2), (False, 3), (True, None)]
-    assert att[0]["result"] == killed and two["result"] == att[2]["result"]
+    assert att[0]["result"] == killed and att[1]["result"] == cut and two["result"] == att[2]["result"]
     for a in att:
         assert a["result"] is None or (sdir / a["result"]).is_dir()
+    # the retried point is a whole fresh result: both its runs, none carried over from the cut attempt
+    final = load(sdir / two["result"] / "manifest.json")
+    assert final["valid"] is True and [r["policy"] for r in final["runs"]] == ["cfs", "fifo"]
 
     # 4. The analysis reads one valid result per point, the last attempt's, never the INVALID ones.
     read = subprocess.run([sys.executable, "-c", "import json, sys; from analysis.sweep import read_sweep; "

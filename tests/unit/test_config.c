@@ -77,6 +77,17 @@ static void test_range_and_type_errors_name_the_key(void **state)
 	assert_int_equal(cfg_get_long(&c, "vm", "vcpus", 1, 1, 8, &v, &e), -1);
 	assert_non_null(strstr(e.msg, "[vm] vcpus = '3x' is not a whole number"));
 	cfg_free(&c);
+	/* a value read from a file: its error names the line too */
+	put_file(dir, "v.ini", "[vm]\nvcpus = 2\nmemory_mb = 2048MB\ndefault_clock = virtaul\n");
+	char *p = xasprintf("%s/v.ini", dir);
+	assert_int_equal(cfg_load(&c, p, &CFG_VM, &e), 0);
+	assert_int_equal(cfg_get_long(&c, "vm", "memory_mb", 1, 1, 65536, &v, &e), -1);
+	assert_non_null(strstr(e.msg, "v.ini:3: [vm] memory_mb = '2048MB' is not a whole number"));
+	const char *out;
+	assert_int_equal(cfg_get_choice(&c, "vm", "default_clock", "virtual", "virtual|real", &out, &e), -1);
+	assert_non_null(strstr(e.msg, "v.ini:4: [vm] default_clock = 'virtaul' is not one of: virtual|real"));
+	cfg_free(&c);
+	free(p);
 }
 
 static void test_choice(void **state)
@@ -231,6 +242,26 @@ static void test_long_names_are_refused_with_that_reason(void **state)
 	expect_load_error("n.ini", text, NULL, "n.ini:2: key name 'aaaa", "is longer than 49 characters");
 }
 
+static void test_what_inih_would_drop_is_refused(void **state)
+{
+	/* text after a section header: inih keeps the section and drops the rest */
+	expect_load_error("h.ini", "[vm] vcpus = 2\n", &CFG_VM, "h.ini:1: 'vcpus = 2' follows the section header [vm]");
+	expect_load_error("h.ini", "[vm]\nvcpus = 2\n[run]]\n", &CFG_VM, "h.ini:3: ']' follows the section header [run]");
+	struct err e;
+	assert_int_equal(load_text("h.ini", "[vm]  ; the machine\nvcpus = 2\n[run] # guest side\n", &CFG_VM, &e), 0);
+	/* a NUL byte: inih ends the line there ("vcpus = 2\0 9" would read as 2) */
+	char *p = xasprintf("%s/nul.ini", dir);
+	FILE *f = fopen(p, "w");
+	static const char text[] = "[vm]\nvcpus = 2\0 9\n";
+	assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+	fclose(f);
+	struct cfg c;
+	assert_int_equal(cfg_load(&c, p, &CFG_VM, &e), -1);
+	assert_non_null(strstr(e.msg, "nul.ini:2: the line holds a NUL byte"));
+	cfg_free(&c);
+	free(p);
+}
+
 static void test_indented_lines_are_refused(void **state)
 {
 	/* inih reads an indented line as more of the value above: "given twice" or a silent join */
@@ -332,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_long_lines_are_refused_not_cut),
 		cmocka_unit_test(test_long_names_are_refused_with_that_reason),
 		cmocka_unit_test(test_indented_lines_are_refused),
+		cmocka_unit_test(test_what_inih_would_drop_is_refused),
 		cmocka_unit_test(test_numbers_are_whole_tokens),
 		cmocka_unit_test(test_value_types),
 		cmocka_unit_test(test_nearest_name),

@@ -38,13 +38,18 @@ $(MLTRAIN): $(MLTRAIN_SRC) $(SETUP_ENV)
 	kernel/tools-exec gcc $(MLTRAIN_CFLAGS) tools/mltrain/mltrain.c -o $@ -ljansson -lm
 
 # Every folder the trainer reads or writes outside the repository is bind-mounted into the root.
+# A refused or failed training leaves no folder it made (RESULTS, the model's folder) behind: each is removed
+# if empty, twice over, since either may hold the other.
 train: $(MLTRAIN)
-	@model=$${MODEL:-$$RESULTS/mlyield-models/$$MLTRAIN_STAMP.json}; mkdir -p -- "$$(dirname -- "$$model")" || exit 2; \
+	@model=$${MODEL:-$$RESULTS/mlyield-models/$$MLTRAIN_STAMP.json}; out=$$(dirname -- "$$model"); \
+	made=(); for d in "$$out" "$$RESULTS"; do [ -e "$$d" ] || made+=("$$d"); done; \
+	mkdir -p -- "$$out" || exit 2; \
 	read -ra traces <<<"$${TRACES:-}"; \
-	binds=(--bind "$$RESULTS" --bind "$$(dirname -- "$$model")"); \
+	binds=(--bind "$$RESULTS" --bind "$$out"); \
 	for t in "$${traces[@]}"; do binds+=(--bind "$$(dirname -- "$$(realpath -m -- "$$t")")"); done; \
 	if [ $${#traces[@]} -eq 0 ]; then traces=(--newest "$$RESULTS"); fi; \
 	kernel/tools-exec "$${binds[@]}" $(MLTRAIN) -o "$$model" --seed "$$SEED" --horizon-us "$$HORIZON_US" \
-		--split "$$SPLIT" --epochs "$$EPOCHS" --repo "$$PWD" "$${traces[@]}"
+		--split "$$SPLIT" --epochs "$$EPOCHS" --repo "$$PWD" "$${traces[@]}"; rc=$$?; \
+	[ $$rc -eq 0 ] || for d in "$${made[@]}" "$${made[@]}"; do rmdir -- "$$d" 2>/dev/null; done; exit $$rc
 
 endif
