@@ -489,6 +489,9 @@ int cfg_get_choice(const struct cfg *c, const char *section, const char *key, co
 	const char *v = cfg_get(c, section, key);
 	if (!v || !*v)
 		v = def;
+	if (!v)
+		return errf(e, "%s: [%s] %s is missing; choose from: %s", c->path ? c->path : "config", section, key,
+			    choices);
 	size_t n = strlen(v);
 	for (const char *p = choices; p && *p;) {
 		const char *bar = strchr(p, '|');

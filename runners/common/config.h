@@ -81,7 +81,8 @@ int cfg_require(const struct cfg *c, const char *section, const char *key, const
 /* Whole number within [min, max]; def is used when the key is absent. */
 int cfg_get_long(const struct cfg *c, const char *section, const char *key, long def, long min, long max,
 		 long *out, struct err *e);
-/* Value must be one of the '|'-separated choices, e.g. "scx|cfs|external". */
+/* Value must be one of the '|'-separated choices, e.g. "scx|cfs|external"; def (may be NULL: then
+ * the key is required) is used when the key is absent or empty. */
 int cfg_get_choice(const struct cfg *c, const char *section, const char *key, const char *def,
 		   const char *choices, const char **out, struct err *e);
 /* Whether a section exists. */

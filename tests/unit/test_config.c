@@ -101,6 +101,9 @@ static void test_choice(void **state)
 	cfg_set(&c, "policy", "kind", "sc");
 	assert_int_equal(cfg_get_choice(&c, "policy", "kind", NULL, "cfs|scx", &out, &e), -1);
 	assert_non_null(strstr(e.msg, "'sc' is not one of: cfs|scx"));
+	/* absent, with no default: an error naming the key, not a crash */
+	assert_int_equal(cfg_get_choice(&c, "policy", "loader", NULL, "scx|kscx", &out, &e), -1);
+	assert_non_null(strstr(e.msg, "[policy] loader is missing; choose from: scx|kscx"));
 	cfg_free(&c);
 }
 
