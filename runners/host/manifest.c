@@ -352,6 +352,27 @@ static json_t *manifest_software(struct ctx *c, const char *commit, const char *
 	return software;
 }
 
+/* manifest "emulated": whether what was measured ran on real CPUs. A run on the host's own
+ * kernel, or in a KVM guest, is emulated after all when this machine is itself a QEMU TCG guest
+ * (scxlab's selfchecks run there, and so may a user): its CPU model says so. */
+static const char *emulated_text(const struct experiment *x)
+{
+	char *info = read_file("/proc/cpuinfo", NULL);
+	char *cpu = info ? fp_cpuinfo_field(info, "model name") : NULL;
+	bool tcg_host = cpu && strstr(cpu, "QEMU TCG");
+	free(cpu);
+	free(info);
+	if (!strcmp(x->target, "vm") && strcmp(x->accel_kind, "kvm"))
+		return "yes: QEMU TCG guest; absolute numbers are not those of real hardware";
+	if (!strcmp(x->target, "vm"))
+		return tcg_host ? "yes: a KVM guest, but this host is itself a QEMU TCG guest (its CPU model says so); "
+				  "absolute numbers are not those of real hardware"
+				: "no: a KVM guest on this host's CPUs (virtualized, not emulated)";
+	return tcg_host ? "yes: ran on this host's own kernel, but this host is itself a QEMU TCG guest (its CPU model "
+			  "says so); absolute numbers are not those of real hardware"
+			: "no: ran on the host's own kernel";
+}
+
 /* host: the machine the runner ran on, its fingerprint (runners/common/fingerprint.h), and how
  * busy it was when the experiment started (c->load_start) and now, at assembly. */
 static json_t *manifest_host(struct ctx *c)
@@ -462,9 +483,7 @@ bool assemble(struct ctx *c, const char *started)
 	json_object_set_new(m, "valid", json_boolean(valid));
 	json_object_set_new(m, "invalid_reasons", reasons);
 	json_object_set_new(m, "command", json_string(o->command ? o->command : ""));
-	json_object_set_new(m, "emulated", json_string(strcmp(x->target, "vm") ? "no: ran on the host's own kernel"
-		: !strcmp(x->accel_kind, "kvm") ? "no: a KVM guest on this host's CPUs (virtualized, not emulated)"
-		: "yes: QEMU TCG guest; absolute numbers are not those of real hardware"));
+	json_object_set_new(m, "emulated", json_string(emulated_text(x)));
 	json_object_set_new(m, "accelerator", json_pack("{s:s, s:s, s:s}", "kind", x->accel_kind, "why", x->accel_why,
 							"kvm_probe", o->req.kvm_why ? o->req.kvm_why : ""));
 	json_object_set_new(m, "factors", factors);
