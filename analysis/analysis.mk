@@ -8,7 +8,8 @@
 #                                          named results into build/figures
 #   make paper                             regenerate paper/ (figures, paper.md, index.html)
 #   make paper-add RESULT=dir              keep a result under paper/results for the paper to quote
-#   make reproduce-paper [RESULTS=dir] [DRY_RUN=1]  rerun every experiment the paper quotes
+#   make reproduce-paper [RESULTS=dir] [DRY_RUN=1] [JOBS=N]  rerun every experiment the paper quotes,
+#                                          N at once (default: the cores; a real-clock one alone)
 #   make publish [RESULT="dir..."] [NAME=] result bundle under build/publish (default: paper's results)
 #   make verify BUNDLE=path [SUMS_SHA256=] check a bundle's integrity
 #   make analysis-test                     the analysis tests alone (seconds)
@@ -39,7 +40,7 @@ paper-add:
 	@$(SPLIT_RESULT); $(ANALYSIS) add-result "$${result[@]}"
 
 reproduce-paper:
-	@$(ANALYSIS) reproduce-paper --results "$$RESULTS" $${DRY_RUN:+--dry-run}
+	@$(ANALYSIS) reproduce-paper --results "$$RESULTS" $${DRY_RUN:+--dry-run} --jobs "$${JOBS:-}"
 
 publish:
 	@$(SPLIT_RESULT); $(ANALYSIS) publish --out "$$PUBLISH_DIR" $${NAME:+--name "$$NAME"} "$${result[@]}"
