@@ -1,0 +1,37 @@
+/*
+ * JOBS: how many sweep points (each its own `scxlab run`, its own guest) run at once. Pure
+ * rules, unit-tested in tests/unit/test_jobs.c; runners/host/sweep.c runs the points.
+ *
+ * A point under the real clock (multi-threaded TCG, or KVM) runs on wall-clock time: another
+ * guest beside it would be measured in it. Such a point always runs alone, whatever JOBS says.
+ * Under the virtual clock (-icount) guest time is instructions executed, so a neighbour slows
+ * the guest down but should not move its results; README, "Guests in parallel", says what was
+ * measured and why the default is what it is.
+ */
+#ifndef SCXLAB_JOBS_H
+#define SCXLAB_JOBS_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/* More than this is surely a typo: every guest needs a host core and its memory. */
+#define JOBS_MAX 256
+
+/* JOBS as given: NULL or "" is 0 (take the default); a whole number 1..JOBS_MAX is itself;
+ * anything else is -1 with e naming the value and what is accepted. */
+long jobs_parse(const char *text, struct err *e);
+
+/* The default when JOBS is not given: the host's online cores (ncpus; at least 1). */
+long jobs_default(long ncpus);
+
+/* Whether a point with this clock and accelerator (the values passed to the runner, NULL or ""
+ * when not given: the runner's defaults, virtual and auto) must run alone. ACCEL=kvm runs on the
+ * real clock only. */
+bool jobs_point_alone(const char *clock, const char *accel);
+
+/* Whether a point may start now: `running` points are running (one of them alone when
+ * running_alone), at most jobs at once, and a point that must run alone waits for none. */
+bool jobs_may_start(long jobs, size_t running, bool running_alone, bool point_alone);
+
+#endif
