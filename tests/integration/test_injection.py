@@ -35,6 +35,7 @@ RUN_VARS = {
     "TARGET": ("compare", []), "VM": ("compare", []), "MONITORS": ("compare", []),
     "CGROUPS": ("compare", []), "PRECISION": ("compare", []), "PARAMS": ("compare", []),
     "MAX_REPEATS": ("compare", []), "RESULTS": ("compare", ["DURATION=0"]), "SWEEP": ("sweep", []),
+    "JOBS": ("sweep", ["SWEEP=smoke"]),
 }
 
 
