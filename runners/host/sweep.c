@@ -632,8 +632,9 @@ int sweep_main(const struct sweep_opts *o)
 			 * or booted. Every later point boots the same image the same way, so each would fail
 			 * too, and only after its boot timeout (minutes each): start no other (the ones
 			 * running finish and are recorded). */
-			fprintf(stderr, "[sweep] point %s: the target could not be prepared or booted (runner exit code %d); "
-				"the sweep stops here%s\n", pts[p].label, rc, nrun > 1 ? " once the points running end" : "");
+			fprintf(stderr, "[sweep] point %s: the target could not be prepared or booted (runner exit code %d)%s\n",
+				pts[p].label, rc, infra ? "" : nrun > 1 ? "; the sweep stops here once the points running end"
+							    : "; the sweep stops here");
 			infra = true;
 		}
 		free(result);

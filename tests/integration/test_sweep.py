@@ -123,17 +123,22 @@ def test_a_guest_that_never_boots_is_infrastructure_and_its_point_is_not_done(tm
     assert att[0]["result"] == old["result"] and att[1]["exit_code"] == 3 and att[1]["result"] != p["result"]
 
 
-def qemu_pids(path):
-    """QEMU processes whose command line names path (this test's results folder)."""
+def pids_where(match):
+    """The processes whose command line (a list of bytes) match() accepts."""
     pids = []
     for d in pathlib.Path("/proc").iterdir():
         try:
             cmd = (d / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if d.name.isdigit() and cmd and b"qemu-system" in cmd[0] and any(str(path).encode() in c for c in cmd):
+        if d.name.isdigit() and cmd and match(cmd):
             pids.append(int(d.name))
     return pids
+
+
+def qemu_pids(path):
+    """QEMU processes whose command line names path (this test's results folder)."""
+    return pids_where(lambda cmd: b"qemu-system" in cmd[0] and any(str(path).encode() in c for c in cmd))
 
 
 def sweep_until(results, seen, timeout=900, jobs=1):
@@ -225,16 +230,8 @@ def test_killed_and_interrupted_points_are_retried_and_every_attempt_kept(tmp_pa
 
 def sweep_runner_pids(path):
     """The sweep runner itself (build/runners/scxlab sweep ...) of this test's results folder."""
-    pids = []
-    for d in pathlib.Path("/proc").iterdir():
-        try:
-            cmd = (d / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if d.name.isdigit() and len(cmd) > 2 and cmd[0].endswith(b"runners/scxlab") and cmd[1] == b"sweep" \
-                and str(path).encode() in cmd:
-            pids.append(int(d.name))
-    return pids
+    return pids_where(lambda cmd: len(cmd) > 2 and cmd[0].endswith(b"runners/scxlab") and cmd[1] == b"sweep"
+                      and any(str(path).encode() in c for c in cmd))
 
 
 def both_points_measuring(lines):
