@@ -9,7 +9,7 @@
 #   make paper                             regenerate paper/ (figures, paper.md, index.html)
 #   make paper-add RESULT=dir              keep a result under paper/results for the paper to quote
 #   make reproduce-paper [RESULTS=dir] [DRY_RUN=1] [JOBS=N]  rerun every experiment the paper quotes,
-#                                          N at once (default: the cores; a real-clock one alone)
+#                                          N at once (default 1; a real-clock one alone)
 #   make publish [RESULT="dir..."] [NAME=] result bundle under build/publish (default: paper's results)
 #   make verify BUNDLE=path [SUMS_SHA256=] check a bundle's integrity
 #   make analysis-test                     the analysis tests alone (seconds)

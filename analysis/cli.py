@@ -37,7 +37,6 @@ Exit status: 0 fine; 1 a check failed (verify, ci --within, a rerun, selfcheck);
 import argparse
 import json
 import math
-import os
 import re
 import sys
 from pathlib import Path
@@ -169,7 +168,7 @@ def cmd_verify(args):
 def cmd_reproduce_paper(args):
     from . import paper
     return paper.reproduce(Path(args.paper_dir), Path(args.results), dry_run=args.dry_run,
-                           jobs=args.jobs or os.cpu_count() or 1)
+                           jobs=args.jobs or 1)
 
 
 def cmd_selfcheck(args):
@@ -254,7 +253,8 @@ def parser():
     s.add_argument("--results", default=str(REPO / "results"), help="where the reruns' results go")
     s.add_argument("--dry-run", action="store_true", help="print the commands only")
     s.add_argument("--jobs", type=jobs_count, default=None, metavar="N",
-                   help="reruns at once (JOBS=; default: the number of cores); one on the real clock runs alone")
+                   help="reruns at once (JOBS=; default 1, as sweeps: README, Guests in parallel); one on the "
+                        "real clock runs alone")
     s.add_argument("--paper-dir", **paper_dir)
     s.set_defaults(fn=cmd_reproduce_paper)
 

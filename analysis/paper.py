@@ -674,7 +674,7 @@ class _Gate:
 
 def reproduce(paper_dir, results_dir, dry_run=False, runner=None, jobs=1):
     """Reruns every kept result's experiment (its reproduce.sh) into results_dir, up to `jobs` at
-    once (one on the real clock only alone), then checks that each new result's factors match the
+    once (one on the real clock only alone; the default is one at a time, as for sweeps), then checks that each new result's factors match the
     kept one's and prints both headline comparisons. Returns the exit status: 0 when every rerun
     produced a valid result with matching factors."""
     repo = Path(__file__).resolve().parent.parent

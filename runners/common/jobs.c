@@ -16,15 +16,10 @@ long jobs_parse(const char *text, struct err *e)
 	long n = strtol(text, NULL, 10);
 	if (*c || *text == '0' || errno || n < 1 || n > JOBS_MAX) {
 		errf(e, "JOBS=%s: give how many sweep points (guests) may run at once, a whole number from 1 to %d "
-		     "(default: the number of cores)", text, JOBS_MAX);
+		     "(default: %d)", text, JOBS_MAX, JOBS_DEFAULT);
 		return -1;
 	}
 	return n;
-}
-
-long jobs_default(long ncpus)
-{
-	return ncpus < 1 ? 1 : ncpus > JOBS_MAX ? JOBS_MAX : ncpus;
 }
 
 bool jobs_point_alone(const char *clock, const char *accel)

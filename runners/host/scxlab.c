@@ -53,7 +53,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: scxlab run --policies \"P1 P2...\" --workload W [options]\n"
 	      "       scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] [--accel A]\n"
-	      "                    [--executor local|slurm] [--jobs N]   (N points at once; default: the cores)\n"
+	      "                    [--executor local|slurm] [--jobs N]   (N points at once; default 1)\n"
 	      "       scxlab sweep-point --sweep-dir DIR --index K   point K of a sweep (a SLURM array task)\n"
 	      "       scxlab sweep-status --sweep-dir DIR   a sweep's closing lines and exit code, from its record\n"
 	      "       scxlab kvm-check   can /dev/kvm run a guest here? (exit 0 yes, 3 no, and why)\n"

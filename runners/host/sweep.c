@@ -524,7 +524,7 @@ int sweep_main(const struct sweep_opts *o)
 	}
 
 	/* JOBS: up to o->jobs points at once, each its own runner and guest (runners/common/jobs.h) */
-	long jobs = o->jobs > 0 ? o->jobs : jobs_default(sysconf(_SC_NPROCESSORS_ONLN));
+	long jobs = o->jobs > 0 ? o->jobs : JOBS_DEFAULT;
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: poll() wakes up */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -10,7 +10,7 @@
 static void test_jobs_accepts_positive_whole_numbers_only(void **st)
 {
 	struct err e = { 0 };
-	assert_int_equal(jobs_parse(NULL, &e), 0);	/* not given: the default */
+	assert_int_equal(jobs_parse(NULL, &e), 0);	/* not given: JOBS_DEFAULT */
 	assert_int_equal(jobs_parse("", &e), 0);
 	assert_int_equal(jobs_parse("1", &e), 1);
 	assert_int_equal(jobs_parse("2", &e), 2);
@@ -23,15 +23,6 @@ static void test_jobs_accepts_positive_whole_numbers_only(void **st)
 		if (!strstr(e.msg, "JOBS=") || !strstr(e.msg, bad[i]) || !strstr(e.msg, "whole number from 1"))
 			fail_msg("'%s': %s", bad[i], e.msg);
 	}
-}
-
-static void test_default_is_the_cores(void **st)
-{
-	assert_int_equal(jobs_default(2), 2);
-	assert_int_equal(jobs_default(16), 16);
-	assert_int_equal(jobs_default(0), 1);	/* sysconf failed */
-	assert_int_equal(jobs_default(-1), 1);
-	assert_int_equal(jobs_default(100000), JOBS_MAX);
 }
 
 static void test_real_clock_points_run_alone(void **st)
@@ -65,7 +56,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jobs_accepts_positive_whole_numbers_only),
-		cmocka_unit_test(test_default_is_the_cores),
 		cmocka_unit_test(test_real_clock_points_run_alone),
 		cmocka_unit_test(test_which_point_may_start),
 	};
