@@ -39,8 +39,8 @@
  *
  * Who writes it: this command (--executor local runs the points here, up to --jobs at once
  * (runners/common/jobs.h: a real-clock point alone), each runner's lines led by its label when
- * several run; --executor slurm only writes the plan and prints the array of points not done, which ./scxlab submits
- * with sbatch), and `scxlab sweep-point --sweep-dir DIR --index K`, one SLURM array task,
+ * several run; --executor slurm only writes the plan and prints the array of points not done,
+ * which ./scxlab submits with sbatch), and `scxlab sweep-point --sweep-dir DIR --index K`, one SLURM array task,
  * which runs point K and records it. Several of those finish at once, possibly on several
  * nodes over a shared folder, so every writer holds an exclusive flock on sweep.json.lock
  * beside the record while it reads, changes and replaces it: no one's attempt is lost, and a
