@@ -20,7 +20,7 @@ SHELL := /bin/bash
 # as typed (no $(...) expansion: $(value)) and exports it; recipes refer to it as "$$VAR" and never paste it into
 # a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
 RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
-	RESULTS SWEEP EXECUTOR
+	RESULTS SWEEP EXECUTOR JOBS
 ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY CSV
 TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL
 USER_VARS := $(RUN_VARS) $(ANALYSIS_VARS) $(TRAIN_VARS)

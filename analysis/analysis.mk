@@ -9,7 +9,8 @@
 #   make paper                             regenerate paper/ (figures, paper.md, index.html)
 #   make paper-add RESULT=dir [WHY=text]   keep a result under paper/results for the paper to quote (a result
 #                                          from a modified work tree only with WHY=, recorded beside it)
-#   make reproduce-paper [RESULTS=dir] [DRY_RUN=1]  rerun every experiment the paper quotes
+#   make reproduce-paper [RESULTS=dir] [DRY_RUN=1] [JOBS=N]  rerun every experiment the paper quotes,
+#                                          N at once (default 1; a real-clock one alone)
 #   make publish [RESULT="dir..."] [NAME=] result bundle under build/publish (default: paper's results)
 #   make verify BUNDLE=path [SUMS_SHA256=] check a bundle's integrity
 #   make export [RESULT="dir..."] [CSV=file] every measured value as one long-format CSV (default: the
@@ -51,7 +52,7 @@ paper-add:
 	@$(SPLIT_RESULT); $(ANALYSIS) add-result $${WHY:+--dirty-because "$$WHY"} "$${result[@]}"
 
 reproduce-paper:
-	@flags=(); $(call SWITCH,DRY_RUN,--dry-run); $(ANALYSIS) reproduce-paper --results "$$RESULTS" "$${flags[@]}"
+	@flags=(); $(call SWITCH,DRY_RUN,--dry-run); $(ANALYSIS) reproduce-paper --results "$$RESULTS" "$${flags[@]}" --jobs "$${JOBS:-}"
 
 publish:
 	@$(SPLIT_RESULT); $(ANALYSIS) publish --out "$$PUBLISH_DIR" $${NAME:+--name "$$NAME"} "$${result[@]}"

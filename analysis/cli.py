@@ -29,7 +29,7 @@ reproduce-paper` (analysis/analysis.mk).
                                    without a valid result are listed as missing
     sweep SWEEP_DIR                the table the sweep declares ([sweep] analysis = ...); a note
                                    and exit 0 when it declares none
-    reproduce-paper [--results DIR] [--dry-run]
+    reproduce-paper [--results DIR] [--dry-run] [--jobs N]
                                    rerun every experiment the paper quotes
     selfcheck DIR                  what `make selfcheck-host` brought back: every inner result
                                    against its check (analysis/selfcheck.py); DIR becomes
@@ -40,6 +40,7 @@ Exit status: 0 fine; 1 a check failed (verify, ci --within, a rerun, selfcheck);
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -179,12 +180,22 @@ def cmd_verify(args):
 
 def cmd_reproduce_paper(args):
     from . import paper
-    return paper.reproduce(Path(args.paper_dir), Path(args.results), dry_run=args.dry_run)
+    return paper.reproduce(Path(args.paper_dir), Path(args.results), dry_run=args.dry_run,
+                           jobs=args.jobs or 1)
 
 
 def cmd_selfcheck(args):
     from . import selfcheck
     return selfcheck.main(args.folder)
+
+
+def jobs_count(text):
+    """JOBS: a whole number from 1 ("" is the default)."""
+    if text == "":
+        return None
+    if not re.fullmatch(r"[1-9][0-9]{0,2}", text):
+        raise argparse.ArgumentTypeError(f"JOBS={text!r}: give how many reruns may run at once, a whole number from 1")
+    return int(text)
 
 
 def parser():
@@ -263,6 +274,9 @@ def parser():
     s = sub.add_parser("reproduce-paper", help="rerun every experiment the paper quotes")
     s.add_argument("--results", default=str(REPO / "results"), help="where the reruns' results go")
     s.add_argument("--dry-run", action="store_true", help="print the commands only")
+    s.add_argument("--jobs", type=jobs_count, default=None, metavar="N",
+                   help="reruns at once (JOBS=; default 1, as sweeps: README, Guests in parallel); one on the "
+                        "real clock runs alone")
     s.add_argument("--paper-dir", **paper_dir)
     s.set_defaults(fn=cmd_reproduce_paper)
 

@@ -45,6 +45,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -645,15 +647,63 @@ def build(paper_dir):
 
 # ---------------------------------------------------------------- rerunning what the paper quotes
 
-def reproduce(paper_dir, results_dir, dry_run=False, runner=subprocess.run):
-    """Reruns every kept result's experiment (its reproduce.sh) into results_dir, then checks
-    that the new result's factors match the kept one's and prints both headline comparisons.
-    Returns the exit status: 0 when every rerun produced a valid result with matching factors."""
+def _rerun_prefixed(cmd, env, cwd, label=None, **kw):
+    """Runs cmd with its stdout captured; with a label, its stderr is passed on line by line led by
+    "[label] " (reruns side by side stay readable), else it is this process's stderr."""
+    if label is None:
+        return subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def relay():
+        for line in proc.stderr:
+            sys.stderr.write(f"[{label}] {line}")
+            sys.stderr.flush()
+
+    t = threading.Thread(target=relay, daemon=True)
+    t.start()
+    out = proc.stdout.read()
+    proc.wait()
+    t.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout=out)
+
+
+class _Gate:
+    """At most `jobs` reruns at once, and one on the real clock (multi-threaded TCG or KVM: wall-clock
+    time, which a neighbouring guest would be measured in) only alone: the rule of a sweep's points
+    (runners/common/jobs.h)."""
+
+    def __init__(self, jobs):
+        self.jobs, self.running, self.alone = jobs, 0, False
+        self.cond = threading.Condition()
+
+    def enter(self, alone):
+        with self.cond:
+            self.cond.wait_for(lambda: self.running == 0 or (
+                not alone and not self.alone and self.running < self.jobs))
+            self.running += 1
+            self.alone = alone
+
+    def leave(self):
+        with self.cond:
+            self.running -= 1
+            self.alone = False
+            self.cond.notify_all()
+
+
+def reproduce(paper_dir, results_dir, dry_run=False, runner=None, jobs=1):
+    """Reruns every kept result's experiment (its reproduce.sh) into results_dir, up to `jobs` at
+    once (one on the real clock only alone; the default is one at a time, as for sweeps), then checks that each new result's factors match the
+    kept one's and prints both headline comparisons. Returns the exit status: 0 when every rerun
+    produced a valid result with matching factors."""
     repo = Path(__file__).resolve().parent.parent
     kept = paper_result_dirs(paper_dir)
     if not kept:
         raise AnalysisError(f"{Path(paper_dir) / 'results'}: no kept result to reproduce")
+    if jobs < 1:
+        raise AnalysisError(f"JOBS={jobs}: give how many reruns may run at once, a whole number from 1")
+    runner = runner or _rerun_prefixed
     failures = 0
+    todo = []
     for d in kept:
         old = load_result(d)
         script = d / "reproduce.sh"
@@ -661,29 +711,42 @@ def reproduce(paper_dir, results_dir, dry_run=False, runner=subprocess.run):
             print(f"reproduce-paper: {old.id}: no reproduce command recorded; skipped", file=sys.stderr)
             failures += 1
             continue
-        env = dict(os.environ, SCXLAB_REPO=str(repo), RESULTS=str(results_dir))
         print(f"reproduce-paper: {old.id}: RESULTS={results_dir} sh {script}   # {old.reproduce_command()}",
               flush=True)
-        if dry_run:
-            continue
-        Path(results_dir).mkdir(parents=True, exist_ok=True)
-        before = {p.name for p in Path(results_dir).iterdir()}
-        proc = runner(["sh", str(script)], env=env, cwd=str(repo), stdout=subprocess.PIPE, text=True)
+        if not dry_run:
+            todo.append((old, script))
+    if dry_run or not todo:
+        return 1 if failures else 0
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, SCXLAB_REPO=str(repo), RESULTS=str(results_dir))
+    gate, lock = _Gate(jobs), threading.Lock()
+    if jobs > 1:
+        print(f"reproduce-paper: up to {jobs} reruns at once (JOBS={jobs}); a real-clock one runs alone; "
+              "each rerun's lines begin with its kept result's id", flush=True)
+
+    def one(old, script):
+        alone = old.clock != "virtual" or old.factors.get("accel") == "kvm"
+        gate.enter(alone)
+        try:
+            before = {p.name for p in Path(results_dir).iterdir()}
+            proc = runner(["sh", str(script)], env=env, cwd=str(repo), stdout=subprocess.PIPE, text=True,
+                          label=old.id if jobs > 1 else None)
+        finally:
+            gate.leave()
         lines = [line for line in (proc.stdout or "").splitlines() if line.strip()]
         new_dir = Path(lines[-1]) if lines and Path(lines[-1]).is_dir() else None
-        if new_dir is None:
+        if new_dir is None and jobs == 1:
+            # alone, a fresh folder is this rerun's; side by side it could be another's
             fresh = [p for p in Path(results_dir).iterdir() if p.name not in before and not p.name.startswith(".")]
             new_dir = newest_result(results_dir) if fresh else None
+        out = []
         if new_dir is None:
-            print(f"reproduce-paper: {old.id}: the rerun wrote no result (exit {proc.returncode})", file=sys.stderr)
-            failures += 1
-            continue
+            out.append((sys.stderr, f"reproduce-paper: {old.id}: the rerun wrote no result (exit {proc.returncode})"))
+            return 1, out
         new = load_result(new_dir)
         why = factor_mismatch(old, new)
-        print(f"reproduce-paper: {old.id} -> {new_dir}: "
-              + ("factors match" if not why else f"factors differ, not comparable: {why}"))
-        if why or proc.returncode != 0:
-            failures += 1
+        out.append((sys.stdout, f"reproduce-paper: {old.id} -> {new_dir}: "
+                    + ("factors match" if not why else f"factors differ, not comparable: {why}")))
         for label, res in (("kept", old), ("rerun", new)):
             if not res.headline:
                 continue
@@ -692,5 +755,14 @@ def reproduce(paper_dir, results_dir, dry_run=False, runner=subprocess.run):
                 value = f"{fmt(r.summary.center)} {m.unit}" if r.summary else "no valid run"
                 change = (f", {fmt_ratio(r.ratio.ratio)} {fmt_ratio_ci(r.ratio.ci_low, r.ratio.ci_high)} vs {BASELINE}"
                           if r.ratio and r.ratio.ratio is not None else "")
-                print(f"  {label:5} {r.policy}: {res.headline} {value} (n={r.n_valid}){change}")
+                out.append((sys.stdout, f"  {label:5} {r.policy}: {res.headline} {value} (n={r.n_valid}){change}"))
+        return (1 if why or proc.returncode != 0 else 0), out
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool_:
+        for fut in [pool_.submit(one, old, script) for old, script in todo]:
+            failed, out = fut.result()
+            failures += failed
+            with lock:  # each rerun's verdict together, in the kept results' order
+                for stream, line in out:
+                    print(line, file=stream, flush=True)
     return 1 if failures else 0

@@ -22,7 +22,7 @@ MIRROR=${SCXLAB_MIRROR:-http://deb.debian.org/debian}
 # Bump when the build steps below change in a way the hashed files do not show.
 TOOLS_RECIPE_VERSION=1
 IMAGE_RECIPE_VERSION=1
-HOST_PACKAGES="mmdebstrap e2fsprogs util-linux zstd python3-numpy python3-scipy python3-matplotlib python3-pytest python3-jsonschema"
+HOST_PACKAGES="mmdebstrap e2fsprogs util-linux zstd python3-numpy python3-scipy python3-matplotlib python3-pytest python3-pytest-xdist python3-jsonschema"
 # TARGET=host (make setup TARGET=host): what runs on this machine's own sched_ext kernel instead of the guest's:
 # the workloads' programs ([workload] programs in configs/workloads/), perf for the perf-stat monitor, and the
 # libraries the runner, the agent and the loaders (built in the trixie toolchain root) link. Perf is linux-perf

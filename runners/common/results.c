@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static bool id_taken(const char *dir, const char *id)
@@ -42,6 +43,25 @@ char *results_new_id(const char *results_dir, const char *workload, const char *
 char *results_staging_path(const char *results_dir, const char *id)
 {
 	return xasprintf("%s/.staging-%s", results_dir, id);
+}
+
+char *results_claim(const char *results_dir, const char *workload, const char *const *policies, size_t npol,
+		    long long now, struct err *e)
+{
+	for (;;) {
+		char *id = results_new_id(results_dir, workload, policies, npol, now);
+		char *staging = results_staging_path(results_dir, id);
+		int rc = mkdir(staging, 0755), err = errno;
+		free(staging);
+		if (!rc)
+			return id;
+		if (err != EEXIST) {
+			errf(e, "cannot create %s/.staging-%s: %s", results_dir, id, strerror(err));
+			free(id);
+			return NULL;
+		}
+		free(id);	/* another runner took it between the check and mkdir: the next name */
+	}
 }
 
 char *results_finalize(const char *results_dir, const char *id, bool valid, struct err *e)

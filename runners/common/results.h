@@ -13,6 +13,12 @@
 char *results_new_id(const char *results_dir, const char *workload, const char *const *policies, size_t npol,
 		     long long now);
 char *results_staging_path(const char *results_dir, const char *id);
+/* A fresh id as results_new_id gives, with its staging folder created (mkdir, which only one
+ * process can win): two runners starting in the same second (a sweep's points side by side,
+ * JOBS=) never share a name; the one that loses takes the next suffix. NULL (and e filled) when
+ * the staging folder cannot be created for another reason. Caller frees. */
+char *results_claim(const char *results_dir, const char *workload, const char *const *policies, size_t npol,
+		    long long now, struct err *e);
 /* Rename staging to its final name; returns the final path (caller frees) or NULL. */
 char *results_finalize(const char *results_dir, const char *id, bool valid, struct err *e);
 

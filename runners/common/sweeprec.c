@@ -54,6 +54,16 @@ void sweeprec_record(json_t *points, const char *label, const char *result, int 
 	json_object_set_new(pt, "finished", json_string(now));
 }
 
+void sweeprec_note_jobs(json_t *points, const char *label, long jobs, long at_once)
+{
+	json_t *att = json_object_get(json_object_get(points, label), "attempts");
+	json_t *last = json_array_get(att, json_array_size(att) - 1);
+	if (jobs <= 0 || !last)
+		return;
+	json_object_set_new(last, "jobs", json_integer(jobs));
+	json_object_set_new(last, "guests_at_once", json_integer(at_once));
+}
+
 char *sweeprec_not_done(json_t *points, const char *label)
 {
 	json_t *pt = json_object_get(points, label);
@@ -181,7 +191,7 @@ json_t *sweeprec_load(const char *spath)
 /* Records one attempt of a point under the lock, into the record as it is on disk (another
  * writer may have recorded other points since): returns that record, old one released. */
 json_t *sweeprec_record_locked(const char *sdir, const char *spath, json_t *old, const char *label, const char *result,
-			     int rc, bool interrupted)
+			     int rc, bool interrupted, long jobs, long at_once)
 {
 	int fd = sweeprec_lock(sdir);
 	json_t *state = sweeprec_load(spath);
@@ -190,6 +200,7 @@ json_t *sweeprec_record_locked(const char *sdir, const char *spath, json_t *old,
 		    label, result ? result : "(none)");
 	char *now = iso_time_now();
 	sweeprec_record(json_object_get(state, "points"), label, result, rc, interrupted, now);
+	sweeprec_note_jobs(json_object_get(state, "points"), label, jobs, at_once);
 	free(now);
 	sweeprec_save(spath, state);
 	sweeprec_unlock(fd);

@@ -19,6 +19,11 @@ bool sweeprec_done(json_t *points, const char *label);
 void sweeprec_record(json_t *points, const char *label, const char *result, int rc, bool interrupted,
 		     const char *now);
 
+/* Notes on the latest attempt of a point how it ran: "jobs", the sweep's JOBS, and
+ * "guests_at_once", the most points (guests) that ran at once while it ran, itself included (1:
+ * it ran alone). Nothing when jobs is 0 (not known: a SLURM array task). */
+void sweeprec_note_jobs(json_t *points, const char *label, long jobs, long at_once);
+
 /* Why a point is not done, for the closing lines: its latest attempt, or that it never ran. */
 char *sweeprec_not_done(json_t *points, const char *label);
 
@@ -44,9 +49,10 @@ json_t *sweeprec_load(const char *spath);
 /* Replaces the record (a temporary file renamed over it); dies when it cannot. */
 void sweeprec_save(const char *spath, json_t *state);
 /* Records one attempt under the lock into the record as it is on disk (another writer may have
- * recorded other points since): returns that record; old (may be NULL) is released. */
+ * recorded other points since), with sweeprec_note_jobs(jobs, at_once): returns that record; old
+ * (may be NULL) is released. */
 json_t *sweeprec_record_locked(const char *sdir, const char *spath, json_t *old, const char *label,
-			       const char *result, int rc, bool interrupted);
+			       const char *result, int rc, bool interrupted, long jobs, long at_once);
 /* Whether a point is done in the record as it is on disk now (read under the lock). */
 bool sweeprec_done_now(const char *sdir, const char *spath, const char *label);
 #endif

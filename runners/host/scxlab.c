@@ -35,6 +35,7 @@
 #include "config.h"
 #include "experiment.h"
 #include "hostcheck.h"
+#include "jobs.h"
 #include "host.h"
 #include "results.h"
 #include "schedext.h"
@@ -52,7 +53,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: scxlab run --policies \"P1 P2...\" --workload W [options]\n"
 	      "       scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] [--accel A]\n"
-	      "                    [--executor local|slurm]\n"
+	      "                    [--executor local|slurm] [--jobs N]   (N points at once; default 1)\n"
 	      "       scxlab sweep-point --sweep-dir DIR --index K   point K of a sweep (a SLURM array task)\n"
 	      "       scxlab sweep-status --sweep-dir DIR   a sweep's closing lines and exit code, from its record\n"
 	      "       scxlab kvm-check   can /dev/kvm run a guest here? (exit 0 yes, 3 no, and why)\n"
@@ -132,8 +133,9 @@ static int sweep_command(int argc, char **argv)
 		{ "sweep", 1, 0, 's' },   { "repo", 1, 0, 'R' },    { "configs", 1, 0, 'C' },
 		{ "results", 1, 0, 'r' }, { "image", 1, 0, 'i' },   { "command", 1, 0, 'm' },
 		{ "duration", 1, 0, 'd' }, { "repeats", 1, 0, 'n' }, { "clock", 1, 0, 'c' },
-		{ "accel", 1, 0, 'a' },   { "executor", 1, 0, 'x' },
+		{ "accel", 1, 0, 'a' },   { "executor", 1, 0, 'x' }, { "jobs", 1, 0, 'j' },
 		{ 0 } };
+	struct err e = { 0 };
 	int ch;
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -149,8 +151,12 @@ static int sweep_command(int argc, char **argv)
 		case 'c': o.clock = optarg; break;
 		case 'a': o.accel = optarg; break;
 		case 'x': o.executor = optarg; break;
+		case 'j':
+			if ((o.jobs = jobs_parse(optarg, &e)) < 0)
+				die(EXIT_USAGE, "%s", e.msg);
+			break;
 		default: die(EXIT_USAGE, "usage: scxlab sweep --sweep NAME [--duration S] [--repeats N] [--clock C] [--accel A] "
-			     "[--results DIR] [--repo DIR] [--executor local|slurm]");
+			     "[--results DIR] [--repo DIR] [--executor local|slurm] [--jobs N]");
 		}
 	}
 	if (!o.name || !*o.name) {

@@ -62,16 +62,22 @@ void staging_create(struct ctx *c)
 	if (mkdir_p(c->o->results, 0755))
 		die(EXIT_INFRA, "cannot create %s: %s", c->o->results, strerror(errno));
 	if (!c->id) {
+		/* named and created at once: points of a sweep start side by side (JOBS=) */
 		const char **names = xmalloc(c->x.npol * sizeof(char *));
 		for (size_t i = 0; i < c->x.npol; i++)
 			names[i] = c->x.pol[i].name;
-		c->id = results_new_id(c->o->results, c->x.wl.name, names, c->x.npol, (long long)time(NULL));
+		struct err e = { 0 };
+		c->id = results_claim(c->o->results, c->x.wl.name, names, c->x.npol, (long long)time(NULL), &e);
 		free(names);
+		if (!c->id)
+			die(EXIT_INFRA, "%s", e.msg);
+		c->staging = results_staging_path(c->o->results, c->id);
+	} else {
+		c->staging = results_staging_path(c->o->results, c->id);
+		if (mkdir(c->staging, 0755))
+			die(EXIT_INFRA, "cannot create %s: %s", c->staging, errno_text(errno));
 	}
-	c->staging = results_staging_path(c->o->results, c->id);
 	c->raw = xasprintf("%s/raw", c->staging);
-	if (mkdir(c->staging, 0755))
-		die(EXIT_INFRA, "cannot create %s: %s", c->staging, errno_text(errno));
 	dying = c;
 	set_die_hook(abandon_staging);
 	if (mkdir_p(c->raw, 0755))

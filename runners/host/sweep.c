@@ -22,7 +22,11 @@
  *        "exit_code": N, "finished": TIME,           the latest attempt's
  *        "attempts": [{"attempt": K, "result": NAME | null, "valid": bool, "exit_code": N,
  *                      "finished": TIME, "interrupted": bool,
- *                      "superseded_by": K2 | null}]}}}  (null: the latest attempt)
+ *                      "superseded_by": K2 | null,     (null: the latest attempt)
+ *                      "jobs": N, "guests_at_once": M}]}}}  (a local sweep's JOBS, and the most
+ *                                                      points running at once while this one ran,
+ *                                                      itself included; absent from SLURM tasks
+ *                                                      and from records written before JOBS)
  *
  *   "point_args": [[ARG...]...]                     (per point_labels entry, the runner's
  *                                                      arguments for it, "run" first, without
@@ -33,9 +37,10 @@
  * its "valid" is true, and never read a superseded attempt (analysis/sweep.py). The record's
  * pure logic is runners/common/sweeprec.c.
  *
- * Who writes it: this command (--executor local runs the points one after another; --executor
- * slurm only writes the plan and prints the array of points not done, which ./scxlab submits
- * with sbatch), and `scxlab sweep-point --sweep-dir DIR --index K`, one SLURM array task,
+ * Who writes it: this command (--executor local runs the points here, up to --jobs at once
+ * (runners/common/jobs.h: a real-clock point alone), each runner's lines led by its label when
+ * several run; --executor slurm only writes the plan and prints the array of points not done,
+ * which ./scxlab submits with sbatch), and `scxlab sweep-point --sweep-dir DIR --index K`, one SLURM array task,
  * which runs point K and records it. Several of those finish at once, possibly on several
  * nodes over a shared folder, so every writer holds an exclusive flock on sweep.json.lock
  * beside the record while it reads, changes and replaces it: no one's attempt is lost, and a
@@ -48,7 +53,9 @@
  * (3 when a point not done last failed with 3), after a SLURM array ended.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +65,7 @@
 
 #include "config.h"
 #include "experiment.h"
+#include "jobs.h"
 #include "progress_estimate.h"
 #include "sha256.h"
 #include "sweep.h"
@@ -244,6 +252,130 @@ static int run_point(const struct strv *argv, char **result_dir)
 	return exit_code_of(status);
 }
 
+/* One point running beside others (JOBS=): its runner, the pipes it writes to, what it printed. */
+struct child {
+	pid_t pid;
+	size_t p;		/* the point's index */
+	const char *label;
+	bool alone;		/* a point that runs alone (the real clock) */
+	long at_once;		/* the most points running at once while it ran, itself included */
+	int out, err;		/* its stdout, and its stderr when prefixed (-1: closed, or not piped) */
+	char *obuf, *ebuf;	/* a partial line of each */
+	char last[4096];	/* the last non-empty stdout line: the result folder */
+	int rc;
+	char *result;
+};
+
+/* Starts a point's runner. Its stdout (result folders) is read by the sweep and passed on line by
+ * line; with prefix, its stderr too, each line led by "[LABEL] " so that points side by side stay
+ * readable (alone, its stderr is the sweep's, as it always was). */
+static void child_start(struct child *c, const struct strv *argv, size_t p, const char *label, bool alone, bool prefix)
+{
+	int o[2], e[2] = { -1, -1 };
+	if (pipe2(o, O_CLOEXEC) || (prefix && pipe2(e, O_CLOEXEC)))
+		die(EXIT_INFRA, "pipe: %s", strerror(errno));
+	*c = (struct child){ .p = p, .label = label, .alone = alone, .at_once = 1, .out = o[0], .err = e[0],
+			     .obuf = xstrdup(""), .ebuf = xstrdup("") };
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid < 0)
+		die(EXIT_INFRA, "fork: %s", strerror(errno));
+	if (c->pid == 0) {
+		dup2(o[1], 1);
+		if (prefix)
+			dup2(e[1], 2);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execv("/proc/self/exe", argv->v);
+		_exit(127);
+	}
+	close(o[1]);
+	if (prefix)
+		close(e[1]);
+}
+
+/* Appends n bytes to *buf and passes on every whole line in it (stdout as is, remembering the last
+ * non-empty one; stderr led by the point's label); at eof, what is left too. */
+static void child_lines(struct child *c, char **buf, const char *data, size_t n, bool is_err, bool eof)
+{
+	size_t have = strlen(*buf);
+	*buf = xrealloc(*buf, have + n + 1);
+	memcpy(*buf + have, data, n);
+	(*buf)[have + n] = '\0';
+	char *line = *buf, *nl;
+	for (;;) {
+		nl = strchr(line, '\n');
+		if (!nl && !(eof && *line))
+			break;
+		if (nl)
+			*nl = '\0';
+		if (is_err) {
+			fprintf(stderr, "[%s] %s\n", c->label, line);
+		} else {
+			printf("%s\n", line);
+			fflush(stdout);
+			char *t = trim(line);
+			if (*t)
+				snprintf(c->last, sizeof(c->last), "%s", t);
+		}
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+	memmove(*buf, line, strlen(line) + 1);
+}
+
+/* Waits for output or an end among the running points: passes lines on, and when one runner has
+ * closed its pipes, reaps it (rc, result) and returns its index; (size_t)-1 when nothing ended
+ * (a signal arrived, or lines were passed on). */
+static size_t children_wait(struct child *run, size_t nrun)
+{
+	struct pollfd fds[2 * nrun];
+	size_t owner[2 * nrun], nfd = 0;
+	for (size_t i = 0; i < nrun; i++) {
+		if (run[i].out >= 0)
+			fds[nfd] = (struct pollfd){ .fd = run[i].out, .events = POLLIN }, owner[nfd++] = i;
+		if (run[i].err >= 0)
+			fds[nfd] = (struct pollfd){ .fd = run[i].err, .events = POLLIN }, owner[nfd++] = i;
+	}
+	for (size_t i = 0; i < nrun; i++) {
+		if (run[i].out >= 0 || run[i].err >= 0)
+			continue;
+		int status;
+		while (waitpid(run[i].pid, &status, 0) < 0 && errno == EINTR)
+			;
+		run[i].rc = exit_code_of(status);
+		run[i].result = is_dir(run[i].last) ? xstrdup(run[i].last) : NULL;
+		free(run[i].obuf);
+		free(run[i].ebuf);
+		return i;
+	}
+	if (poll(fds, nfd, 1000) <= 0)
+		return (size_t)-1;
+	for (size_t f = 0; f < nfd; f++) {
+		if (!fds[f].revents)
+			continue;
+		struct child *c = &run[owner[f]];
+		bool is_err = fds[f].fd == c->err;
+		char data[4096];
+		ssize_t n = read(fds[f].fd, data, sizeof(data));
+		if (n < 0 && errno == EINTR)
+			continue;
+		child_lines(c, is_err ? &c->ebuf : &c->obuf, data, n > 0 ? (size_t)n : 0, is_err, n <= 0);
+		if (n <= 0) {
+			close(fds[f].fd);
+			*(is_err ? &c->err : &c->out) = -1;
+		}
+	}
+	return (size_t)-1;
+}
+
+/* Whether a point must run alone: its clock (the point's own, else the sweep's) is the real one. */
+static bool point_alone(const struct point *pt, const struct strv *common)
+{
+	const char *clock = arg_of(&pt->args, "--clock") ?: arg_of(common, "--clock");
+	const char *accel = arg_of(&pt->args, "--accel") ?: arg_of(common, "--accel");
+	return jobs_point_alone(clock, accel);
+}
+
 int sweep_main(const struct sweep_opts *o)
 {
 	struct err e = { 0 };
@@ -391,69 +523,126 @@ int sweep_main(const struct sweep_opts *o)
 		return EXIT_OK;
 	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	/* JOBS: up to o->jobs points at once, each its own runner and guest (runners/common/jobs.h) */
+	long jobs = o->jobs > 0 ? o->jobs : JOBS_DEFAULT;
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: poll() wakes up */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	double t0 = mono_now(), tried_planned = 0, *weight = point_weights(pts, npts, &common);
-	size_t tried = 0;
-	bool infra = false;
-	for (size_t p = 0; p < npts && !stop_requested; p++) {
-		/* done by another writer (an array task) since this pass began: not run again */
-		if (sweeprec_done(points, pts[p].label) || sweeprec_done_now(sdir, spath, pts[p].label))
-			continue;
-		long left = sweep_left_wall(mono_now() - t0, tried_planned, left_planned(pts, weight, p, npts, points));
-		const char *again = json_object_get(points, pts[p].label) ? ", tried again" : "";
-		if (left >= 0)
-			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s; about %ld min left\n", done + tried + 1, npts,
-				pts[p].label, again, (left + 59) / 60);
-		else
-			fprintf(stderr, "[sweep] point %zu/%zu (%s)%s\n", done + tried + 1, npts, pts[p].label, again);
-		struct strv argv = { 0 };
-		strv_push(&argv, "scxlab");
-		json_t *w;
-		size_t wi;
-		json_array_foreach(json_array_get(point_args, p), wi, w)
-			strv_push(&argv, json_string_value(w));
-		strv_push(&argv, "--results");
-		strv_push(&argv, sdir);
-		char *result = NULL;
-		int rc = run_point(&argv, &result);
-		strv_free(&argv);
-		/* the first point said whether it fell back from KVM to TCG; the others need not */
-		setenv("SCXLAB_ACCEL_NOTED", "1", 1);
+	size_t tried = 0, started = 0, next = 0, nrun = 0;
+	struct child *run = xmalloc((size_t)jobs * sizeof(*run));
+	bool infra = false, refused = false, forwarded = false;
+	if (jobs > 1)
+		fprintf(stderr, "[sweep] up to %ld points at once (JOBS=%ld); each point's lines begin with its label; "
+			"a point under the real clock runs alone\n", jobs, jobs);
+	for (;;) {
+		/* start what may start: points in order, none after a stop, an interrupt or a refusal */
+		while (!stop_requested && !infra && !refused && next < npts) {
+			size_t p = next;
+			/* done by another writer (an array task) since this pass began: not run again */
+			if (sweeprec_done(points, pts[p].label) || sweeprec_done_now(sdir, spath, pts[p].label)) {
+				next++;
+				continue;
+			}
+			bool alone = point_alone(&pts[p], &common), running_alone = false;
+			for (size_t i = 0; i < nrun; i++)
+				running_alone |= run[i].alone;
+			if (!jobs_may_start(jobs, nrun, running_alone, alone))
+				break;
+			next++;
+			double left_w = 0;	/* the points not finished: those still to start and the running ones */
+			for (size_t i = 0; i < nrun; i++)
+				left_w += weight[run[i].p];
+			left_w += left_planned(pts, weight, p, npts, points);
+			long left = sweep_left_wall(mono_now() - t0, tried_planned, left_w);
+			const char *again = json_object_get(points, pts[p].label) ? ", tried again" : "";
+			if (left >= 0)
+				fprintf(stderr, "[sweep] point %zu/%zu (%s)%s; about %ld min left\n", done + started + 1, npts,
+					pts[p].label, again, (left + 59) / 60);
+			else
+				fprintf(stderr, "[sweep] point %zu/%zu (%s)%s\n", done + started + 1, npts, pts[p].label, again);
+			started++;
+			struct strv argv = { 0 };
+			strv_push(&argv, "scxlab");
+			json_t *w;
+			size_t wi;
+			json_array_foreach(json_array_get(point_args, p), wi, w)
+				strv_push(&argv, json_string_value(w));
+			strv_push(&argv, "--results");
+			strv_push(&argv, sdir);
+			child_start(&run[nrun], &argv, p, pts[p].label, alone, jobs > 1);
+			strv_free(&argv);
+			/* the first point says whether it fell back from KVM to TCG; the others need not */
+			setenv("SCXLAB_ACCEL_NOTED", "1", 1);
+			nrun++;
+			for (size_t i = 0; i < nrun; i++)
+				if (run[i].at_once < (long)nrun)
+					run[i].at_once = (long)nrun;
+			if (jobs > 1 && nrun > 1)
+				fprintf(stderr, "[sweep] %zu points running at once\n", nrun);
+		}
+		if (!nrun)
+			break;
+		/* Ctrl-C reaches every runner from the terminal; a TERM sent to the sweep alone is passed on,
+		 * so that every running point stops and is kept as its -INVALID, interrupted attempt. */
+		if (stop_requested && !forwarded) {
+			for (size_t i = 0; i < nrun; i++)
+				kill(run[i].pid, (int)stop_requested);
+			forwarded = true;
+		}
+		size_t k = children_wait(run, nrun);
+		if (k == (size_t)-1)
+			continue;	/* a signal, or lines passed on: look again */
+		struct child *ch = &run[k];
+		size_t p = ch->p;
+		int rc = ch->rc;
+		char *result = ch->result;
 		tried++;
 		tried_planned += weight[p];
-		/* The runner refuses bad input before it runs or writes anything: nothing to record. */
-		if (rc == EXIT_USAGE && !result)
-			die(EXIT_USAGE, "sweep point %s: the runner refused its arguments (above); fix %s", pts[p].label,
-			    path);
 		bool ok = rc == EXIT_OK && result, has_result = result;
-		/* A point that finished valid before the runner saw the signal is kept: rerunning it
-		 * would only throw a good result away. */
-		state = sweeprec_record_locked(sdir, spath, state, pts[p].label, result, rc, stop_requested && !ok);
-		points = json_object_get(state, "points");
-		point_args = json_object_get(state, "point_args");
-		free(result);
-		if (ok)
-			continue;
-		if (stop_requested) {
+		/* The runner refuses bad input before it runs or writes anything: nothing to record (every
+		 * point was checked first, so this is rare); the points running are let finish. */
+		if (rc == EXIT_USAGE && !result) {
+			fprintf(stderr, "[sweep] point %s: the runner refused its arguments (above); fix %s\n", pts[p].label,
+				path);
+			refused = true;
+		} else {
+			/* A point that finished valid before the runner saw the signal is kept: rerunning it
+			 * would only throw a good result away. */
+			state = sweeprec_record_locked(sdir, spath, state, pts[p].label, result, rc, stop_requested && !ok,
+						       jobs, ch->at_once);
+			points = json_object_get(state, "points");
+			point_args = json_object_get(state, "point_args");
+		}
+		if (refused) {
+			/* said above */
+		} else if (ok) {
+			if (jobs > 1)
+				fprintf(stderr, "[sweep] point %s is valid (%s)\n", pts[p].label, result);
+		} else if (stop_requested) {
 			fprintf(stderr, "[sweep] interrupted during point %s; it is tried again when the sweep resumes\n",
 				pts[p].label);
-			break;
-		}
-		if (rc == EXIT_INVALID_RUN && has_result) {
+		} else if (rc == EXIT_INVALID_RUN && has_result) {
 			/* One bad point (a policy ejected, a workload that failed) says nothing about
 			 * the others: a long sweep goes on, and the next pass retries this point. */
 			fprintf(stderr, "[sweep] point %s is INVALID; going on with the other points\n", pts[p].label);
-			continue;
+		} else {
+			/* EXIT_INFRA, or a runner that died without a result: the guest could not be prepared
+			 * or booted. Every later point boots the same image the same way, so each would fail
+			 * too, and only after its boot timeout (minutes each): start no other (the ones
+			 * running finish and are recorded). */
+			fprintf(stderr, "[sweep] point %s: the target could not be prepared or booted (runner exit code %d)%s\n",
+				pts[p].label, rc, infra ? "" : nrun > 1 ? "; the sweep stops here once the points running end"
+							    : "; the sweep stops here");
+			infra = true;
 		}
-		/* EXIT_INFRA, or a runner that died without a result: the guest could not be prepared
-		 * or booted. Every later point boots the same image the same way, so each would fail
-		 * too, and only after its boot timeout (minutes each): stop here. */
-		fprintf(stderr, "[sweep] point %s: the target could not be prepared or booted (runner exit code %d); "
-			"the sweep stops here\n", pts[p].label, rc);
-		infra = true;
-		break;
+		free(result);
+		run[k] = run[--nrun];
 	}
+	free(run);
+	if (refused)
+		die(EXIT_USAGE, "a sweep point's arguments were refused (above); fix %s", path);
 	free(weight);
 	int lock_end = sweeprec_lock(sdir);	/* the record as it is now: array tasks may have added points */
 	json_decref(state);
@@ -509,7 +698,7 @@ int sweep_point_main(const char *dir, const char *index)
 	char *result = NULL;
 	int rc = run_point(&argv, &result);
 	bool ok = rc == EXIT_OK && result;
-	state = sweeprec_record_locked(dir, spath, state, mine, result, rc, stop_requested && !ok);
+	state = sweeprec_record_locked(dir, spath, state, mine, result, rc, stop_requested && !ok, 0, 0);
 	fprintf(stderr, "[sweep] point %s (%s): %s\n", index, mine,
 		ok ? "valid" : stop_requested ? "interrupted" : "not valid; the next run of the sweep tries it again");
 	json_decref(state);

@@ -3,6 +3,7 @@
 struct sweep_opts {
 	const char *name, *repo, *configs, *results, *image, *command;
 	const char *duration, *repeats, *clock, *accel;	/* overrides of the sweep config; NULL or "" keeps it */
+	long jobs;		/* JOBS: points at once (local executor); 0: the default (jobs.h) */
 	const char *executor;	/* "local" (NULL, ""): run the points here; "slurm": print the array to submit */
 };
 int sweep_main(const struct sweep_opts *o);

@@ -3,8 +3,11 @@ import contextlib
 import gzip
 import io
 import json
+import pathlib
 import shutil
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -258,6 +261,53 @@ def test_reproduce_paper_reruns_and_checks_factors(paper_dir, tmp_path):
     assert paper.reproduce(paper_dir, out, runner=fake_rerun({})) == 0
     shutil.rmtree(out)
     assert paper.reproduce(paper_dir, out, runner=fake_rerun({"duration_s": 3})) == 1
+
+
+def test_reproduce_paper_runs_jobs_at_once_and_a_real_clock_rerun_alone(tmp_path, results):
+    """JOBS=2: virtual-clock reruns overlap, the real-clock one runs with nothing beside it,
+    and each verdict still names its own rerun."""
+    pdir = tmp_path / "paper"
+    kept = {}
+    # kept in this order: the real-clock one would overlap the first and the last two each other
+    for i, clock in enumerate(("virtual", "real", "virtual", "virtual")):
+        rid = f"20260101-00000{i}-nginx-cfs+fifo"
+        kept[paper.add_result(write_result(results, rid, interleaved(CFS, FIFO), factors={"clock": clock}),
+                              pdir).name] = clock
+    out = tmp_path / "reruns"
+    lock = threading.Lock()
+    running, spans = set(), []
+
+    class Done:
+        def __init__(self, stdout, returncode=0):
+            self.stdout, self.returncode = stdout, returncode
+
+    def runner(cmd, env, label=None, **kw):
+        rid = pathlib.Path(cmd[1]).parent.name
+        assert label == rid  # side by side, each rerun's lines are led by its kept result's id
+        with lock:
+            running.add(rid)
+            spans.append(set(running))
+        time.sleep(0.5)
+        d = write_result(out, rid.replace("20260101", "20260202"), interleaved(CFS, FIFO),
+                         factors={"clock": kept[rid]})
+        with lock:
+            running.discard(rid)
+        return Done(f"{d}\n")
+
+    lines = io.StringIO()
+    with contextlib.redirect_stdout(lines):
+        assert paper.reproduce(pdir, out, runner=runner, jobs=2) == 0
+    real = next(r for r, c in kept.items() if c == "real")
+    assert any(len(s) == 2 for s in spans), spans  # two at once happened
+    assert all(s == {real} for s in spans if real in s), spans  # the real-clock one alone
+    for rid in kept:
+        assert f"{rid} -> {out / rid.replace('20260101', '20260202')}: factors match" in lines.getvalue()
+    with pytest.raises(AnalysisError, match="JOBS=0"):
+        paper.reproduce(pdir, out, runner=runner, jobs=0)
+    assert main(["reproduce-paper", "--paper-dir", str(pdir), "--dry-run", "--jobs", "2"]) == 0
+    with pytest.raises(SystemExit) as bad:
+        main(["reproduce-paper", "--paper-dir", str(pdir), "--dry-run", "--jobs", "2x"])
+    assert bad.value.code == 2
 
 
 # ------------------------------------------------------------------------------------------ bundles

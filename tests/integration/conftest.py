@@ -79,8 +79,10 @@ def pytest_configure(config):
 
 def make(*args, results, timeout=900):
     """Run `make ARGS RESULTS=results` in the repository; returns the CompletedProcess. timeout: see
-    run()."""
-    cmd = ["make", "--no-print-directory", "-C", str(REPO), *args, f"RESULTS={results}"]
+    run(). A sweep's points run one at a time (JOBS=1) unless the test says otherwise: the tests
+    themselves run side by side (tests/run-all's JOBS), and each test's own guests one after another."""
+    jobs = [] if any(a.startswith("JOBS=") for a in args) else ["JOBS=1"]
+    cmd = ["make", "--no-print-directory", "-C", str(REPO), *args, *jobs, f"RESULTS={results}"]
     return run(cmd, timeout)
 
 

@@ -38,6 +38,7 @@ RUN_VARS = {
     "MAX_REPEATS": ("compare", []), "RESULTS": ("compare", ["DURATION=0"]), "SWEEP": ("sweep", []),
     # ./scxlab refuses a bad EXECUTOR first; should it not, DURATION=0 still stops the sweep before a boot
     "EXECUTOR": ("sweep", ["SWEEP=smoke", "DURATION=0"]),
+    "JOBS": ("sweep", ["SWEEP=smoke"]),
 }
 # what the refusal says, where it is not the runner's "error:"
 REFUSAL = {"EXECUTOR": "unknown EXECUTOR"}

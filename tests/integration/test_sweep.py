@@ -63,7 +63,7 @@ def test_sweep_runs_every_point_and_resumes(results_root):
     alias = results_root.parent / "checkout-alias"
     if not alias.exists():
         alias.symlink_to(REPO)
-    elsewhere = subprocess.run([str(alias / "scxlab"), "sweep", "SWEEP=smoke", f"RESULTS={results_root}"],
+    elsewhere = subprocess.run([str(alias / "scxlab"), "sweep", "SWEEP=smoke", "JOBS=1", f"RESULTS={results_root}"],
                                capture_output=True, text=True, timeout=300)
     assert elsewhere.returncode == 0 and "2 already done" in elsewhere.stderr, elsewhere.stderr
     assert result_dir(elsewhere) == sdir
@@ -101,7 +101,7 @@ def test_a_guest_that_never_boots_is_infrastructure_and_its_point_is_not_done(tm
     assert invalid.name.endswith("-INVALID") and m["valid"] is False
     assert any("never came up" in r for r in m["invalid_reasons"]), m["invalid_reasons"]
 
-    args = ["sweep", "--sweep", "smoke", "--repo", REPO, "--results", results, "--image", img]
+    args = ["sweep", "--sweep", "smoke", "--repo", REPO, "--results", results, "--image", img, "--jobs", "1"]
     first = scxlab(*args)
     assert first.returncode == 3, first.stderr
     sdir = pathlib.Path(first.stdout.splitlines()[-1])
@@ -125,15 +125,15 @@ def test_a_guest_that_never_boots_is_infrastructure_and_its_point_is_not_done(tm
     assert att[0]["result"] == old["result"] and att[1]["exit_code"] == 3 and att[1]["result"] != p["result"]
 
 
-def qemu_pids(path):
-    """QEMU processes whose command line names path (this test's results folder)."""
+def pids_where(match):
+    """The processes whose command line (a list of bytes) match() accepts."""
     pids = []
     for d in pathlib.Path("/proc").iterdir():
         try:
             cmd = (d / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if d.name.isdigit() and cmd and b"qemu-system" in cmd[0] and any(str(path).encode() in c for c in cmd):
+        if d.name.isdigit() and cmd and match(cmd):
             pids.append(int(d.name))
     return pids
 
@@ -143,13 +143,19 @@ def qemu_pids(path):
 SHELL_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
 
 
-def sweep_until(results, seen, timeout=900):
-    """Starts `./scxlab sweep SWEEP=smoke` (the runner's own exit code, which make would turn into
-    its 2) in a session of its own and returns (process, stderr lines so far) once `seen(lines)` is
-    true; fails if the sweep ends first or time runs out (timeout: on a quiet host, stretched by the
-    host's load as conftest.run does)."""
-    proc = subprocess.Popen(["./scxlab", "sweep", "SWEEP=smoke", f"RESULTS={results}"], cwd=REPO, env=SHELL_ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+def qemu_pids(path):
+    """QEMU processes whose command line names path (this test's results folder)."""
+    return pids_where(lambda cmd: b"qemu-system" in cmd[0] and any(str(path).encode() in c for c in cmd))
+
+
+def sweep_until(results, seen, timeout=900, jobs=1):
+    """Starts `./scxlab sweep SWEEP=smoke JOBS=jobs` (the runner's own exit code, which make would
+    turn into its 2) in a session of its own and returns (process, stderr lines so far) once
+    `seen(lines)` is true; fails if the sweep ends first or time runs out (timeout: on a quiet host,
+    stretched by the host's load as conftest.run does)."""
+    proc = subprocess.Popen(["./scxlab", "sweep", "SWEEP=smoke", f"JOBS={jobs}", f"RESULTS={results}"], cwd=REPO,
+                            env=SHELL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     lines, q = [], queue.Queue()
     threading.Thread(target=lambda: [q.put(l) for l in proc.stderr] + [q.put(None)], daemon=True).start()
     t0, scale = time.monotonic(), load_scale()
@@ -254,3 +260,66 @@ def test_killed_and_interrupted_points_are_retried_and_every_attempt_kept(tmp_pa
     note = subprocess.run([sys.executable, "-m", "analysis", "sweep", str(sdir)], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert note.returncode == 0 and "declares no analysis" in note.stderr, note.stderr
+
+
+def sweep_runner_pids(path):
+    """The sweep runner itself (build/runners/scxlab sweep ...) of this test's results folder."""
+    return pids_where(lambda cmd: len(cmd) > 2 and cmd[0].endswith(b"runners/scxlab") and cmd[1] == b"sweep"
+                      and any(str(path).encode() in c for c in cmd))
+
+
+def both_points_measuring(lines):
+    return all(any(l.startswith(f"[{label}] ") and "run 1/2:" in l for l in lines)
+               for label in ("depth=1 ratio=2", "depth=2 ratio=2"))
+
+
+def test_two_points_side_by_side_are_each_recorded_once_and_a_term_stops_both(tmp_path):
+    results = tmp_path / "results"
+    # 1. JOBS=2: both points start at once; a TERM to the sweep alone (not Ctrl-C, which reaches every
+    #    runner from the terminal) is passed on: both guests stop, both points are recorded as
+    #    interrupted, each kept as its own -INVALID folder.
+    proc, lines = sweep_until(results, both_points_measuring, jobs=2)
+    assert len(qemu_pids(results)) == 2, "".join(lines)
+    (sweep_pid,) = sweep_runner_pids(results)
+    os.kill(sweep_pid, signal.SIGTERM)
+    out, err = finish(proc, lines)
+    assert proc.returncode != 0, err
+    assert "up to 2 points at once (JOBS=2)" in err and "2 points running at once" in err
+    deadline = time.monotonic() + 60
+    while qemu_pids(results):
+        assert time.monotonic() < deadline, "a guest outlived the interrupted sweep"
+        time.sleep(1)
+    sdir = pathlib.Path(out.splitlines()[-1])
+    points = load(sdir / "sweep.json")["points"]
+    assert set(points) == {"depth=1 ratio=2", "depth=2 ratio=2"}
+    stopped = set()
+    for label, p in points.items():
+        (a,) = p["attempts"]
+        assert a["interrupted"] is True and a["valid"] is False, (label, a)
+        assert a["jobs"] == 2 and a["guests_at_once"] == 2, a
+        assert a["result"].endswith("-INVALID") and (sdir / a["result"] / "manifest.json").is_file()
+        stopped.add(a["result"])
+    assert len(stopped) == 2  # two runners started in the same second got names of their own
+    assert "interrupted during point depth=1 ratio=2" in err and "interrupted during point depth=2 ratio=2" in err
+
+    # 2. Resumed with JOBS=2: both points run again side by side, each recorded once more and valid.
+    again = make("sweep", "SWEEP=smoke", "JOBS=2", results=results)
+    assert again.returncode == 0, again.stderr
+    assert result_dir(again) == sdir and "2 points, 0 already done" in again.stderr
+    state = load(sdir / "sweep.json")
+    finals = set()
+    for label in ("depth=1 ratio=2", "depth=2 ratio=2"):
+        p = state["points"][label]
+        assert p["valid"] is True and [a["valid"] for a in p["attempts"]] == [False, True], p
+        last = p["attempts"][-1]
+        assert last["jobs"] == 2 and last["guests_at_once"] == 2 and p["result"] == last["result"]
+        m = load(sdir / p["result"] / "manifest.json")
+        assert m["valid"] is True and m["factors"]["cgroups"]["name"] == f"pair:{label[6]}:2"
+        finals.add(p["result"])
+    assert len(finals) == 2 and not finals & stopped
+    # every progress line a point's runner printed ("[scxlab M:SS] ...") is led by its point's label
+    err_lines = again.stderr.splitlines()
+    assert not [l for l in err_lines if l.startswith("[scxlab ")], again.stderr
+    for label in ("depth=1 ratio=2", "depth=2 ratio=2"):
+        assert any(l.startswith(f"[{label}] [scxlab ") and "run 1/2:" in l for l in err_lines), again.stderr
+    assert not list(sdir.glob(".staging-*"))

@@ -1,5 +1,6 @@
 /* Metrics contract, result-directory naming and the no-overwrite rule, sched_ext status, stats. */
 #include <math.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +79,59 @@ static void test_ids_never_collide(void **state)
 	assert_string_equal(d, "20270115-080000-nginx-cfs+fifo-4");
 	remove_tree(dir);
 	free(a), free(b), free(c), free(d), free(p), free(q), free(s), free(dir);
+}
+
+/* Runners started in the same second (a sweep's points side by side) each get a name of their
+ * own: claiming creates the staging folder, which only one can win. */
+static void test_claims_at_once_never_share_a_name(void **state)
+{
+	char *dir = scratch_dir();
+	const char *pols[] = { "cfs", "fifo" };
+	struct err e = { 0 };
+	char *a = results_claim(dir, "nginx", pols, 2, 1800000000LL, &e);
+	char *b = results_claim(dir, "nginx", pols, 2, 1800000000LL, &e);
+	assert_string_equal(a, "20270115-080000-nginx-cfs+fifo");
+	assert_string_equal(b, "20270115-080000-nginx-cfs+fifo-2");
+	char *s = results_staging_path(dir, b);
+	assert_true(is_dir(s));
+	enum { CLAIMERS = 8 };
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pids[CLAIMERS];
+	for (int k = 0; k < CLAIMERS; k++) {
+		if ((pids[k] = fork()) == 0) {
+			struct err ce = { 0 };
+			char *id = results_claim(dir, "nginx", pols, 2, 1800000000LL, &ce);
+			char line[256];
+			int n = snprintf(line, sizeof(line), "%s\n", id ? id : "(none)");
+			_exit(write(fds[1], line, (size_t)n) == n ? 0 : 1);
+		}
+	}
+	close(fds[1]);
+	for (int k = 0; k < CLAIMERS; k++) {
+		int status;
+		assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	char buf[4096] = "";
+	size_t have = 0;
+	ssize_t n;
+	while ((n = read(fds[0], buf + have, sizeof(buf) - 1 - have)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+	close(fds[0]);
+	/* 8 names, all different, none of them a or b: suffixes 3 to 10 */
+	for (int k = 3; k < 3 + CLAIMERS; k++) {
+		char *want = xasprintf("20270115-080000-nginx-cfs+fifo-%d\n", k);
+		if (!strstr(buf, want))
+			fail_msg("no claimer got %s in:\n%s", want, buf);
+		free(want);
+	}
+	/* a folder that cannot be made is an error, not a loop */
+	assert_null(results_claim("/proc/no-such-folder", "nginx", pols, 2, 1800000000LL, &e));
+	assert_non_null(strstr(e.msg, "cannot create"));
+	remove_tree(dir);
+	free(a), free(b), free(s), free(dir);
 }
 
 static void test_finalize_never_overwrites(void **state)
@@ -159,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_contract),
 		cmocka_unit_test(test_metrics_value),
 		cmocka_unit_test(test_ids_never_collide),
+		cmocka_unit_test(test_claims_at_once_never_share_a_name),
 		cmocka_unit_test(test_finalize_never_overwrites),
 		cmocka_unit_test(test_in_charge),
 		cmocka_unit_test(test_summary_known_answers),

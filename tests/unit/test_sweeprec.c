@@ -45,6 +45,15 @@ static void test_attempts_supersede_earlier_ones(void **st)
 	/* a valid exit code without a result folder is no valid point */
 	sweeprec_record(points, "depth=2", NULL, 0, false, "T4");
 	assert_false(sweeprec_done(points, "depth=2"));
+	/* how it ran goes on the latest attempt only; unknown (0: a SLURM task) writes nothing */
+	sweeprec_note_jobs(points, "depth=1", 2, 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(att, 2), "guests_at_once")), 2);
+	assert_null(json_object_get(json_array_get(att, 1), "jobs"));
+	sweeprec_note_jobs(points, "depth=2", 0, 0);
+	json_t *att2 = json_object_get(json_object_get(points, "depth=2"), "attempts");
+	assert_null(json_object_get(json_array_get(att2, 0), "jobs"));
+	sweeprec_note_jobs(points, "never", 2, 1);	/* a point never tried: nothing to note */
+	assert_null(json_object_get(points, "never"));
 	why = sweeprec_not_done(points, "never");
 	assert_string_equal(why, "not run yet");
 	free(why);
@@ -148,7 +157,7 @@ static void test_writers_at_once_lose_no_attempt(void **st)
 			json_t *mine = NULL;
 			for (int k = 0; k < ATTEMPTS; k++)
 				mine = sweeprec_record_locked(dir, spath, mine, labels[w], k + 1 == ATTEMPTS ? "done" : "bad",
-							      k + 1 == ATTEMPTS ? 0 : 1, false);
+							      k + 1 == ATTEMPTS ? 0 : 1, false, WRITERS, w % 2 + 1);
 			json_decref(mine);
 			_exit(0);
 		}
@@ -161,7 +170,11 @@ static void test_writers_at_once_lose_no_attempt(void **st)
 	state = sweeprec_load(spath);
 	json_t *points = json_object_get(state, "points");
 	for (int w = 0; w < WRITERS; w++) {
-		assert_int_equal(json_array_size(json_object_get(json_object_get(points, labels[w]), "attempts")), ATTEMPTS);
+		json_t *att = json_object_get(json_object_get(points, labels[w]), "attempts");
+		assert_int_equal(json_array_size(att), ATTEMPTS);
+		/* each attempt says how it ran: JOBS and the guests running at once beside it */
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(att, ATTEMPTS - 1), "jobs")), WRITERS);
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(att, 0), "guests_at_once")), w % 2 + 1);
 		assert_true(sweeprec_done(points, labels[w]));
 		assert_true(sweeprec_done_now(dir, spath, labels[w]));
 	}
