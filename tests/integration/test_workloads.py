@@ -238,7 +238,9 @@ def test_rtapp_runs_are_valid_with_deadline_misses(rtapp_result):
         # the work of a period (1.5 ms at the calibrated speed) never takes less than most of it
         assert got["run_p50_us"]["value"] >= 1000 and got["run_p99_us"]["value"] >= got["run_p50_us"]["value"]
         assert (misses > 0) == (got["slack_min_us"]["value"] < 0)
-        assert got["calibration_ns_per_loop"]["value"] > 0
+        # the work is a fixed number of loops (1500 us at calibration_ns = 1500), not rt-app's
+        # own calibration, which runs under the policy being measured
+        assert got["loops_per_period"]["value"] == 1000 and "calibration_ns_per_loop" not in got
 
 
 def test_rtapp_keeps_its_task_set_logs_and_per_period_rows(rtapp_result):
@@ -249,12 +251,14 @@ def test_rtapp_keeps_its_task_set_logs_and_per_period_rows(rtapp_result):
         assert ts["global"]["default_policy"] == "SCHED_OTHER"
         assert sorted(ts["tasks"]) == [f"periodic{k}" for k in range(4)]
         assert all(t["run"] == 1500 and t["timer"]["period"] == 10000 for t in ts["tasks"].values())
+        assert ts["global"]["calibration"] == 1500
         # one rt-app log per thread, and periods.tsv holds every logged period
         logs = sorted(raw.glob("rtapp-*.log"))
         assert len(logs) == 4
         logged = sum(1 for f in logs for line in f.read_text().splitlines() if line.strip() and not line.startswith("#"))
         rows = (raw / "periods.tsv").read_text().splitlines()
         assert len(rows) == logged == metrics_of(r)["activations"]["value"]
+        assert {line.split("\t")[4] for line in rows} == {"1000"}
         misses = sum(1 for line in rows if int(line.split("\t")[1]) < 0)
         assert misses == metrics_of(r)["deadline_misses"]["value"]
         # the kernel ran every thread as SCHED_OTHER, as the logs say

@@ -1,7 +1,10 @@
 #!/bin/bash
 # rt-app (Debian's rt-app) for SCXLAB_DURATION seconds: WL_TASKS periodic threads, each
-# running a fixed amount of work (rt-app's "run": WL_DUTY_PCT % of the period, in loops of its
-# own calibrated size) and then waiting for its own timer of period WL_PERIOD_US. The task set
+# running a fixed amount of work (rt-app's "run": WL_DUTY_PCT % of the period, as loops of
+# WL_CALIBRATION_NS ns each) and then waiting for its own timer of period WL_PERIOD_US. The
+# work is a fixed number of loops, the same under every policy; WL_CALIBRATION_NS = 0 lets
+# rt-app calibrate the loop instead (a thread spinning on CPU0 at the start of every run,
+# under the policy being measured, so the work per period then depends on the policy). The task set
 # is generated here as rt-app's JSON (kept as taskset.json). All threads are released
 # together, as SCHED_OTHER (param policy = other: the policy under test schedules them) or
 # SCHED_FIFO (the kernel's RT class, which sched_ext never sees: a reference).
@@ -20,6 +23,7 @@ for n in TASKS PERIOD_US DUTY_PCT; do
     v=WL_$n
     [[ ${!v-} =~ ^[1-9][0-9]*$ ]] || die "param ${n,,} = '${!v-}' is not a positive integer"
 done
+[[ ${WL_CALIBRATION_NS-} =~ ^[0-9]+$ ]] || die "param calibration_ns = '${WL_CALIBRATION_NS-}' is not a non-negative integer"
 case "$WL_POLICY" in
     other) kpolicy=SCHED_OTHER;;
     fifo) kpolicy=SCHED_FIFO;;
@@ -29,8 +33,10 @@ run_us=$((WL_PERIOD_US * WL_DUTY_PCT / 100))
 [ "$run_us" -gt 0 ] || die "duty_pct $WL_DUTY_PCT % of period_us $WL_PERIOD_US is under 1 us of work"
 
 jq -n --argjson n "$WL_TASKS" --argjson period "$WL_PERIOD_US" --argjson run "$run_us" \
-    --argjson duration "$SCXLAB_DURATION" --arg logdir "$SCXLAB_OUT" --arg policy "$kpolicy" '
-  {global: {duration: $duration, calibration: "CPU0", default_policy: $policy, pi_enabled: false,
+    --argjson duration "$SCXLAB_DURATION" --arg logdir "$SCXLAB_OUT" --arg policy "$kpolicy" \
+    --argjson cal "$WL_CALIBRATION_NS" '
+  {global: {duration: $duration, calibration: (if $cal == 0 then "CPU0" else $cal end),
+            default_policy: $policy, pi_enabled: false,
             lock_pages: false, logdir: $logdir, log_basename: "rtapp"},
    tasks: ([range($n)] | map({key: "periodic\(.)",
                              value: {loop: -1, run: $run, timer: {ref: "tick\(.)", period: $period}}})
@@ -43,7 +49,7 @@ rc=0
 tail -n 20 rt-app.out
 [ "$rc" -eq 0 ] || die "rt-app exited with code $rc; see rt-app.out"
 
-# One row per period: thread, slack, wu_lat, run (us); each log's columns by the names in its
+# One row per period: thread, slack, wu_lat, run (us), perf (loops); each log's columns by the names in its
 # '#idx ...' header line, and its '# Policy : X' line for the policy it ran with.
 logs=(rtapp-*.log)
 [ -e "${logs[0]}" ] || die "rt-app wrote no log (rtapp-*.log); see rt-app.out"
@@ -53,15 +59,18 @@ awk -v OFS='\t' '
   /^#idx/ || /^# *idx/ {
     delete col
     for (i = 1; i <= NF; i++) { h = $i; sub(/^#/, "", h); if (h != "") col[h] = i - ($1 == "#") }
-    if (!("slack" in col) || !("wu_lat" in col) || !("run" in col)) {
-      print "rt-app log " FILENAME " lacks a slack, wu_lat or run column: " $0 > "/dev/stderr"; bad = 1; exit 1 }
+    if (!("slack" in col) || !("wu_lat" in col) || !("run" in col) || !("perf" in col)) {
+      print "rt-app log " FILENAME " lacks a slack, wu_lat, run or perf column: " $0 > "/dev/stderr"; bad = 1; exit 1 }
     hdr = 1; next }
   /^#/ || NF == 0 { next }
-  hdr { print task, $col["slack"], $col["wu_lat"], $col["run"] }
+  hdr { print task, $col["slack"], $col["wu_lat"], $col["run"], $col["perf"] }
   END { for (t in policies) print t, policies[t] > "thread-policies.txt"; exit bad }
 ' "${logs[@]}" > periods.tsv || die "rt-app's logs could not be read; see rt-app.out and rtapp-*.log"
-# rt-app prints the calibration it measured ("pLoad = <ns>ns")
-ns_per_loop=$(grep -oE 'pLoad = [0-9]+' rt-app.out | tail -n1 | grep -oE '[0-9]+$' || true)
+# the loop's size: the param, or what rt-app measured ("pLoad = <ns>ns")
+ns_per_loop=$WL_CALIBRATION_NS
+if [ "$ns_per_loop" -eq 0 ]; then
+    ns_per_loop=$(grep -oE 'pLoad = [0-9]+' rt-app.out | tail -n1 | grep -oE '[0-9]+$' || true)
+fi
 
 # percentile rank: ceil(q * n), at least 1, over the sorted values of one column
 pct() { sort -n | awk -v q="$1" '{ v[NR] = $1 } END { if (!NR) exit; r = int(q * NR); if (r < q * NR) r++; if (r < 1) r = 1; print v[r] }'; }
@@ -72,15 +81,17 @@ stats=$(jq -n \
   '{wu: [$w50, $w90, $w99, $w999], run: [$r50, $r99]} | map_values(map(if . == "" then null else tonumber end))')
 settings=$(jq -n --arg policy "$kpolicy" --argjson tasks "$WL_TASKS" --argjson period_us "$WL_PERIOD_US" \
     --argjson run_us "$run_us" --argjson duty_pct "$WL_DUTY_PCT" --arg command "${cmd[*]}" \
-    --arg ns_per_loop "$ns_per_loop" \
+    --arg ns_per_loop "$ns_per_loop" --arg calibrated "$([ "$WL_CALIBRATION_NS" -eq 0 ] && echo true || echo false)" \
     '{policy: $policy, tasks: $tasks, period_us: $period_us, run_us: $run_us, duty_pct: $duty_pct,
       utilisation_cpus: ($tasks * $run_us / $period_us), command: $command,
+      calibrated_by_rt_app: ($calibrated == "true"),
       calibration_ns_per_loop: (if $ns_per_loop == "" then null else ($ns_per_loop | tonumber) end)}')
 jq -n --rawfile rows periods.tsv --rawfile pols thread-policies.txt --argjson settings "$settings" \
       --argjson s "$stats" '
   def metric($n; $u; $v; $h): {name: $n, unit: $u, value: $v, higher_is_better: $h};
   ($rows | split("\n") | map(select(length > 0) | split("\t")
-     | {task: .[0], slack: (.[1] | tonumber), wu: (.[2] | tonumber), run: (.[3] | tonumber)})) as $p
+     | {task: .[0], slack: (.[1] | tonumber), wu: (.[2] | tonumber), run: (.[3] | tonumber),
+        loops: (.[4] | tonumber)})) as $p
   | ($pols | split("\n") | map(select(length > 0) | split("\t") | {task: .[0], policy: .[1]})) as $tp
   | ($p | length) as $n
   | ($p | map(select(.slack < 0)) | length) as $miss
@@ -89,6 +100,8 @@ jq -n --rawfile rows periods.tsv --rawfile pols thread-policies.txt --argjson se
      elif ($per | length) != $settings.tasks then "rt-app logged periods of \($per | length) threads, not \($settings.tasks)"
      elif ($tp | length) != $settings.tasks or ($tp | any(.policy != $settings.policy)) then
        "the threads did not all run with policy \($settings.policy); see raw/thread-policies.txt"
+     elif ($p | map(.loops) | unique | length) != 1 then
+       "the periods did not all do the same number of loops; see raw/periods.tsv"
      else "" end) as $reason
   | {valid: ($reason == ""), reason: $reason, settings: $settings,
      metrics: (if $reason != "" then [] else [
@@ -104,7 +117,8 @@ jq -n --rawfile rows periods.tsv --rawfile pols thread-policies.txt --argjson se
        metric("run_p50_us"; "us"; $s.run[0]; false),
        metric("run_p99_us"; "us"; $s.run[1]; false),
        metric("slack_min_us"; "us"; ($p | map(.slack) | min); true)
-     ] + (if $settings.calibration_ns_per_loop == null then [] else
-          [metric("calibration_ns_per_loop"; "ns"; $settings.calibration_ns_per_loop; null)] end) end)}
+     ] + (if $settings.calibrated_by_rt_app and $settings.calibration_ns_per_loop != null then
+          [metric("calibration_ns_per_loop"; "ns"; $settings.calibration_ns_per_loop; null)] else [] end)
+       + [metric("loops_per_period"; "count"; $p[0].loops; null)] end)}
 ' > metrics.json
 jq -c '{valid, reason, settings}' metrics.json
