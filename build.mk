@@ -63,7 +63,7 @@ $(B)/schedulers/$(1)/$(1): $(B)/schedulers/$(1)/$(1).o $(LOADER_LIB_OBJ)
 endef
 $(foreach p,$(SCHED_DIRS),$(eval $(call POLICY_RULE,$(p))))
 
-$(B)/workloads/%: workloads/%.c
+$(B)/workloads/%: workloads/%.c $(wildcard workloads/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -static $< -o $@ -lm
 # the vm workload's KVM check is the host runner's probe (runners/common/kvmprobe.c), built alone
@@ -94,7 +94,7 @@ $(B)/tools/pair-check: tools/pair-check/pair-check.c
 
 # Unit tests (cmocka): each tests/unit/test_X.c links with the runner's common code and the
 # loader library, so what they test is the code the runners run.
-$(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(LOADER_LIB_OBJ) $(wildcard schedulers/*/*.h tools/*/*.h tests/unit/*.h)
+$(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(LOADER_LIB_OBJ) $(wildcard schedulers/*/*.h tools/*/*.h workloads/*/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ -lcmocka -linih -ljansson -lm $(LOADER_LIBS)
 

@@ -155,6 +155,33 @@ def test_a_broken_result_is_refused_naming_file_and_path(results, rel, change, w
         load_result(d)
 
 
+KSCX_CONFIG = {"description": "Kernel example (scx_simple)", "kind": "scx", "loader": "kscx:scx_simple",
+               "ops_name": "simple", "args": "", "spec": "scx_simple", "sha256": "ab" * 32,
+               "kscx_package": "linux-source-7.3 7.3.4-1~bpo13+1",
+               "kscx_binary": "/var/cache/scxlab/kscx-7.3.4-1~bpo13+1-0123456789abcdef/bin/scx_simple"}
+
+
+@pytest.mark.parametrize("change, ok", [
+    (lambda c: None, True),
+    (lambda c: c.pop("kscx_binary"), False),        # a kernel example says which binary ran
+    (lambda c: c.pop("sha256"), False),
+    (lambda c: c.pop("spec"), False),               # kscx_* on an own policy's config
+    (lambda c: c.update(kscx_package=""), False),
+])
+def test_kernel_example_policy_configs(results, change, ok):
+    """A kscx:NAME policy's config in the manifest: its own keys plus spec, sha256 and where the
+    binary came from (runners/common/experiment.c load_kscx)."""
+    d = write_result(results, "20260101-000000-x", interleaved(CFS[:1], FIFO[:1]))
+    m = json.loads((d / "manifest.json").read_text())
+    cfg = dict(KSCX_CONFIG)
+    change(cfg)
+    m["factors"]["policy_configs"]["scx_simple"] = cfg
+    found = contract.violations(m, "manifest")
+    assert (found == []) == ok, found
+    if not ok:
+        assert found[0][0].startswith("$.factors.policy_configs.scx_simple")
+
+
 def test_a_broken_plan_is_refused(results):
     d = write_result(results, "20260101-000000-x", interleaved(CFS[:1], FIFO[:1]))
     plan = d / "raw/plan.ini"

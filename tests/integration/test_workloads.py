@@ -134,3 +134,133 @@ def test_cyclictest_keeps_its_histogram_and_settings(cyclictest_result):
         assert len(policies) == 2 and all(p.endswith("SCHED_OTHER") for p in policies)
         if load(r / "run.json")["policy"] == "fifo":
             assert load(r / "run.json")["ops_seen"] == "fifo"
+
+
+# --- wakebench and rtapp: the wakeup-latency workloads (workloads/wakebench, workloads/rtapp) ---
+
+def refused_before_boot(proc, results, *fragments):
+    """Exit 2 on the host with the message, and nothing written under RESULTS."""
+    assert proc.returncode == 2, f"exit {proc.returncode}\n{proc.stderr[-3000:]}"
+    for f in fragments:
+        assert f in proc.stderr, f"{f!r} not in:\n{proc.stderr}"
+    assert list(results.iterdir()) == []
+
+
+@pytest.mark.parametrize("workload, param, message", [
+    ("wakebench", "workers=0", "PARAMS: workers (int 1 64) = 0 is out of range (expected 1 to 64)"),
+    ("wakebench", "warmup_s=x", "PARAMS: warmup_s (int 0 60) = 'x' is not a whole number"),
+    ("rtapp", "duty_pct=101", "PARAMS: duty_pct (int 1 100) = 101 is out of range (expected 1 to 100)"),
+    ("rtapp", "policy=deadline", "PARAMS: policy (choice other|fifo) = 'deadline' is not one of: other|fifo"),
+    ("rtapp", "taks=4", "workload rtapp has no parameter 'taks'; did you mean 'tasks'?"),
+])
+def test_bad_wakeup_workload_params_are_refused_before_boot(tmp_path, workload, param, message):
+    results = tmp_path / "results"
+    results.mkdir()
+    proc = make("experiment", "POLICY=cfs", f"WORKLOAD={workload}", f"PARAMS={param}", results=results,
+                timeout=600)
+    refused_before_boot(proc, results, message)
+
+
+@pytest.fixture(scope="module")
+def wakebench_result(results_root):
+    proc = make("compare", "POLICIES=cfs fifo", "WORKLOAD=wakebench", "DURATION=3", "REPEATS=1",
+                results=results_root, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return result_dir(proc)
+
+
+def test_wakebench_runs_are_valid_with_latency_percentiles(wakebench_result):
+    m, runs = run_dirs(wakebench_result)
+    assert m["valid"] is True, m["invalid_reasons"]
+    assert [load(r / "run.json")["policy"] for r in runs] == ["cfs", "fifo"]
+    for r in runs:
+        run = load(r / "run.json")
+        assert run["headline"]["name"] == "wakeup_p99_us"
+        got = metrics_of(r)
+        for kind in ("wakeup", "request"):
+            names = [f"{kind}_{p}_us" for p in ("p50", "p90", "p99", "p999")]
+            values = [got[n]["value"] for n in names]
+            assert all(got[n]["unit"] == "us" and got[n]["higher_is_better"] is False for n in names)
+            assert values == sorted(values) and values[0] > 0, values
+            # a percentile is its bucket's upper edge: at most 1/32 above the largest sample
+            assert values[-1] <= got[f"{kind}_max_us"]["value"] * (1 + 1 / 32) + 0.001
+            assert 0 < got[f"{kind}_mean_us"]["value"] <= got[f"{kind}_max_us"]["value"]
+        # a request includes its worker's wakeup and its work: never shorter
+        assert got["request_p50_us"]["value"] >= got["wakeup_p50_us"]["value"]
+        # requests per second over the measured window; some were left out as warm-up
+        settings = load(r / "raw" / "metrics.json")["settings"]
+        assert settings["message_threads"] == 2 and settings["workers_per_thread"] == 4
+        assert 2.9 <= settings["measured_s"] <= 3.5 and settings["warmup_requests"] > 0
+        n = got["requests"]["value"]
+        assert n > 100
+        assert got["requests_per_sec"]["value"] == pytest.approx(n / settings["measured_s"], rel=1e-6)
+
+
+def test_wakebench_keeps_its_histogram(wakebench_result):
+    _, runs = run_dirs(wakebench_result)
+    for r in runs:
+        raw = r / "raw"
+        rows = (raw / "histogram.tsv").read_text().splitlines()
+        assert rows[0] == "lower_ns\twidth_ns\twakeups\trequests"
+        cols = [[int(x) for x in line.split("\t")] for line in rows[1:]]
+        # every measured request is in both histograms, once
+        n = metrics_of(r)["requests"]["value"]
+        assert sum(c[2] for c in cols) == n and sum(c[3] for c in cols) == n
+        assert all(a[0] + a[1] <= b[0] for a, b in zip(cols, cols[1:]))
+        assert "--runtime 3 " in (raw / "wakebench-command.txt").read_text()
+
+
+@pytest.fixture(scope="module")
+def rtapp_result(results_root):
+    proc = make("compare", "POLICIES=cfs fifo", "WORKLOAD=rtapp", "DURATION=3", "REPEATS=1",
+                results=results_root, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return result_dir(proc)
+
+
+def test_rtapp_runs_are_valid_with_deadline_misses(rtapp_result):
+    m, runs = run_dirs(rtapp_result)
+    assert m["valid"] is True, m["invalid_reasons"]
+    assert [load(r / "run.json")["policy"] for r in runs] == ["cfs", "fifo"]
+    for r in runs:
+        assert load(r / "run.json")["headline"]["name"] == "deadline_miss_pct"
+        got = metrics_of(r)
+        # 4 threads, 10 ms period, about 3 s: at most ~1200 periods (fewer when overruns push
+        # releases back)
+        n = got["activations"]["value"]
+        assert 100 <= n <= 4 * 300 * 1.1
+        misses = got["deadline_misses"]["value"]
+        assert 0 <= misses <= n
+        assert got["deadline_miss_pct"]["value"] == pytest.approx(100 * misses / n)
+        assert got["deadline_miss_pct"]["value"] <= got["deadline_miss_pct_worst_thread"]["value"] <= 100
+        wake = [got[f"wakeup_{p}_us"]["value"] for p in ("p50", "p90", "p99", "p999")]
+        assert wake == sorted(wake) and wake[-1] <= got["wakeup_max_us"]["value"]
+        # the work of a period (1.5 ms at the calibrated speed) never takes less than most of it
+        assert got["run_p50_us"]["value"] >= 1000 and got["run_p99_us"]["value"] >= got["run_p50_us"]["value"]
+        assert (misses > 0) == (got["slack_min_us"]["value"] < 0)
+        # the work is a fixed number of loops (1500 us at calibration_ns = 1500), not rt-app's
+        # own calibration, which runs under the policy being measured
+        assert got["loops_per_period"]["value"] == 1000 and "calibration_ns_per_loop" not in got
+
+
+def test_rtapp_keeps_its_task_set_logs_and_per_period_rows(rtapp_result):
+    _, runs = run_dirs(rtapp_result)
+    for r in runs:
+        raw = r / "raw"
+        ts = load(raw / "taskset.json")
+        assert ts["global"]["default_policy"] == "SCHED_OTHER"
+        assert sorted(ts["tasks"]) == [f"periodic{k}" for k in range(4)]
+        assert all(t["run"] == 1500 and t["timer"]["period"] == 10000 for t in ts["tasks"].values())
+        assert ts["global"]["calibration"] == 1500
+        # one rt-app log per thread, and periods.tsv holds every logged period
+        logs = sorted(raw.glob("rtapp-*.log"))
+        assert len(logs) == 4
+        logged = sum(1 for f in logs for line in f.read_text().splitlines() if line.strip() and not line.startswith("#"))
+        rows = (raw / "periods.tsv").read_text().splitlines()
+        assert len(rows) == logged == metrics_of(r)["activations"]["value"]
+        assert {line.split("\t")[4] for line in rows} == {"1000"}
+        misses = sum(1 for line in rows if int(line.split("\t")[1]) < 0)
+        assert misses == metrics_of(r)["deadline_misses"]["value"]
+        # the kernel ran every thread as SCHED_OTHER, as the logs say
+        policies = (raw / "thread-policies.txt").read_text().splitlines()
+        assert len(policies) == 4 and all(p.endswith("\tSCHED_OTHER") for p in policies)
