@@ -27,9 +27,9 @@
  * anything else is -1 with e naming the value and what is accepted. */
 long jobs_parse(const char *text, struct err *e);
 
-/* Whether a point with this clock and accelerator (the values passed to the runner, NULL or ""
- * when not given: the runner's defaults, virtual and auto) must run alone. ACCEL=kvm runs on the
- * real clock only. */
+/* Whether a point with this clock and accelerator must run alone. ACCEL=kvm runs on the real
+ * clock only. The caller resolves what the runner would: ACCEL=auto is kvm where /dev/kvm runs a
+ * guest, and an unset clock is the VM config's default_clock (runners/host/sweep.c, point_alone). */
 bool jobs_point_alone(const char *clock, const char *accel);
 
 /* Whether a point may start now: `running` points are running (one of them alone when

@@ -66,6 +66,7 @@
 #include "config.h"
 #include "experiment.h"
 #include "jobs.h"
+#include "kvmprobe.h"
 #include "progress_estimate.h"
 #include "sha256.h"
 #include "sweep.h"
@@ -368,12 +369,30 @@ static size_t children_wait(struct child *run, size_t nrun)
 	return (size_t)-1;
 }
 
-/* Whether a point must run alone: its clock (the point's own, else the sweep's) is the real one. */
-static bool point_alone(const struct point *pt, const struct strv *common)
+/* Whether a point must run alone: it runs on the real clock. That is its own or the sweep's CLOCK,
+ * else its VM config's default_clock; and ACCEL=kvm runs on the real clock only, which ACCEL=auto
+ * (the default) becomes where this machine's /dev/kvm runs a guest (kvm_usable). A VM config that
+ * cannot be read counts as the real clock: alone is the safe side. */
+static bool point_alone(const struct point *pt, const struct strv *common, const char *configs, bool kvm_usable)
 {
 	const char *clock = arg_of(&pt->args, "--clock") ?: arg_of(common, "--clock");
 	const char *accel = arg_of(&pt->args, "--accel") ?: arg_of(common, "--accel");
-	return jobs_point_alone(clock, accel);
+	if ((!accel || !*accel || !strcmp(accel, "auto")) && kvm_usable)
+		accel = "kvm";
+	if (clock && *clock)
+		return jobs_point_alone(clock, accel);
+	const char *vm = arg_of(&pt->args, "--vm") ?: arg_of(common, "--vm");
+	char *path = xasprintf("%s/vms/%s.ini", configs, vm && *vm ? vm : "default");
+	struct cfg vc;
+	struct err e = { 0 };
+	bool alone = true;
+	if (!cfg_load(&vc, path, &CFG_VM, &e)) {
+		const char *def = cfg_get(&vc, "vm", "default_clock");
+		alone = jobs_point_alone(def && *def ? def : "virtual", accel);
+		cfg_free(&vc);
+	}
+	free(path);
+	return alone;
 }
 
 int sweep_main(const struct sweep_opts *o)
@@ -525,6 +544,9 @@ int sweep_main(const struct sweep_opts *o)
 
 	/* JOBS: up to o->jobs points at once, each its own runner and guest (runners/common/jobs.h) */
 	long jobs = o->jobs > 0 ? o->jobs : JOBS_DEFAULT;
+	/* ACCEL=auto runs under KVM (on the real clock) where /dev/kvm runs a guest: asked once */
+	char kvm_why[256];
+	bool kvm_usable = jobs > 1 && kvm_probe(kvm_why, sizeof(kvm_why));
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: poll() wakes up */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -545,7 +567,7 @@ int sweep_main(const struct sweep_opts *o)
 				next++;
 				continue;
 			}
-			bool alone = point_alone(&pts[p], &common), running_alone = false;
+			bool alone = point_alone(&pts[p], &common, o->configs, kvm_usable), running_alone = false;
 			for (size_t i = 0; i < nrun; i++)
 				running_alone |= run[i].alone;
 			if (!jobs_may_start(jobs, nrun, running_alone, alone))
