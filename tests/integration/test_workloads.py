@@ -89,12 +89,17 @@ def test_vm_raw_console_holds_the_samples(vm_result):
     assert raw_metrics["vcpus"] == 2 and raw_metrics["window_s"] >= 3
 
 
-@pytest.fixture(scope="module")
-def cyclictest_result(results_root):
-    proc = make("compare", "POLICIES=cfs fifo", "WORKLOAD=cyclictest-loaded", "DURATION=3", "REPEATS=1",
-                results=results_root, timeout=600)
+def cfs_fifo_compare(workload, results_root, timeout):
+    """A short cfs-then-fifo compare of workload (3 s, one run each); its result folder."""
+    proc = make("compare", "POLICIES=cfs fifo", f"WORKLOAD={workload}", "DURATION=3", "REPEATS=1",
+                results=results_root, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return result_dir(proc)
+
+
+@pytest.fixture(scope="module")
+def cyclictest_result(results_root):
+    return cfs_fifo_compare("cyclictest-loaded", results_root, timeout=600)
 
 
 def test_cyclictest_runs_are_valid_with_latency_percentiles(cyclictest_result):
@@ -163,10 +168,7 @@ def test_bad_wakeup_workload_params_are_refused_before_boot(tmp_path, workload, 
 
 @pytest.fixture(scope="module")
 def wakebench_result(results_root):
-    proc = make("compare", "POLICIES=cfs fifo", "WORKLOAD=wakebench", "DURATION=3", "REPEATS=1",
-                results=results_root, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return result_dir(proc)
+    return cfs_fifo_compare("wakebench", results_root, timeout=900)
 
 
 def test_wakebench_runs_are_valid_with_latency_percentiles(wakebench_result):
@@ -212,10 +214,7 @@ def test_wakebench_keeps_its_histogram(wakebench_result):
 
 @pytest.fixture(scope="module")
 def rtapp_result(results_root):
-    proc = make("compare", "POLICIES=cfs fifo", "WORKLOAD=rtapp", "DURATION=3", "REPEATS=1",
-                results=results_root, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return result_dir(proc)
+    return cfs_fifo_compare("rtapp", results_root, timeout=900)
 
 
 def test_rtapp_runs_are_valid_with_deadline_misses(rtapp_result):
