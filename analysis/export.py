@@ -22,7 +22,7 @@ import json
 import os
 from pathlib import Path
 
-from . import AnalysisError
+from . import AnalysisError, compare
 from .loader import load_result
 
 COLUMNS = ["result", "result_valid", "run", "round", "policy", "run_valid", "metric", "base", "cgroup",
@@ -38,10 +38,9 @@ def rows(result):
     """The CSV rows (dicts keyed by COLUMNS) of one loaded Result."""
     f = result.factors
     software = result.manifest.get("software", {})
-    accel = (result.manifest.get("accelerator") or {}).get("kind") or f.get("accel") or "tcg"
     common = {
         "result": result.id, "result_valid": result.valid, "workload": result.workload, "clock": result.clock,
-        "accel": accel, "target": f.get("target", "vm"), "duration_s": f.get("duration_s", ""),
+        "accel": compare.accel(result) or "", "target": f.get("target", "vm"), "duration_s": f.get("duration_s", ""),
         "git_commit": software.get("git_commit", ""), "git_dirty": bool(software.get("git_dirty")),
         "factors": json.dumps(f, sort_keys=True, separators=(",", ":")),
     }
