@@ -354,14 +354,11 @@ static json_t *manifest_software(struct ctx *c, const char *commit, const char *
 
 /* manifest "emulated": whether what was measured ran on real CPUs. A run on the host's own
  * kernel, or in a KVM guest, is emulated after all when this machine is itself a QEMU TCG guest
- * (scxlab's selfchecks run there, and so may a user): its CPU model says so. */
-static const char *emulated_text(const struct experiment *x)
+ * (scxlab's selfchecks run there, and so may a user): its CPU model (manifest host.cpu_model)
+ * says so. */
+static const char *emulated_text(const struct experiment *x, const char *cpu_model)
 {
-	char *info = read_file("/proc/cpuinfo", NULL);
-	char *cpu = info ? fp_cpuinfo_field(info, "model name") : NULL;
-	bool tcg_host = cpu && strstr(cpu, "QEMU TCG");
-	free(cpu);
-	free(info);
+	bool tcg_host = cpu_model && strstr(cpu_model, "QEMU TCG");
 	if (!strcmp(x->target, "vm") && strcmp(x->accel_kind, "kvm"))
 		return "yes: QEMU TCG guest; absolute numbers are not those of real hardware";
 	if (!strcmp(x->target, "vm"))
@@ -474,6 +471,8 @@ bool assemble(struct ctx *c, const char *started)
 	const char *commit = c->git_commit, *dirty = c->git_dirty;
 	char *finished = iso_time_now();
 	json_t *factors = manifest_factors(c, guest, krel);
+	json_t *host = manifest_host(c);
+	const char *cpu_model = json_string_value(json_object_get(host, "cpu_model"));
 	json_t *reasons = manifest_reasons(c, runs);
 	json_t *summary = summarize_runs(c, runs);
 
@@ -483,13 +482,13 @@ bool assemble(struct ctx *c, const char *started)
 	json_object_set_new(m, "valid", json_boolean(valid));
 	json_object_set_new(m, "invalid_reasons", reasons);
 	json_object_set_new(m, "command", json_string(o->command ? o->command : ""));
-	json_object_set_new(m, "emulated", json_string(emulated_text(x)));
+	json_object_set_new(m, "emulated", json_string(emulated_text(x, cpu_model)));
 	json_object_set_new(m, "accelerator", json_pack("{s:s, s:s, s:s}", "kind", x->accel_kind, "why", x->accel_why,
 							"kvm_probe", o->req.kvm_why ? o->req.kvm_why : ""));
 	json_object_set_new(m, "factors", factors);
 	json_object_set_new(m, "guest", guest);
 	json_object_set_new(m, "software", manifest_software(c, commit, dirty));
-	json_object_set_new(m, "host", manifest_host(c));
+	json_object_set_new(m, "host", host);
 	json_object_set_new(m, "times", manifest_times(c, started, finished));
 	json_object_set(m, "summary", summary);
 	json_object_set_new(m, "runs", runs);
