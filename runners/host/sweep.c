@@ -554,6 +554,10 @@ int sweep_main(const struct sweep_opts *o)
 	double t0 = mono_now(), tried_planned = 0, *weight = point_weights(pts, npts, &common);
 	size_t tried = 0, started = 0, next = 0, nrun = 0;
 	struct child *run = xmalloc((size_t)jobs * sizeof(*run));
+	/* which points run alone, decided once (it may read each point's VM config) */
+	bool *alone = xmalloc(npts * sizeof(*alone) + 1);
+	for (size_t p = 0; p < npts; p++)
+		alone[p] = point_alone(&pts[p], &common, o->configs, kvm_usable);
 	bool infra = false, refused = false, forwarded = false;
 	if (jobs > 1)
 		fprintf(stderr, "[sweep] up to %ld points at once (JOBS=%ld); each point's lines begin with its label; "
@@ -567,10 +571,10 @@ int sweep_main(const struct sweep_opts *o)
 				next++;
 				continue;
 			}
-			bool alone = point_alone(&pts[p], &common, o->configs, kvm_usable), running_alone = false;
+			bool running_alone = false;
 			for (size_t i = 0; i < nrun; i++)
 				running_alone |= run[i].alone;
-			if (!jobs_may_start(jobs, nrun, running_alone, alone))
+			if (!jobs_may_start(jobs, nrun, running_alone, alone[p]))
 				break;
 			next++;
 			double left_w = 0;	/* the points not finished: those still to start and the running ones */
@@ -593,7 +597,7 @@ int sweep_main(const struct sweep_opts *o)
 				strv_push(&argv, json_string_value(w));
 			strv_push(&argv, "--results");
 			strv_push(&argv, sdir);
-			child_start(&run[nrun], &argv, p, pts[p].label, alone, jobs > 1);
+			child_start(&run[nrun], &argv, p, pts[p].label, alone[p], jobs > 1);
 			strv_free(&argv);
 			/* the first point says whether it fell back from KVM to TCG; the others need not */
 			setenv("SCXLAB_ACCEL_NOTED", "1", 1);
@@ -663,6 +667,7 @@ int sweep_main(const struct sweep_opts *o)
 		run[k] = run[--nrun];
 	}
 	free(run);
+	free(alone);
 	if (refused)
 		die(EXIT_USAGE, "a sweep point's arguments were refused (above); fix %s", path);
 	free(weight);
