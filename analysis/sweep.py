@@ -16,7 +16,7 @@ from .loader import load_result
 
 # What `[sweep] analysis =` may name (the runner checks the same names: the [sweep] analysis
 # choice in runners/common/schema.c).
-SWEEP_ANALYSES = ("weights", "overhead", "suite")
+SWEEP_ANALYSES = ("weights", "overhead", "suite", "twins")
 
 
 @dataclass

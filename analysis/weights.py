@@ -63,8 +63,26 @@ def point_rows(result):
             "vs_cfs": rat.ratio if rat else None, "vs_cfs_ci_low": rat.ci_low if rat else None,
             "vs_cfs_ci_high": rat.ci_high if rat else None,
             "high_cgroup": cg, "entitled_share": entitled, "achieved_share": _summary(achieved),
+            "share_error": _share_error(_summary(achieved), entitled),
             "result": result.id})
     return rows
+
+
+# The goal of issue 13's share-accuracy sweep for cgfifo: the achieved share within 2% (of the
+# entitled share, relative) of what the weights entitle the instance to, at every point.
+SHARE_GOAL = 0.02
+
+
+def _share_error(achieved, entitled):
+    """achieved / entitled - 1 (relative share error) with the interval the achieved share's
+    interval gives it (the entitled share is exact), and whether the goal holds: the whole
+    interval within +-SHARE_GOAL. None without an achieved share."""
+    if not achieved or not entitled:
+        return None
+    lo = None if achieved["ci_low"] is None else achieved["ci_low"] / entitled - 1
+    hi = None if achieved["ci_high"] is None else achieved["ci_high"] / entitled - 1
+    return {"error": achieved["mean"] / entitled - 1, "ci_low": lo, "ci_high": hi,
+            "within_goal": lo is not None and -SHARE_GOAL <= lo and hi <= SHARE_GOAL}
 
 
 def is_weight_sweep_point(result):
@@ -90,7 +108,24 @@ def weights(sweep_dir):
     sw = read_sweep(sweep_dir)
     rows = sorted((row for _, res in sw.results for row in point_rows(res)), key=row_order)
     return {"sweep": str(sweep_dir), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
-            "rows": rows, "missing": sw.missing}
+            "rows": rows, "worst": worst_points(rows), "share_goal": SHARE_GOAL, "missing": sw.missing}
+
+
+def worst_points(rows):
+    """Per policy, the point whose achieved share is furthest from the entitled one (relative),
+    and how many of its points meet the goal (interval within +-SHARE_GOAL)."""
+    out = {}
+    for r in rows:
+        e = r.get("share_error")
+        if e is None:
+            continue
+        w = out.setdefault(r["policy"], {"points": 0, "within_goal": 0, "worst": None})
+        w["points"] += 1
+        w["within_goal"] += e["within_goal"]
+        if w["worst"] is None or abs(e["error"]) > abs(w["worst"]["error"]):
+            w["worst"] = {"depth": r["depth"], "ratio": r["ratio"], "error": e["error"], "ci_low": e["ci_low"],
+                          "ci_high": e["ci_high"], "entitled_share": r["entitled_share"], "result": r["result"]}
+    return out
 
 
 
@@ -102,7 +137,7 @@ def _share(s):
 
 
 HEADER = ["depth", "ratio", "policy", "runs", "throughput", f"vs {BASELINE} [95% CI]", "entitled", "achieved [95% CI]",
-          "result"]
+          "share error [95% CI]", "result"]
 
 
 def row_cells(r):
@@ -113,7 +148,18 @@ def row_cells(r):
     ent = "-" if r["entitled_share"] is None else f"{r['entitled_share']:.3f}"
     runs = f"{r['runs']}" + (f" (+{r['invalid_runs']} invalid)" if r["invalid_runs"] else "")
     return [str(r["depth"]), f"{r['ratio']}:1", r["policy"], runs, thr, vs, ent, _share(r["achieved_share"]),
-            f"`{r['result']}`"]
+            _error_cell(r.get("share_error")), f"`{r['result']}`"]
+
+
+def _pct(x):
+    return f"{x * 100:+.1f}%"
+
+
+def _error_cell(e):
+    if e is None:
+        return "-"
+    ci = "" if e["ci_low"] is None else f" [{_pct(e['ci_low'])}, {_pct(e['ci_high'])}]"
+    return _pct(e["error"]) + ci + ("" if e["within_goal"] else " *")
 
 
 def to_markdown(doc):
@@ -124,10 +170,66 @@ def to_markdown(doc):
              "95% bootstrap interval, next to the share its weights entitle it to.", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row_cells(r)) + " |" for r in doc["rows"]]
+    goal = _pct(doc["share_goal"]).lstrip("+")
+    lines += ["", f"Share error: achieved / entitled - 1; * marks a point whose interval is not within +-{goal}.", ""]
+    if doc["worst"]:
+        lines += ["| policy | points within +-" + goal + " | worst point | its share error [95% CI] | result |",
+                  "|---|---|---|---|---|"]
+        for policy, w in sorted(doc["worst"].items()):
+            x = w["worst"]
+            lines.append(f"| {policy} | {w['within_goal']} of {w['points']} | depth {x['depth']}, {x['ratio']}:1 | "
+                         f"{_error_cell(dict(x, within_goal=True))} | `{x['result']}` |")
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 
 
+def share_error_figure(doc, out_dir, formats=("svg",)):
+    """share-error.<fmt>: the relative share error (y) against the weight ratio (x), one line per
+    policy and depth (colour by policy, line style by depth), with the intervals and the goal's
+    band; None (nothing written) when no row has a share error."""
+    rows = [r for r in doc["rows"] if r.get("share_error") and r["depth"] is not None]
+    if not rows:
+        return None
+    from pathlib import Path
+
+    from .figures import plt, policy_color
+    policies = sorted({r["policy"] for r in rows})
+    depths = sorted({r["depth"] for r in rows})
+    styles = ["-", "--", ":", "-."]
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    ax.axhspan(-doc["share_goal"] * 100, doc["share_goal"] * 100, color="0.9", zorder=0,
+               label=f"goal +-{doc['share_goal'] * 100:g}%")
+    ax.axhline(0, color="0.5", lw=0.8)
+    for p in policies:
+        for k, d in enumerate(depths):
+            pts = sorted((r["ratio"], r["share_error"]) for r in rows if r["policy"] == p and r["depth"] == d)
+            if not pts:
+                continue
+            x = [a for a, _ in pts]
+            y = [e["error"] * 100 for _, e in pts]
+            lo = [(e["error"] - e["ci_low"]) * 100 if e["ci_low"] is not None else 0 for _, e in pts]
+            hi = [(e["ci_high"] - e["error"]) * 100 if e["ci_high"] is not None else 0 for _, e in pts]
+            ax.errorbar(x, y, yerr=[lo, hi], color=policy_color(p, policies), ls=styles[k % len(styles)],
+                        marker="o", ms=3, capsize=2, label=f"{p}, depth {d}")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted({r["ratio"] for r in rows}))
+    ax.get_xaxis().set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}:1"))
+    ax.set_xlabel("cpu.weight ratio of the two instances")
+    ax.set_ylabel("achieved / entitled share - 1 (%)")
+    ax.set_title("Share error of the higher-weighted instance (emulated guest, QEMU TCG)", fontsize=9)
+    ax.legend(fontsize=6.5, ncol=2, loc="best")
+    fig.tight_layout()
+    written = []
+    for fmt in formats:
+        out = Path(out_dir) / f"share-error.{fmt}"
+        fig.savefig(out, metadata={"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {}), dpi=150)
+        written.append(out)
+    plt.close(fig)
+    return written[0]
+
+
 def write(sweep_dir):
     doc = weights(sweep_dir)
-    return write_sweep_report(sweep_dir, "weights", doc, to_markdown(doc))
+    fig = share_error_figure(doc, sweep_dir)
+    md = to_markdown(doc) + (f"\n![share error](share-error.svg)\n" if fig else "")
+    return write_sweep_report(sweep_dir, "weights", doc, md)

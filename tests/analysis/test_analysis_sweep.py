@@ -121,3 +121,59 @@ def test_sweep_command_runs_what_the_sweep_declares(retried_sweep, tmp_path_fact
 
     p = cli("weights", tmp_path_factory.mktemp("plain"))
     assert p.returncode == 2 and "not a sweep's folder" in p.stderr
+
+
+def test_twins_set_each_policy_against_its_kernel_twin(tmp_path):
+    """One boot with cfs, fifo and scx_simple (the twin pair differs: fifo 1.2x, scx_simple 1.0x
+    cfs, with some spread) and a bpf-stats point: the pair's row has both ratios to cfs and fifo
+    vs scx_simple near +20%, marked as differing; a policy without its twin gives no row; the
+    bpf-stats point gives callback costs; a missing point is listed."""
+    from analysis import twins
+    runs = []
+    for rep, (c, f, s) in enumerate([(100, 120, 100), (101, 122, 99), (99, 119, 101), (100, 121, 100)]):
+        runs += [{"policy": "cfs", "metrics": c}, {"policy": "fifo", "metrics": f},
+                 {"policy": "scx_simple", "metrics": s}, {"policy": "qmap", "metrics": 100}]
+    a = write_result(tmp_path, "20260101-000000-nginx-cfs+fifo+scx_simple+qmap", runs)
+    cost_runs = []
+    for p, rt, cnt in (("fifo", 1000, 10), ("scx_simple", 3000, 10)):
+        cost_runs.append({"policy": p, "metrics": 100})
+    b = write_result(tmp_path, "20260101-000100-nginx-fifo+scx_simple", cost_runs,
+                     factors={"monitors": ["bpf-stats"]})
+    for rd, (name, rt) in zip(sorted((b / "runs").iterdir()), (("fifo_enqueue", 1000), ("simple_enqueue", 3000))):
+        info = json.loads((rd / "run.json").read_text())
+        info.setdefault("monitors", {})["bpf_prog_stats"] = {name: {"run_time_ns": rt, "run_cnt": 10, "ns_per_run": rt / 10}}
+        (rd / "run.json").write_text(json.dumps(info))
+    write_sweep(tmp_path, {"workload=nginx": [a], "workload=nginx monitors=bpf-stats": [b]}, analysis="twins",
+                labels=["workload=nginx", "workload=nginx monitors=bpf-stats", "workload=perf-pipe"])
+    doc = twins.twins(tmp_path)
+    (row,) = doc["rows"]
+    assert (row["ours"], row["kernel"], row["runs"], row["kernel_runs"]) == ("fifo", "scx_simple", 4, 4)
+    assert row["ours_vs_cfs"]["ratio"] == pytest.approx(1.205, abs=0.01) and row["ours_vs_cfs"]["significant"]
+    assert row["kernel_vs_cfs"]["ratio"] == pytest.approx(1.0, abs=0.01) and not row["kernel_vs_cfs"]["significant"]
+    vs = row["ours_vs_kernel"]
+    assert vs["ratio"] == pytest.approx(1.205, abs=0.01) and vs["significant"] and vs["ci_low"] > 1
+    costs = doc["callback_ns"]["nginx"]
+    assert costs["fifo"]["fifo_enqueue"]["ns_per_run"] == 100 and costs["scx_simple"]["simple_enqueue"]["ns_per_run"] == 300
+    assert [m["point"] for m in doc["missing"]] == ["workload=perf-pipe"]
+    md = twins.write(tmp_path)
+    assert "| nginx | requests_per_sec | fifo | scx_simple | 4 vs 4 |" in md and "**differs**" in md
+    assert (tmp_path / "twins.json").is_file() and "emulated" in md
+
+
+def test_share_error_goal_worst_point_and_figure(tmp_path):
+    """cgfifo at entitled share at depth 1 (error 0, within the 2% goal) and 10% short at depth 2;
+    cfs exact everywhere: the worst cgfifo point is depth 2 at -10%, 1 of 2 points within the
+    goal; the table marks the miss; the figure is written and linked."""
+    ent = 2 / 3
+    a = weight_point(tmp_path, "20260101-000000-cpuspin-cfs+cgfifo", 1, 2, ent)
+    b = weight_point(tmp_path, "20260101-000100-cpuspin-cfs+cgfifo", 2, 2, ent * 0.9)
+    write_sweep(tmp_path, {"depth=1 ratio=2": [a], "depth=2 ratio=2": [b]}, analysis="weights", name="share-accuracy")
+    md = weights.write(tmp_path)
+    doc = json.loads((tmp_path / "weights.json").read_text())
+    w = doc["worst"]["cgfifo"]
+    assert (w["points"], w["within_goal"]) == (2, 1)
+    assert (w["worst"]["depth"], w["worst"]["result"]) == (2, b.name)
+    assert w["worst"]["error"] == pytest.approx(-0.1)
+    assert doc["worst"]["cfs"]["within_goal"] == 2
+    assert "-10.0% [-10.0%, -10.0%] *" in md and "| cgfifo | 1 of 2 | depth 2, 2:1 |" in md
+    assert (tmp_path / "share-error.svg").is_file() and "share-error.svg" in md

@@ -263,3 +263,31 @@ def test_rtapp_keeps_its_task_set_logs_and_per_period_rows(rtapp_result):
         # the kernel ran every thread as SCHED_OTHER, as the logs say
         policies = (raw / "thread-policies.txt").read_text().splitlines()
         assert len(policies) == 4 and all(p.endswith("\tSCHED_OTHER") for p in policies)
+
+
+# --- cpuspin: CPU demand that never runs out, for share accuracy (workloads/cpuspin) ---
+
+def test_cpuspin_under_a_4to1_tree_gives_cfs_its_entitled_shares(results_root):
+    """Two cpuspin instances (4 spinners each on 2 vCPUs) in sibling cgroups weighted 4:1 under
+    cfs: both valid with bogo ops/s, and with demand that never runs out the shares cfs achieves
+    follow the weights (0.8 / 0.2 entitled; within 0.08 here, a bound a scheduler ignoring the
+    weights (0.5) cannot meet), by the agent's reading and by the clients' own; the two instances
+    together keep both vCPUs busy."""
+    proc = make("experiment", "POLICY=cfs", "WORKLOAD=cpuspin", "CGROUPS=pair:1:4", "DURATION=4",
+                results=results_root, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    m, (run,) = run_dirs(result_dir(proc))
+    info = load(run / "run.json")
+    assert info["valid"], info.get("invalid_reasons")
+    inst = {i["cgroup"]: i for i in info["cgroups"]["instances"]}
+    high = next(i for i in inst.values() if i["weight"] == 400)
+    low = next(i for i in inst.values() if i["weight"] == 100)
+    assert high["entitled_share"] == pytest.approx(0.8) and low["entitled_share"] == pytest.approx(0.2)
+    assert abs(high["achieved_share"] - 0.8) < 0.08, inst
+    used = {inst[c]["weight"]: metrics_of(run)[f"i{inst[c]['instance']}.cpus_used"]["value"] for c in inst}
+    assert abs(used[400] / (used[400] + used[100]) - 0.8) < 0.08, used
+    assert 1.8 < used[400] + used[100] <= 2.05, used
+    for k in (1, 2):
+        doc = load(run / "raw" / f"i{k}" / "metrics.json")
+        assert doc["valid"] and doc["settings"]["cgroup"].endswith(("/high", "/low"))
+        assert "stress-ng --cpu 4 " in (run / "raw" / f"i{k}" / "stress-ng-command.txt").read_text()
