@@ -102,7 +102,12 @@ static json_t *c_interval(json_t *c)
 	enum stat_kind k = stat_kind_of(json_string_value(json_object_get(c, "unit")));
 	struct ratio_ci r;
 	json_t *out = NULL;
-	if (!stat_ratio_ci(k, a, na, b, nb, STATS_SEED, STATS_N_RESAMPLES, STATS_CONFIDENCE, &r))
+	/* "paired": true: values[i] and baseline[i] are one round's runs (stat_ratio_ci_paired) */
+	int paired = json_is_true(json_object_get(c, "paired"));
+	int rc = paired ? (na == nb ? stat_ratio_ci_paired(k, a, b, na, STATS_SEED, STATS_N_RESAMPLES, STATS_CONFIDENCE, &r)
+				    : -1)
+			: stat_ratio_ci(k, a, na, b, nb, STATS_SEED, STATS_N_RESAMPLES, STATS_CONFIDENCE, &r);
+	if (!rc)
 		out = json_pack("{s:s, s:s, s:f, s:f, s:f, s:s, s:f}", "name",
 				json_string_value(json_object_get(c, "name")), "statistic", stat_name(k), "ratio", r.ratio,
 				"ci_low", r.lo, "ci_high", r.hi, "method", r.method, "halfwidth_pct",
