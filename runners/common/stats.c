@@ -356,6 +356,16 @@ int stat_ratio_ci_paired(enum stat_kind k, const double *a, const double *b, siz
 	return 0;
 }
 
+int stat_rounds_paired(const long *ra, size_t na, const long *rb, size_t nb)
+{
+	if (na != nb || na < 2)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (ra[i] != rb[i] || ra[i] <= 0 || (i && ra[i] == ra[i - 1]))
+			return 0;
+	return 1;
+}
+
 double ratio_halfwidth_pct(const struct ratio_ci *r)
 {
 	return isfinite(r->lo) && isfinite(r->hi) ? 100.0 * (r->hi - r->lo) / 2.0 : INFINITY;

@@ -97,6 +97,10 @@ int stat_ratio_ci(enum stat_kind k, const double *a, size_t na, const double *b,
  * resampled and the jackknife leaves one round out. Same returns as stat_ratio_ci. */
 int stat_ratio_ci_paired(enum stat_kind k, const double *a, const double *b, size_t n, unsigned long long seed,
 			 int n_resamples, double confidence, struct ratio_ci *out);
+/* Whether two policies' runs pair by round (analysis/stats.py paired_rounds on one boot): each
+ * has exactly one valid run in each of the same rounds, at least two; ra and rb list the rounds
+ * of their valid runs in the order they ran (ascending). */
+int stat_rounds_paired(const long *ra, size_t na, const long *rb, size_t nb);
 /* 100 * (hi - lo) / 2: the interval's half-width in percentage points of the ratio
  * (analysis' ratio_halfwidth_pct); INFINITY without an interval. */
 double ratio_halfwidth_pct(const struct ratio_ci *r);

@@ -129,8 +129,7 @@ static bool precision_reached(struct agent *a, struct precision *p, int index)
 		if ((int)k == base)
 			continue;
 		/* paired when both ran validly in the same rounds (at least two), as analysis pairs */
-		bool paired = p->n[k] >= 2 && p->n[k] == p->n[base] &&
-			      !memcmp(p->rounds[k], p->rounds[base], sizeof(long) * p->n[k]);
+		bool paired = stat_rounds_paired(p->rounds[k], p->n[k], p->rounds[base], p->n[base]);
 		int rc = paired ? stat_ratio_ci_paired(kind, p->vals[k], p->vals[base], p->n[k], STATS_SEED,
 						       STATS_N_RESAMPLES, STATS_CONFIDENCE, &r)
 				: stat_ratio_ci(kind, p->vals[k], p->n[k], p->vals[base], p->n[base], STATS_SEED,
