@@ -1,5 +1,10 @@
 """Pooling runs and comparing each policy with the cfs baseline.
 
+compare() gives each run's value with its boot (result) and round (run.json repeat) to
+stats.ratio_by_design(), so ratios are paired by round within a boot and resampled in two
+stages across pooled boots, and applies Holm's correction over every ratio row of the
+comparison (stats.py says why); design_notes() says once which designs were used.
+
 Runs are compared only when everything that could move their numbers is the same. Within one
 result directory that holds by construction (one boot, interleaved runs). Across results,
 pool() checks every factor in the manifests and refuses, naming the factor and both values,

@@ -37,7 +37,9 @@ Choices (after Hoefler & Belli, "Scientific Benchmarking of Parallel Computing S
   Each row's p-value comes from its bootstrap distribution (p_value()); a row is significant
   after Holm when its adjusted p-value is at most 1 - CONFIDENCE and its interval excludes 1.
   The intervals stay per-row 95% intervals.
-- Significant means the ratio's confidence interval excludes 1. With fewer than 2 runs on
+- Significant means the ratio's confidence interval excludes 1 (ratio()), and, once compare()
+  has applied holm_ratios() over the comparison, also that the row survives Holm (above). With
+  fewer than 2 runs on
   either side there is no interval and nothing is significant. With fewer than FEW_RUNS the
   bootstrap interval is known to be too narrow (it cannot see variation the few runs did not
   show); such rows are flagged so that nobody reads much into them.
