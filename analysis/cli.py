@@ -80,7 +80,8 @@ def cmd_ci(args):
             ok = False
         out.append({"policy": policy, "metric": metric, "ratio": r.ratio if r else None,
                     "ci_low": r.ci_low if r else None, "ci_high": r.ci_high if r else None,
-                    "halfwidth_pct": None if math.isinf(hw) else hw, "runs": n, "baseline_runs": nb})
+                    "halfwidth_pct": None if math.isinf(hw) else hw, "runs": n, "baseline_runs": nb,
+                    "design": r.design if r else None})
     if args.json:
         print(json.dumps({"results": ds.ids, "confidence": stats.CONFIDENCE, "policies": out,
                           "within": args.within, "all_within": ok}, indent=2))
@@ -89,7 +90,8 @@ def cmd_ci(args):
             f = (lambda v: "nan" if v is None else f"{v:.4f}")
             hw = "inf" if o["halfwidth_pct"] is None else f"{o['halfwidth_pct']:.2f}"
             print(f"{o['policy']} metric={metric} ratio={f(o['ratio'])} ci=[{f(o['ci_low'])},{f(o['ci_high'])}] "
-                  f"halfwidth_pct={hw} runs={o['runs']} baseline_runs={o['baseline_runs']}")
+                  f"halfwidth_pct={hw} runs={o['runs']} baseline_runs={o['baseline_runs']} "
+                  f"design={(o['design'] or '-').replace(' ', '-')}")
     return 0 if ok else 1
 
 

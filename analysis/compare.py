@@ -1,5 +1,10 @@
 """Pooling runs and comparing each policy with the cfs baseline.
 
+compare() gives each run's value with its boot (result) and round (run.json repeat) to
+stats.ratio_by_design(), so ratios are paired by round within a boot and resampled in two
+stages across pooled boots, and applies Holm's correction over every ratio row of the
+comparison (stats.py says why); design_notes() says once which designs were used.
+
 Runs are compared only when everything that could move their numbers is the same. Within one
 result directory that holds by construction (one boot, interleaved runs). Across results,
 pool() checks every factor in the manifests and refuses, naming the factor and both values,
@@ -297,21 +302,56 @@ def compare(dataset, baseline=BASELINE, metrics=None, seed=stats.SEED, n_resampl
         if proto is None:
             raise AnalysisError(f"metric {name!r} is not reported by any valid run of {', '.join(dataset.ids)}")
         kind = stats.metric_kind(proto.unit)
-        values = {p: [r.metrics[name].value for r in dataset.runs_of(p, valid=True) if name in r.metrics]
-                  for p in policies}
+        values = {p: observations(dataset, p, name) for p in policies}
         base = values.get(baseline) or []
         rows = []
         for p in policies:
             v = values[p]
-            summary = stats.summarize(v, kind, seed, n_resamples, confidence) if v else None
+            summary = stats.summarize_by_design(v, kind, seed, n_resamples, confidence) if v else None
             ratio = None
             if v and base and p != baseline:
-                ratio = stats.ratio(v, base, kind, seed, n_resamples, confidence)
+                ratio = stats.ratio_by_design(v, base, kind, seed, n_resamples, confidence)
             rows.append(PolicyRow(policy=p, n_valid=len(v), n_invalid=invalid[p], summary=summary, ratio=ratio,
                                   direction=_direction(ratio, proto.higher_is_better)))
         out.append(MetricComparison(name=name, unit=proto.unit, kind=kind, stat=stats.STAT_NAME[kind],
                                     higher_is_better=proto.higher_is_better, cgroup=proto.cgroup, rows=rows))
+    # One family per comparison: every ratio row of every metric (stats.py, multiple comparisons).
+    family = [r for m in out for r in m.rows if r.ratio is not None]
+    stats.holm_ratios([r.ratio for r in family])
+    for m in out:
+        for r in m.rows:
+            r.direction = _direction(r.ratio, m.higher_is_better)
+    notes += design_notes(out)
     return Comparison(dataset=dataset, baseline=baseline, metrics=out, notes=notes)
+
+
+def observations(dataset, policy, metric):
+    """stats.Obs of metric in policy's valid runs: its boot (the result) and round (run.json repeat)."""
+    return [stats.Obs(r.result_id, r.repeat, r.metrics[metric].value)
+            for r in dataset.runs_of(policy, valid=True) if metric in r.metrics]
+
+
+def design_notes(metrics):
+    """What the report says, once, about how its ratios were resampled and corrected."""
+    ratios = [r.ratio for m in metrics for r in m.rows if r.ratio is not None and r.ratio.ci_low is not None]
+    if not ratios:
+        return []
+    designs = sorted({r.design for r in ratios})
+    notes = ["ratio intervals by design: " + "; ".join(
+        f"{d} ({sum(r.design == d for r in ratios)} rows)" for d in designs)]
+    if any(d.startswith("independent: rounds incomplete") for d in designs):
+        notes.append("where a round lacks a valid run of either policy, pairing by round is impossible and "
+                     "both policies' runs are resampled independently")
+    if any(d.startswith("two-stage") for d in designs):
+        notes.append(f"pooled from {ratios[0].n_boots} boots: boots resampled, then rounds within each, so the "
+                     "intervals include the between-boot variation (with few boots still underestimated)")
+    family = max((r.family for r in ratios), default=0)
+    if family:
+        called = sum(bool(r.significant) for r in ratios)
+        raw = sum(bool(r.uncorrected_significant) for r in ratios)
+        notes.append(f"significance: Holm-corrected over this comparison's {family} ratio rows (every metric, "
+                     f"every policy vs the baseline); {called} significant after Holm ({raw} before)")
+    return notes
 
 
 def ratio_cis(dataset, metric=None, baseline=BASELINE, seed=stats.SEED, n_resamples=stats.N_RESAMPLES,

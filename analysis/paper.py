@@ -27,13 +27,22 @@ claims.ini, one section per claim:
     expected  = the claimed ratio (1.03 for +3%), value or accuracy (0.87)
     results   = ids under results/ (space-separated), pooled after checking their factors;
                 empty: not yet measured
-    model     = (kind model) a model file kept under the paper's folder, e.g. models/x.json;
-                empty: not yet measured
+    model     = (kind model) model files kept under the paper's folder (space-separated), e.g.
+                models/x.json; every one is judged; empty: not yet measured
     needs     = what is missing before it can be measured (shown while nothing is listed)
 
-A model's accuracy is a proportion of held-out rows: its interval is the exact (Clopper-Pearson)
-binomial interval, and the paper sets it beside the majority-class baseline's accuracy, the
-number any predictor has to beat.
+A model's accuracy is a proportion of held-out rows, but rows of one trace are not independent:
+its interval resamples whole traces (analysis/mlmodel.py recomputes each trace's held-out rows
+from the kept traces and checks them against the model file); where the traces are not kept the
+exact binomial interval on rows is shown and the verdict is tentative. The paper sets it beside
+the majority-class baseline's accuracy, the number any predictor has to beat, and the accuracy
+at the decision points the policy acts on.
+
+A verdict names what it tested (Claim.tested), is tentative below PRECISION='s minimum rounds or
+stats.FEW_RUNS runs a side (Claim.tentative), shows the claimed idea's own mechanism beside its
+ablations where the results measure it (Claim.mechanism: claimfacts), says when an ablation beat
+the claimed policy, and is checked against Holm over the paper's claim comparisons
+(correct_claims()).
 """
 import configparser
 import gzip
@@ -51,7 +60,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import AnalysisError
+from . import claimfacts
 from . import figures as figmod
+from . import mlmodel
 from . import stats
 from . import weights as weightsmod
 from .compare import BASELINE, compare, factor_mismatch, pool
@@ -202,7 +213,22 @@ class Claim:
     invalid: dict = field(default_factory=dict)
     verdict: str = "not yet measured"
     explanation: str = ""
-    model_doc: dict = field(default_factory=dict)  # kind model: the model file
+    model_doc: dict = field(default_factory=dict)  # kind model: the (first) model file
+    # what the verdict was judged on, in words ("requests_per_sec of cgfifo relative to cfs (total
+    # throughput)", "held-out accuracy of 2 models"): a verdict names what it tested
+    tested: str = ""
+    # True when there were fewer runs than PRECISION='s minimum rounds or than stats.FEW_RUNS a
+    # side, or a PRECISION= target was not reached (the verdict then ends in "(tentative)")
+    tentative: bool = False
+    tentative_why: list = field(default_factory=list)
+    # the claimed idea's own mechanism next to its ablations (claimfacts.Mechanism rows), e.g. the
+    # CPU share the weight tree keeps vs what the weights entitle
+    mechanism: list = field(default_factory=list)
+    # kind model: one mlmodel.ModelAccuracy per kept model file, with .verdict and .explanation
+    models: list = field(default_factory=list)
+    # sentences the verdict's reader must see (an ablation that beats the claimed policy, a
+    # significance that did not survive Holm, what a missing number would need)
+    notes: list = field(default_factory=list)
 
 
 def load_claims(paper_dir):
@@ -296,25 +322,77 @@ def _proportion(counts, where):
     return k / n, float(ci.low), float(ci.high), n
 
 
-def _evaluate_model(claim, paper_dir):
-    path = Path(paper_dir) / claim.model
+def _load_model(claim, paper_dir, rel):
+    path = Path(paper_dir) / rel
     try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:
         raise AnalysisError(f"claim {claim.id}: model file {path} is missing") from None
     except json.JSONDecodeError as e:
         raise AnalysisError(f"claim {claim.id}: {path}: not valid JSON: {e}") from None
-    acc, lo, hi, n = _proportion(_dig(doc, MODEL_HELD_OUT, str(path)), str(path))
-    base = _dig(doc, MODEL_BASELINE, str(path))
-    base_acc = _proportion(base, str(path))[0]
-    claim.measured = stats.Summary(kind=stats.OTHER, stat="accuracy", n=n, center=acc, ci_low=lo, ci_high=hi,
-                                   ci_method="exact binomial", minimum=acc, maximum=acc, p10=acc, p90=acc,
-                                   values=(acc,))
-    claim.model_doc = doc
-    claim.verdict, claim.explanation = verdict("value", claim.expected, lo, hi, acc)
-    claim.explanation += (f"; the majority-class baseline (always \"{base.get('always', '?')}\") scores "
-                          f"{base_acc:.4g} on the same {n} held-out rows"
-                          + (", so the model is no better than it" if acc <= base_acc else ""))
+    _proportion(_dig(doc, MODEL_HELD_OUT, str(path)), str(path))  # refuse a file without held-out counts
+    _dig(doc, MODEL_BASELINE, str(path))
+    return doc
+
+
+def _evaluate_model(claim, paper_dir):
+    """Every model file named in `model =` (space-separated), each judged on its held-out accuracy
+    with an interval that resamples whole traces (mlmodel); the claim's verdict is theirs when they
+    agree, else "mixed" naming each."""
+    for rel in claim.model.split():
+        doc = _load_model(claim, paper_dir, rel)
+        m = mlmodel.evaluate(doc, paper_dir, rel)
+        acc = m.held_out
+        if acc.ci_low is not None:
+            lo, hi, how = acc.ci_low, acc.ci_high, f"95% bootstrap interval over its {acc.clusters} held-out traces"
+        else:
+            # rows as independent: too narrow, so this verdict is tentative and says what is missing
+            lo, hi = m.exact_ci
+            how = "exact binomial interval treating rows as independent (too narrow)"
+            claim.tentative = True
+            claim.tentative_why.append(f"{rel}: no interval over traces ({m.missing})")
+        m.verdict, m.explanation = verdict("value", claim.expected, lo, hi, acc.accuracy)
+        m.explanation = (f"{rel} ({m.split} split): {acc.accuracy:.4g} on {acc.rows} held-out rows, {how}; "
+                         + m.explanation + f"; the majority-class baseline (always \"{m.majority_label}\") scores "
+                         f"{m.majority:.4g} on the same rows" + (", so the model is no better than it"
+                                                                  if acc.accuracy <= m.majority else ""))
+        if acc.clusters and acc.clusters < stats.FEW_RUNS:
+            claim.tentative = True
+            claim.tentative_why.append(f"{rel}: its held-out rows come from only {acc.clusters} traces")
+        dp = m.decision_points
+        if "held_out_float_decision_points" not in doc["training"]["metrics"]:
+            claim.notes.append(f"{rel}: the model file records no decision-point counts (written before "
+                               "tools/mltrain reported them): the accuracy where the policy acts is not known")
+        elif dp.rows:
+            claim.notes.append(
+                f"{rel}: at the decision points the policy acts on (another CPU idle, where keeping or migrating "
+                f"is chosen) {dp.correct} of {dp.rows} held-out rows were right ({dp.accuracy:.4g}"
+                + (f", 95% interval over {dp.clusters} traces [{dp.ci_low:.4g}, {dp.ci_high:.4g}]"
+                   if dp.ci_low is not None else ", no interval over traces") + ")")
+        else:
+            claim.notes.append(f"{rel}: no held-out row is a decision point (another CPU idle): the accuracy where "
+                               "the policy acts is not measured; traces with more idle-CPU decisions are needed")
+        if not claim.models:
+            claim.model_doc = doc
+            claim.measured = stats.Summary(kind=stats.OTHER, stat="accuracy", n=acc.rows, center=acc.accuracy,
+                                           ci_low=lo, ci_high=hi, ci_method=how, minimum=acc.accuracy,
+                                           maximum=acc.accuracy, p10=acc.accuracy, p90=acc.accuracy,
+                                           values=(acc.accuracy,))
+        claim.models.append(m)
+    verdicts = {m.verdict for m in claim.models}
+    claim.verdict = verdicts.pop() if len(verdicts) == 1 else (
+        "mixed (" + "; ".join(f"{m.split} split: {m.verdict}" for m in claim.models) + ")")
+    claim.explanation = "; ".join(m.explanation for m in claim.models)
+    claim.tested = (f"held-out accuracy of {len(claim.models)} kept model(s) "
+                    f"({', '.join(m.split + ' split' for m in claim.models)}), intervals over traces")
+    return _finish(claim)
+
+
+def _finish(claim):
+    """The verdict's last word: tentative when claim.tentative."""
+    if claim.tentative and not claim.verdict.endswith("(tentative)"):
+        claim.verdict += " (tentative)"
+        claim.explanation += " (tentative: " + "; ".join(claim.tentative_why) + ")"
     return claim
 
 
@@ -363,11 +441,16 @@ def evaluate(claim, paper_dir):
             claim.verdict, claim.explanation = "not judged", f"no valid runs of {claim.policy} or {BASELINE}"
             return claim
         claim.measured = row.ratio
+        claim.tested = (f"`{metric}` of {claim.policy} relative to {BASELINE}"
+                        + (" (the instances' total)" if any(r.metrics[metric].cgroup is None and
+                                                            (r.info.get("cgroups") or {}).get("instances")
+                                                            for r in ds.runs if r.valid and metric in r.metrics)
+                           else ""))
         claim.verdict, claim.explanation = verdict("ratio", claim.expected, row.ratio.ci_low, row.ratio.ci_high,
                                                    row.ratio.ratio)
-        if row.ratio.few_runs and row.ratio.ci_low is not None:
-            claim.explanation += (f" (fewer than {stats.FEW_RUNS} runs a side: the interval is likely too "
-                                  f"narrow, so the verdict is tentative)")
+        claim.explanation = f"judged on {claim.tested}: " + claim.explanation + f" ({_design_words(row.ratio)})"
+        claim.tentative_why = claimfacts.tentative_reasons(ds, claim.n_policy, claim.n_baseline)
+        claim.tentative = bool(claim.tentative_why) and row.ratio.ci_low is not None
         # A gain over cfs that an ablation (the idea switched off) shares is not the idea's.
         shared = [ab for ab, r, _, _ in claim.ablation_ratios
                   if r is not None and r.ci_low is not None and r.ci_low <= 1 <= r.ci_high]
@@ -376,14 +459,62 @@ def evaluate(claim, paper_dir):
             claim.explanation += (f"; yet {claim.policy} is no better than its ablation(s) "
                                   f"{', '.join(shared)} (their ratio's 95% CI includes no change), so the "
                                   f"gain over {BASELINE} does not come from the idea the claim credits")
+        beaten = claimfacts.ablation_beats(claim.ablation_ratios, m.higher_is_better)
+        if beaten:
+            words = ", ".join(f"{ab} ({fmt_ratio(r.ratio)} {fmt_ratio_ci(r.ci_low, r.ci_high)} for {claim.policy} "
+                              f"against it)" for ab, r in beaten)
+            claim.verdict += f"; {', '.join(ab for ab, _ in beaten)} significantly better"
+            claim.explanation += f"; its ablation(s) {words} did significantly better than {claim.policy} itself"
+            claim.notes.append(f"{claim.policy} is significantly worse than {words} on {metric}: the idea costs "
+                               "throughput against the policy without it")
+        claim.mechanism = claimfacts.share_mechanism(ds, claim.policy, claim.ablations, BASELINE)
+        if claim.mechanism:
+            mine = claim.mechanism[0]
+            claim.notes.append(
+                f"the verdict is on {claim.tested}; the weight tree's own job, keeping the CPU shares the weights "
+                f"entitle, is shown beside it: {claim.policy} gave the highest-weighted instance "
+                f"{mine.measured.center:.3f} of the CPU (entitled {mine.entitled:.3f})"
+                + "".join(f", {r.policy} {r.measured.center:.3f}" for r in claim.mechanism[1:]))
+        return _finish(claim)
     else:
         if not row.summary:
             claim.verdict, claim.explanation = "not judged", f"no valid runs of {claim.policy}"
             return claim
         claim.measured = row.summary
+        claim.tested = f"`{metric}` of {claim.policy} ({row.summary.stat} over its runs)"
         claim.verdict, claim.explanation = verdict("value", claim.expected, row.summary.ci_low,
                                                    row.summary.ci_high, row.summary.center)
-    return claim
+        claim.tentative_why = claimfacts.tentative_reasons(ds, claim.n_policy, claim.n_policy)
+        claim.tentative = bool(claim.tentative_why) and row.summary.ci_low is not None
+    return _finish(claim)
+
+
+def _design_words(r):
+    """How a ratio's interval was resampled, in words for a verdict."""
+    if r.design.startswith("two-stage"):
+        return f"interval resampling {r.n_boots} boots, then rounds within them"
+    if r.design == "paired by round":
+        return f"interval paired by round over {r.n_rounds} rounds"
+    return f"interval from independent resampling ({r.design})"
+
+
+def correct_claims(claims):
+    """Holm over the paper's claim comparisons (each ratio claim against cfs and against each
+    ablation): a verdict that rested on a significance the family does not support says so."""
+    family = [c.measured for c in claims if c.kind == "ratio" and isinstance(c.measured, stats.Ratio)]
+    family += [r for c in claims for _, r, _, _ in c.ablation_ratios if r is not None]
+    stats.holm_ratios(family)
+    for c in claims:
+        r = c.measured
+        if c.kind != "ratio" or not isinstance(r, stats.Ratio) or r.family == 0:
+            continue
+        if r.uncorrected_significant and not r.significant:
+            c.notes.append(f"its change against {BASELINE} is not significant after Holm over the paper's "
+                           f"{r.family} claim comparisons (adjusted p {r.p_adjusted:.3g})")
+            base = c.verdict.split(" (")[0].split(",")[0].split(";")[0]
+            if base in ("held", "partly held") or "a significant change the other way" in c.explanation:
+                c.verdict = "inconclusive after Holm" + (" (tentative)" if c.tentative else "")
+    return claims
 
 
 def _sentence(text):
@@ -432,7 +563,7 @@ def _comparison_table(cmp):
                 rat = f"{fmt_ratio(r.ratio.ratio)} {fmt_ratio_ci(r.ratio.ci_low, r.ratio.ci_high)}".strip()
             else:
                 rat = "baseline" if r.policy == cmp.baseline else "-"
-            mark = (f"significant, {r.direction}" if r.direction else "") + \
+            mark = (f"significant after Holm, {r.direction}" if r.direction else "") + \
                    (" (few runs)" if r.ratio and r.ratio.few_runs and r.ratio.ci_low is not None else "")
             runs = f"{r.n_valid}" + (f" (+{r.n_invalid})" if r.n_invalid else "")
             rows.append([m.name if k == 0 else "", m.unit if k == 0 else "", m.stat if k == 0 else "",
@@ -449,6 +580,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
            P("**Everything was measured in an emulated guest (QEMU TCG)**: absolute numbers are not those of "
              "real hardware, and a policy's margin can differ from what it would be on a real machine. Policies are compared only with the cfs baseline of the same result (one boot, interleaved runs) "
              "or of results whose factors all match."),
+           P(claimfacts.baseline_statement(datasets)),
            ("h2", "The claims"),
            ("table", ["claim", "claimed", "measured [95% CI]", "verdict"],
             [[c.title, claimed_text(c), measured_text(c), c.verdict] for c in claims])]
@@ -459,9 +591,17 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
             prov = c.model_doc.get("provenance", {})
             traces = prov.get("traces", [])
             code = prov.get("code", {})
-            doc.append(P(f"**Measured.** Held-out accuracy of the model in `{c.model}`: {measured_text(c)}, "
-                         f"exact binomial 95% interval."))
+            doc.append(P("**Measured.** Held-out accuracy of every kept model, its 95% interval resampling whole "
+                         "traces (rows of one trace are not independent; the exact binomial interval on rows, "
+                         "shown for comparison, treats them as if they were):"))
+            doc.append(("ul", [f"`{m.path}` ({m.split} split): {fmt(m.held_out.accuracy)} "
+                               + (f"{fmt_ci(m.held_out.ci_low, m.held_out.ci_high)} over {m.held_out.clusters} traces"
+                                  if m.held_out.ci_low is not None else f"(no interval over traces: {m.missing})")
+                               + f", rows as independent {fmt_ci(*m.exact_ci)}; n={m.held_out.rows} rows; "
+                               f"verdict: {m.verdict}" for m in c.models]))
             doc.append(P(f"**Verdict: {c.verdict}.** {_sentence(c.explanation)}"))
+            if c.notes:
+                doc.append(("ul", [_sentence(n) for n in c.notes]))
             doc.append(P("Reproduce: train again from the same traces with the same seed (training is "
                          "deterministic); the model file records its inputs:"))
             doc.append(("code", "\n".join(
@@ -481,6 +621,14 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
         doc.append(P(f"**Measured.** {what}: {measured_text(c)}, from {', '.join(f'`{i}`' for i in ds.ids)} "
                      f"({ds.describe()})" + (f"; {inv} invalid run(s) excluded" if inv else "") + "."))
         doc.append(P(f"**Verdict: {c.verdict}.** {_sentence(c.explanation)}"))
+        if c.mechanism:
+            doc.append(P(f"**Mechanism.** {c.mechanism[0].what}, mean over runs [95% CI]:"))
+            doc.append(("table", ["policy", "role", "share [95% CI]", f"{c.policy} vs it [95% CI]"],
+                        [[m.policy, m.role, f"{fmt(m.measured.center)} {fmt_ci(m.measured.ci_low, m.measured.ci_high)}",
+                          (f"{fmt_ratio(m.vs_claimed.ratio)} {fmt_ratio_ci(m.vs_claimed.ci_low, m.vs_claimed.ci_high)}"
+                           if m.vs_claimed else "")] for m in c.mechanism]))
+        if c.notes:
+            doc.append(("ul", [_sentence(n) for n in c.notes]))
         for ab, r, n, nb in c.ablation_ratios:
             rel = "-" if r is None or r.ratio is None else (
                 f"{(r.ratio - 1) * 100:+.1f}%" + ("" if r.ci_low is None else
@@ -493,7 +641,8 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
     doc.append(("h2", "Measurements"))
     doc.append(P("Every result the paper keeps, with every metric: the value is the harmonic mean for rates, "
                  "the median for times, the mean otherwise; intervals are 95% bootstrap intervals; "
-                 "*significant* means the ratio's interval excludes no change."))
+                 "*significant after Holm* means the ratio's interval excludes no change and its p-value survives "
+                 "Holm's correction over every ratio row of its table."))
     by_result = {}
     for f in figs:
         by_result.setdefault(f.path.stem.split("-", 1)[1] if "-" in f.path.stem else "", []).append(f)
@@ -541,7 +690,15 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
     doc.append(P(f"Summaries: harmonic mean for rates (unit ending in /s), median for times, arithmetic mean "
                  f"otherwise. Confidence intervals: bootstrap over runs ({stats.N_RESAMPLES} resamples, BCa, "
                  f"percentile where BCa is undefined; seed {stats.SEED}), no normality assumed; a ratio resamples "
-                 f"both policies' runs independently. Fewer than {stats.FEW_RUNS} runs a side are flagged: the "
+                 f"whole rounds (runs are interleaved in rounds within a boot, so a round's drift cancels), both "
+                 f"policies' runs independently where a round lacks a valid run, and, where results of several "
+                 f"boots are pooled, boots first and then rounds within them (percentile interval; the number of "
+                 f"boots is given). Multiple comparisons: Holm's step-down correction over every ratio row of a "
+                 f"table (the family: each policy against the baseline on each metric of one comparison) and over "
+                 f"the claims' comparisons; Holm rather than Benjamini-Hochberg because each marked row is read as a "
+                 f"finding of its own, so the chance of any false mark is what is bounded. Verdicts from fewer than "
+                 f"{claimfacts.MIN_ROUNDS} rounds (PRECISION='s minimum) or {stats.FEW_RUNS} runs a side are "
+                 f"tentative. Fewer than {stats.FEW_RUNS} runs a side are flagged: the "
                  f"bootstrap cannot see variation that few runs did not show. Invalid runs (policy ejected, "
                  f"workload failed) are excluded and counted. Results are pooled only when every factor in their "
                  f"manifests matches (kernel release and config, VM shape, clock, workload parameters, duration, "
@@ -630,7 +787,7 @@ def render_html(doc):
 def build(paper_dir):
     """Regenerates the paper's figures, paper.md and index.html; returns the paths written."""
     paper_dir = Path(paper_dir)
-    claims = [evaluate(c, paper_dir) for c in load_claims(paper_dir)]
+    claims = correct_claims([evaluate(c, paper_dir) for c in load_claims(paper_dir)])
     datasets = [pool([load_result(d)]) for d in paper_result_dirs(paper_dir)]
     fig_dir = paper_dir / "figures"
     if fig_dir.is_dir():

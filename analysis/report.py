@@ -1,7 +1,8 @@
 """The comparison as text for the terminal (`make report`) and as JSON (`--json`).
 
 One block per metric; per policy: runs used (and invalid runs excluded), the summary value with
-its 95% interval, the ratio to cfs with its interval, and a mark when the ratio is significant.
+its 95% interval, the ratio to cfs with its interval (resampled by the runs' design), and a mark
+when the ratio is significant after Holm's correction over the table (analysis/stats.py).
 Both renderings come from compare.Comparison, so the table and the paper can never disagree.
 """
 import json
@@ -81,6 +82,8 @@ def table_rows(cmp):
             if ratio is not None:
                 if ratio.significant:
                     mark = f"* {r.direction}"
+                elif ratio.uncorrected_significant:
+                    mark = "(not after Holm)"
                 if ratio.few_runs and ratio.ci_low is not None:
                     mark += " (few runs)"
             runs = f"{r.n_valid}" + (f"+{r.n_invalid}inv" if r.n_invalid else "")
@@ -105,8 +108,11 @@ def render_text(cmp):
     lines += ["",
               f"value: harmonic mean for rates (unit ends in /s), median for times, mean otherwise; 95% CI by "
               f"bootstrap ({stats.N_RESAMPLES} resamples, seed {stats.SEED}).",
-              f"vs {cmp.baseline}: ratio to the baseline as a change in percent; * significant: the ratio's 95% CI "
-              f"excludes no change. (few runs): fewer than {stats.FEW_RUNS} runs a side, the interval is too narrow.",
+              f"vs {cmp.baseline}: ratio to the baseline as a change in percent, its 95% CI resampled by the design the "
+              f"runs had (paired by round within a boot, two-stage across boots; notes above). * significant after "
+              f"Holm: the ratio's 95% CI excludes no change and its Holm-adjusted p-value over all ratio rows of this "
+              f"table is at most {1 - stats.CONFIDENCE:.2g}. (few runs): fewer than {stats.FEW_RUNS} runs a side, the "
+              f"interval is too narrow.",
               "runs: valid runs used (+N inv: invalid runs excluded)."]
     return "\n".join(lines)
 
@@ -122,7 +128,10 @@ def to_json(cmp):
         if r is None:
             return None
         return {"ratio": r.ratio, "ci": [r.ci_low, r.ci_high], "ci_method": r.ci_method,
-                "significant": r.significant, "few_runs": r.few_runs,
+                "significant": r.significant, "significant_uncorrected": r.uncorrected_significant,
+                "correction": f"holm over {r.family}" if r.family else None, "p_value": r.p_value,
+                "p_adjusted": r.p_adjusted, "design": r.design, "boots": r.n_boots, "rounds": r.n_rounds,
+                "few_runs": r.few_runs,
                 "halfwidth_pct": None if math.isinf(r.halfwidth_pct) else r.halfwidth_pct}
 
     return {

@@ -102,10 +102,12 @@ bool summary_vs_cfs(json_t *summary, const char *name, double *ratio)
 json_t *precision_estimator(const char *metric, const char *unit)
 {
 	enum stat_kind kind = stat_kind_of(unit);
-	return json_pack("{s:s?, s:s?, s:s, s:s, s:s, s:s, s:f, s:I, s:I, s:s}", "metric", metric, "unit", unit, "kind",
-			 stat_kind_name(kind), "statistic", stat_name(kind), "interval", STATS_INTERVAL, "fallback",
-			 STATS_INTERVAL_FALLBACK, "confidence", STATS_CONFIDENCE, "resamples",
-			 (json_int_t)STATS_N_RESAMPLES, "seed", (json_int_t)STATS_SEED, "halfwidth",
+	return json_pack("{s:s?, s:s?, s:s, s:s, s:s, s:s, s:s, s:f, s:I, s:I, s:s}", "metric", metric, "unit", unit,
+			 "kind", stat_kind_name(kind), "statistic", stat_name(kind), "interval", STATS_INTERVAL, "fallback",
+			 STATS_INTERVAL_FALLBACK, "design",
+			 "paired by round where the policy and cfs ran validly in the same rounds, else independent",
+			 "confidence", STATS_CONFIDENCE, "resamples", (json_int_t)STATS_N_RESAMPLES, "seed",
+			 (json_int_t)STATS_SEED, "halfwidth",
 			 "percentage points of the ratio: 100 * (ci_high - ci_low) / 2, as analysis' ratio_halfwidth_pct");
 }
 

@@ -205,47 +205,21 @@ static void jackknife_terms(enum stat_kind k, const double *x, size_t n, double 
 	*s2 += u2 / ((double)n * n);
 }
 
-int stat_ratio_ci(enum stat_kind k, const double *a, size_t na, const double *b, size_t nb,
-		  unsigned long long seed, int n_resamples, double confidence, struct ratio_ci *out)
+/*
+ * BCa's end, shared by both designs: from the resampled ratios th[0..B-1] (sorted here), the
+ * point, and the jackknife sums s3, s2, the interval in *out; the percentile interval where
+ * BCa's endpoints are not finite; "undefined" where neither is.
+ */
+static void bca_finish(double *th, size_t B, int has_nan, double s3, double s2, double confidence,
+		       struct ratio_ci *out)
 {
-	if (!na || !nb || n_resamples < 2)
-		return -1;
-	out->ratio = out->lo = out->hi = NAN;
-	double ca = stat_center(k, a, na), cb = stat_center(k, b, nb);
-	if (cb == 0) {
-		out->method = "baseline is 0";
-		return 0;
-	}
-	out->ratio = ca / cb;
-	if (na < 2 || nb < 2) {
-		out->method = "single run";
-		return 0;
-	}
-	size_t nmax = na > nb ? na : nb, B = (size_t)n_resamples;
-	double *th = malloc(sizeof(double) * B), *scratch = malloc(sizeof(double) * 2 * (nmax + 1));
-	if (!th || !scratch) {
-		free(th);
-		free(scratch);
-		return -1;
-	}
-	int has_nan = 0;
-	for (size_t i = 0; i < B; i++) {
-		double ra = resampled_center(k, a, na, scratch, &seed);
-		double rb = resampled_center(k, b, nb, scratch, &seed);
-		th[i] = ra / rb;
-		has_nan |= th[i] != th[i];
-	}
-	/* BCa: bias correction z0 from where the point lies among the resamples ("mean" rank) */
+	/* bias correction z0 from where the point lies among the resamples ("mean" rank) */
 	size_t below = 0, at_or_below = 0;
 	for (size_t i = 0; i < B; i++) {
 		below += th[i] < out->ratio;
 		at_or_below += th[i] <= out->ratio;
 	}
 	double z0 = norm_quantile((double)(below + at_or_below) / (2.0 * B));
-	/* acceleration from the jackknife of each group */
-	double s3 = 0, s2 = 0;
-	jackknife_terms(k, a, na, cb, 1, scratch, &s3, &s2);
-	jackknife_terms(k, b, nb, ca, 0, scratch, &s3, &s2);
 	double acc = s3 / 6.0 / pow(s2, 1.5);
 	double alpha = (1 - confidence) / 2, za = norm_quantile(alpha);
 	double n1 = z0 + za, n2 = z0 - za;
@@ -266,9 +240,130 @@ int stat_ratio_ci(enum stat_kind k, const double *a, size_t na, const double *b,
 	} else {
 		out->method = "undefined";
 	}
+}
+
+/* The point and the cases without an interval, common to both designs: 1 when *out is final. */
+static int ratio_point(enum stat_kind k, const double *a, size_t na, const double *b, size_t nb,
+		       struct ratio_ci *out, double *ca, double *cb)
+{
+	out->ratio = out->lo = out->hi = NAN;
+	*ca = stat_center(k, a, na);
+	*cb = stat_center(k, b, nb);
+	if (*cb == 0) {
+		out->method = "baseline is 0";
+		return 1;
+	}
+	out->ratio = *ca / *cb;
+	if (na < 2 || nb < 2) {
+		out->method = "single run";
+		return 1;
+	}
+	return 0;
+}
+
+int stat_ratio_ci(enum stat_kind k, const double *a, size_t na, const double *b, size_t nb,
+		  unsigned long long seed, int n_resamples, double confidence, struct ratio_ci *out)
+{
+	double ca, cb;
+	if (!na || !nb || n_resamples < 2)
+		return -1;
+	if (ratio_point(k, a, na, b, nb, out, &ca, &cb))
+		return 0;
+	size_t nmax = na > nb ? na : nb, B = (size_t)n_resamples;
+	double *th = malloc(sizeof(double) * B), *scratch = malloc(sizeof(double) * 2 * (nmax + 1));
+	if (!th || !scratch) {
+		free(th);
+		free(scratch);
+		return -1;
+	}
+	int has_nan = 0;
+	for (size_t i = 0; i < B; i++) {
+		double ra = resampled_center(k, a, na, scratch, &seed);
+		double rb = resampled_center(k, b, nb, scratch, &seed);
+		th[i] = ra / rb;
+		has_nan |= th[i] != th[i];
+	}
+	/* acceleration from the jackknife of each group */
+	double s3 = 0, s2 = 0;
+	jackknife_terms(k, a, na, cb, 1, scratch, &s3, &s2);
+	jackknife_terms(k, b, nb, ca, 0, scratch, &s3, &s2);
+	bca_finish(th, B, has_nan, s3, s2, confidence, out);
 	free(th);
 	free(scratch);
 	return 0;
+}
+
+/*
+ * Paired by round (scipy's paired=True): the indices of the rounds are resampled, the same ones
+ * for both policies; BCa's jackknife leaves one round (both its runs) out, one group of n.
+ */
+int stat_ratio_ci_paired(enum stat_kind k, const double *a, const double *b, size_t n, unsigned long long seed,
+			 int n_resamples, double confidence, struct ratio_ci *out)
+{
+	double ca, cb;
+	if (!n || n_resamples < 2)
+		return -1;
+	if (ratio_point(k, a, n, b, n, out, &ca, &cb))
+		return 0;
+	size_t B = (size_t)n_resamples;
+	double *th = malloc(sizeof(double) * (B > n ? B : n)), *sa = malloc(sizeof(double) * (n + 1)),
+	       *sb = malloc(sizeof(double) * (n + 1));
+	if (!th || !sa || !sb) {
+		free(th);
+		free(sa);
+		free(sb);
+		return -1;
+	}
+	int has_nan = 0;
+	for (size_t i = 0; i < B; i++) {
+		for (size_t j = 0; j < n; j++) {
+			size_t r = next_rand(&seed) % n;
+			sa[j] = a[r];
+			sb[j] = b[r];
+		}
+		th[i] = center_inplace(k, sa, n) / center_inplace(k, sb, n);
+		has_nan |= th[i] != th[i];
+	}
+	/* the jackknife over rounds: U = (n-1) * (mean - leave-one-round-out ratio) */
+	double *jk = malloc(sizeof(double) * n), mean = 0, u3 = 0, u2 = 0;
+	if (!jk) {
+		free(th);
+		free(sa);
+		free(sb);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t m = 0;
+		for (size_t j = 0; j < n; j++)
+			if (j != i) {
+				sa[m] = a[j];
+				sb[m++] = b[j];
+			}
+		jk[i] = center_inplace(k, sa, n - 1) / center_inplace(k, sb, n - 1);
+		mean += jk[i];
+	}
+	mean /= n;
+	for (size_t i = 0; i < n; i++) {
+		double u = (double)(n - 1) * (mean - jk[i]);
+		u3 += u * u * u;
+		u2 += u * u;
+	}
+	bca_finish(th, B, has_nan, u3 / ((double)n * n * n), u2 / ((double)n * n), confidence, out);
+	free(jk);
+	free(th);
+	free(sa);
+	free(sb);
+	return 0;
+}
+
+int stat_rounds_paired(const long *ra, size_t na, const long *rb, size_t nb)
+{
+	if (na != nb || na < 2)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (ra[i] != rb[i] || ra[i] <= 0 || (i && ra[i] == ra[i - 1]))
+			return 0;
+	return 1;
 }
 
 double ratio_halfwidth_pct(const struct ratio_ci *r)

@@ -14,6 +14,11 @@
  *   ratio(): fn(values) / fn(baseline)         stat_ratio_ci(): center(a) / center(b)
  *   scipy.stats.bootstrap, paired=False        both groups resampled independently, each of the
  *                                              n_resamples times, the ratio of centers recomputed
+ *   ratio(paired=True): runs paired by round   stat_ratio_ci_paired(): one index per round drawn
+ *   (ratio_by_design(), the same rounds on     for both policies, so a round's shared drift
+ *   both sides; else independent)              cancels; the jackknife leaves one round out (one
+ *                                              group of n, as scipy's resampled indices); the
+ *                                              guest pairs on the same rule (runners/guest/main.c)
  *   method BCa (Efron & Tibshirani 1993,       the same formulas as scipy 1.10's _bca_interval:
  *   14.3 and 15.4)                             z0 from the "mean" percentile of the point among the
  *                                              resamples; acceleration from the jackknife of each
@@ -87,6 +92,15 @@ struct ratio_ci {
  * empty or memory ran out. */
 int stat_ratio_ci(enum stat_kind k, const double *a, size_t na, const double *b, size_t nb,
 		  unsigned long long seed, int n_resamples, double confidence, struct ratio_ci *out);
+/* The same, paired by round (analysis/stats.py ratio(paired=True), what ratio_by_design() uses when
+ * both policies ran in the same rounds): a[i] and b[i] are one round's runs, whole rounds are
+ * resampled and the jackknife leaves one round out. Same returns as stat_ratio_ci. */
+int stat_ratio_ci_paired(enum stat_kind k, const double *a, const double *b, size_t n, unsigned long long seed,
+			 int n_resamples, double confidence, struct ratio_ci *out);
+/* Whether two policies' runs pair by round (analysis/stats.py paired_rounds on one boot): each
+ * has exactly one valid run in each of the same rounds, at least two; ra and rb list the rounds
+ * of their valid runs in the order they ran (ascending). */
+int stat_rounds_paired(const long *ra, size_t na, const long *rb, size_t nb);
 /* 100 * (hi - lo) / 2: the interval's half-width in percentage points of the ratio
  * (analysis' ratio_halfwidth_pct); INFINITY without an interval. */
 double ratio_halfwidth_pct(const struct ratio_ci *r);

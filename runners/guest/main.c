@@ -48,7 +48,9 @@
  * of the plan are skipped, and guest/stopping.json says why and where it stopped. The interval
  * is the one the report gives (stat_ratio_ci, runners/common/stats.h: the headline unit's
  * summary, BCa with the percentile fallback, analysis' confidence, resamples and seed) and the
- * half-width is in percentage points of the ratio, as analysis' ratio_halfwidth_pct. Every
+ * half-width is in percentage points of the ratio, as analysis' ratio_halfwidth_pct. The
+ * interval is paired by round (stat_ratio_ci_paired) when the policy and cfs have a valid run
+ * in the same rounds, else independent: analysis' ratio_by_design() on one boot. Every
  * evaluation, the last one included, is kept as guest/precision.json: the estimator, and per
  * policy the ratio, its interval and the method used.
  */
@@ -57,6 +59,7 @@ struct precision {
 	long min_rounds;
 	struct strv policies;	/* the policies, baseline first among them as "cfs" */
 	double **vals;
+	long **rounds;		/* the round of each value in vals */
 	size_t *n;
 	const struct cfg *plan;
 	char *unit;		/* the headline's unit, from the first valid run's run.json */
@@ -78,8 +81,11 @@ static void precision_init(struct agent *a, struct precision *p)
 	strv_split_push(&p->policies, cfg_get(&a->plan, "plan", "policies") ?: "");
 	p->vals = xmalloc(sizeof(double *) * (p->policies.n + 1));
 	p->n = xmalloc(sizeof(size_t) * (p->policies.n + 1));
-	for (size_t i = 0; i < p->policies.n; i++)
+	p->rounds = xmalloc(sizeof(long *) * (p->policies.n + 1));
+	for (size_t i = 0; i < p->policies.n; i++) {
 		p->vals[i] = xmalloc(sizeof(double) * (a->nruns + 1));
+		p->rounds[i] = xmalloc(sizeof(long) * (a->nruns + 1));
+	}
 	p->plan = &a->plan;
 }
 
@@ -91,6 +97,7 @@ static void precision_add(struct agent *a, struct precision *p, int index, bool 
 	int k = policy_index(p, policy);
 	if (!valid || k < 0)
 		return;
+	p->rounds[k][p->n[k]] = (index - 1) / (long)p->policies.n + 1;
 	p->vals[k][p->n[k]++] = headline;
 	if (!p->unit) {
 		char *rp = xasprintf("%s/runs/%03d-%s/run.json", a->results, index, policy);
@@ -121,8 +128,13 @@ static bool precision_reached(struct agent *a, struct precision *p, int index)
 		struct ratio_ci r;
 		if ((int)k == base)
 			continue;
-		if (stat_ratio_ci(kind, p->vals[k], p->n[k], p->vals[base], p->n[base], STATS_SEED, STATS_N_RESAMPLES,
-				  STATS_CONFIDENCE, &r)) {
+		/* paired when both ran validly in the same rounds (at least two), as analysis pairs */
+		bool paired = stat_rounds_paired(p->rounds[k], p->n[k], p->rounds[base], p->n[base]);
+		int rc = paired ? stat_ratio_ci_paired(kind, p->vals[k], p->vals[base], p->n[k], STATS_SEED,
+						       STATS_N_RESAMPLES, STATS_CONFIDENCE, &r)
+				: stat_ratio_ci(kind, p->vals[k], p->n[k], p->vals[base], p->n[base], STATS_SEED,
+						STATS_N_RESAMPLES, STATS_CONFIDENCE, &r);
+		if (rc) {
 			all = false;	/* no valid run of k or of cfs */
 			json_object_set_new(ratios, p->policies.v[k], json_pack("{s:s}", "method", "no valid runs"));
 			continue;
@@ -130,9 +142,10 @@ static bool precision_reached(struct agent *a, struct precision *p, int index)
 		double w = ratio_halfwidth_pct(&r);
 		json_object_set_new(hw, p->policies.v[k], finite_or_null(w));
 		json_object_set_new(ratios, p->policies.v[k],
-				    json_pack("{s:o, s:o, s:o, s:s, s:o, s:I, s:I}", "ratio", finite_or_null(r.ratio),
+				    json_pack("{s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:I}", "ratio", finite_or_null(r.ratio),
 					      "ci_low", finite_or_null(r.lo), "ci_high", finite_or_null(r.hi), "method",
-					      r.method, "halfwidth_pct", finite_or_null(w), "runs", (json_int_t)p->n[k],
+					      r.method, "design", paired ? "paired by round" : "independent",
+					      "halfwidth_pct", finite_or_null(w), "runs", (json_int_t)p->n[k],
 					      "baseline_runs", (json_int_t)p->n[base]));
 		say(PROTO_PRECISION " %s ratio %.4f half-width %.2f points (%s, %s)", p->policies.v[k], r.ratio, w,
 		    stat_name(kind), r.method);

@@ -77,6 +77,7 @@ def test_ci_prints_each_policy_halfwidth_and_stops_on_precision(results):
     assert p.returncode == 0, p.stderr
     fields = dict(kv.split("=", 1) for kv in p.stdout.split()[1:])
     assert p.stdout.startswith("fifo ") and fields["runs"] == "5" and fields["baseline_runs"] == "5"
+    assert fields["design"] == "paired-by-round"  # interleaved rounds, every run valid
     halfwidth = float(fields["halfwidth_pct"])
     lo, hi = (float(x) for x in fields["ci"].strip("[]").split(","))
     assert abs(halfwidth - 100 * (hi - lo) / 2) < 0.01

@@ -1,7 +1,9 @@
 """The stopping rule (C, runners/common/stats.c) and the report (analysis/stats.py) compute the
 same interval: on the fixed cases of tests/data/stats-agreement.json both give the same ratio
 (to 1e-9), the same statistic and method, and endpoints and half-width within the case's
-stated Monte-Carlo tolerance (`tolerance_pp`, percentage points of the ratio).
+stated Monte-Carlo tolerance (`tolerance_pp`, percentage points of the ratio). A case with
+`"paired": true` holds one round's runs at the same position on both sides and is computed
+paired by round (stats.ratio(paired=True), stat_ratio_ci_paired) on both.
 
 Why a tolerance: both sides draw 10000 resamples with the same seed but different generators
 (numpy's PCG64, splitmix64), so they differ by Monte-Carlo error only. The tolerance of each
@@ -34,7 +36,7 @@ C_CLI = REPO / "build/tests/test_stats"
 
 def analysis_interval(case, seed=stats.SEED):
     kind = stats.metric_kind(case["unit"])
-    r = stats.ratio(case["values"], case["baseline"], kind, seed=seed)
+    r = stats.ratio(case["values"], case["baseline"], kind, seed=seed, paired=case.get("paired", False))
     return {"statistic": stats.STAT_NAME[kind], "ratio": r.ratio, "ci_low": r.ci_low, "ci_high": r.ci_high,
             "method": r.ci_method, "halfwidth_pct": r.halfwidth_pct}
 
@@ -44,7 +46,8 @@ def percentile_interval(case):
     from scipy import stats as sps
     fn = stats.summary_function(stats.metric_kind(case["unit"]))
     res = sps.bootstrap((np.asarray(case["values"], float), np.asarray(case["baseline"], float)),
-                        lambda x, y, axis=-1: fn(x, axis=axis) / fn(y, axis=axis), vectorized=True, paired=False,
+                        lambda x, y, axis=-1: fn(x, axis=axis) / fn(y, axis=axis), vectorized=True,
+                        paired=case.get("paired", False),
                         confidence_level=stats.CONFIDENCE, n_resamples=stats.N_RESAMPLES, method="percentile",
                         random_state=np.random.default_rng(stats.SEED))
     return {"ci_low": float(res.confidence_interval.low), "ci_high": float(res.confidence_interval.high)}
@@ -112,6 +115,18 @@ def test_the_cases_tell_a_wrong_estimator_or_method_apart(data):
             wrong_method += moved > case["tolerance_pp"]
     assert wrong_center >= 2 * len(data["cases"]) - 2  # identical runs give one ratio whatever the center
     assert wrong_method >= 3
+
+
+def test_the_paired_cases_tell_pairing_apart(data):
+    """A side that ignored "paired" (or paired where it should not) must fail the agreement: on
+    each paired case the unpaired interval's endpoints differ by more than the tolerance."""
+    paired = [c for c in data["cases"] if c.get("paired")]
+    assert {stats.metric_kind(c["unit"]) for c in paired} >= {stats.RATE, stats.TIME}
+    for case in paired:
+        right = analysis_interval(case)
+        wrong = analysis_interval({**case, "paired": False})
+        moved = max(abs(wrong["ci_low"] - right["ci_low"]), abs(wrong["ci_high"] - right["ci_high"])) * 100
+        assert moved > case["tolerance_pp"], (case["name"], moved)
 
 
 def write_reference():

@@ -29,6 +29,8 @@ def check_same_interval_as_the_report(d, p):
         assert (guest["runs"], guest["baseline_runs"]) == (n, nb)
         assert abs(guest["ratio"] - ratio.ratio) < 1e-9 * ratio.ratio
         assert guest["method"] == ratio.ci_method
+        # both pair by round when both ran validly in the same rounds (stats.ratio_by_design)
+        assert guest["design"] == ("paired by round" if ratio.design == "paired by round" else "independent")
         widths = [w[policy] for w in other_seeds]
         spread = max(max(widths) - min(widths), 4 * statistics.pstdev(widths)) + 0.1
         assert abs(guest["halfwidth_pct"] - statistics.median(widths)) <= spread, (policy, guest, ratio, widths)

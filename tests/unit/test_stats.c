@@ -83,6 +83,33 @@ static void test_ratio_edges(void **state)
 	assert_true(ratio_halfwidth_pct(&r3) < ratio_halfwidth_pct(&r2));
 }
 
+/* The guest pairs by round on analysis' rule: the same rounds, one run each, at least two. */
+static void test_rounds_pair_on_the_same_rule_as_analysis(void **state)
+{
+	long r123[] = { 1, 2, 3 }, r124[] = { 1, 2, 4 }, r12[] = { 1, 2 }, r113[] = { 1, 1, 3 }, r0[] = { 0, 0 };
+	assert_true(stat_rounds_paired(r123, 3, r123, 3));
+	assert_false(stat_rounds_paired(r123, 3, r124, 3)); /* an invalid run in round 3 of one, 4 of the other */
+	assert_false(stat_rounds_paired(r123, 3, r12, 2)); /* an invalid run: one side lacks round 3 */
+	assert_false(stat_rounds_paired(r113, 3, r113, 3)); /* two runs in one round */
+	assert_false(stat_rounds_paired(r123, 1, r123, 1)); /* one round: no interval */
+	assert_false(stat_rounds_paired(r0, 2, r0, 2)); /* no round recorded */
+}
+
+/* Paired: a constant ratio in every round has no spread at all, however much the rounds drift
+ * (unpaired, the same runs give a wide interval); one round gives no interval. */
+static void test_paired_ratio_cancels_what_rounds_share(void **state)
+{
+	double a[] = { 110, 99, 121, 88, 132 }, b[] = { 100, 90, 110, 80, 120 };
+	struct ratio_ci p, u;
+	assert_int_equal(stat_ratio_ci_paired(STAT_RATE, a, b, 5, STATS_SEED, 2000, 0.95, &p), 0);
+	assert_true(fabs(p.ratio - 1.1) < 1e-12 && fabs(p.lo - 1.1) < 1e-12 && fabs(p.hi - 1.1) < 1e-12);
+	assert_int_equal(stat_ratio_ci(STAT_RATE, a, 5, b, 5, STATS_SEED, 2000, 0.95, &u), 0);
+	assert_true(ratio_halfwidth_pct(&u) > 5);
+	assert_int_equal(stat_ratio_ci_paired(STAT_RATE, a, b, 1, STATS_SEED, 2000, 0.95, &p), 0);
+	assert_string_equal(p.method, "single run");
+	assert_int_equal(stat_ratio_ci_paired(STAT_RATE, a, b, 0, STATS_SEED, 2000, 0.95, &p), -1);
+}
+
 static double *values(json_t *arr, size_t *n)
 {
 	*n = json_array_size(arr);
@@ -102,7 +129,12 @@ static json_t *c_interval(json_t *c)
 	enum stat_kind k = stat_kind_of(json_string_value(json_object_get(c, "unit")));
 	struct ratio_ci r;
 	json_t *out = NULL;
-	if (!stat_ratio_ci(k, a, na, b, nb, STATS_SEED, STATS_N_RESAMPLES, STATS_CONFIDENCE, &r))
+	/* "paired": true: values[i] and baseline[i] are one round's runs (stat_ratio_ci_paired) */
+	int paired = json_is_true(json_object_get(c, "paired"));
+	int rc = paired ? (na == nb ? stat_ratio_ci_paired(k, a, b, na, STATS_SEED, STATS_N_RESAMPLES, STATS_CONFIDENCE, &r)
+				    : -1)
+			: stat_ratio_ci(k, a, na, b, nb, STATS_SEED, STATS_N_RESAMPLES, STATS_CONFIDENCE, &r);
+	if (!rc)
 		out = json_pack("{s:s, s:s, s:f, s:f, s:f, s:s, s:f}", "name",
 				json_string_value(json_object_get(c, "name")), "statistic", stat_name(k), "ratio", r.ratio,
 				"ci_low", r.lo, "ci_high", r.hi, "method", r.method, "halfwidth_pct",
@@ -192,6 +224,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_norm_quantile_known_values),
 		cmocka_unit_test(test_centers_follow_the_unit),
 		cmocka_unit_test(test_ratio_edges),
+		cmocka_unit_test(test_rounds_pair_on_the_same_rule_as_analysis),
+		cmocka_unit_test(test_paired_ratio_cancels_what_rounds_share),
 		cmocka_unit_test(test_agrees_with_analysis),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
