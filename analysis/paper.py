@@ -420,6 +420,24 @@ def _reproduce_block(result):
     return "\n".join(lines)
 
 
+def _model_code_lines(code):
+    """How a model file names the code that trained it: the sha256 of the trainer's sources (legacy
+    files, trained before that, name a git commit instead)."""
+    if "git_commit" in code:
+        return [f"# trained by tools/mltrain at commit {code.get('git_commit') or '?'}"
+                + (" (work tree modified)" if code.get("git_dirty") else "")]
+    return [f"# trained by tools/mltrain; {name} sha256 {digest}"
+            for name, digest in sorted((code.get("sources_sha256") or {}).items())] or \
+        ["# trained by tools/mltrain (its sources not recorded)"]
+
+
+def _trace_name(trace):
+    """A trace as a model file names it: result directory and file (legacy files: the path it had)."""
+    if "file" in trace:
+        return f"{trace['result']}/{trace['file']}" if trace.get("result") else trace["file"]
+    return trace.get("path", "?")
+
+
 def _comparison_table(cmp):
     head = ["metric", "unit", "stat", "policy", "runs (+invalid)", "value [95% CI]", f"vs {cmp.baseline} [95% CI]", ""]
     rows = []
@@ -465,11 +483,12 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
             doc.append(P("Reproduce: train again from the same traces with the same seed (training is "
                          "deterministic); the model file records its inputs:"))
             doc.append(("code", "\n".join(
-                [f"# trained by tools/mltrain at commit {code.get('git_commit', '?')}"
-                 + (" (work tree modified)" if code.get("git_dirty") else ""),
-                 f"# training parameters: {', '.join(f'{k}={v}' for k, v in c.model_doc.get('training', {}).items() if isinstance(v, (int, float, str)))}"]
-                + [f"# trace {t.get('path')} sha256 {t.get('sha256')}" for t in traces]
-                + ([c.model_doc["command"]] if isinstance(c.model_doc.get("command"), str) else []))))
+                _model_code_lines(code)
+                + [f"# training parameters: {', '.join(f'{k}={v}' for k, v in c.model_doc.get('training', {}).items() if isinstance(v, (int, float, str)))}"]
+                + [f"# trace {_trace_name(t)} sha256 {t.get('sha256')}" for t in traces]
+                + ([c.model_doc["command"]] if isinstance(c.model_doc.get("command"), str) else [])
+                + (["make check-models   # retrains every model under paper/models from paper/results, "
+                    "compares bytes"] if traces and all(t.get("result") for t in traces) else []))))
             continue
         if c.dataset is None:
             doc.append(P(f"**Measured.** Not yet measured. Needs: {c.explanation}"))
