@@ -426,9 +426,11 @@ def _model_code_lines(code):
     if "git_commit" in code:
         return [f"# trained by tools/mltrain at commit {code.get('git_commit') or '?'}"
                 + (" (work tree modified)" if code.get("git_dirty") else "")]
-    return [f"# trained by tools/mltrain; {name} sha256 {digest}"
-            for name, digest in sorted((code.get("sources_sha256") or {}).items())] or \
-        ["# trained by tools/mltrain (its sources not recorded)"]
+    sources = sorted((code.get("sources_sha256") or {}).items())
+    if not sources:
+        return ["# trained by tools/mltrain (its sources not recorded)"]
+    return ["# trained by tools/mltrain from sources with these sha256 (the same sources train the same model):"] \
+        + [f"#   {name} {digest}" for name, digest in sources]
 
 
 def _trace_name(trace):
