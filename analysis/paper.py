@@ -66,8 +66,14 @@ TRIMMED = "TRIMMED"  # what add_result compressed or left out
 
 # ---------------------------------------------------------------- keeping results in the repository
 
-def paper_result_dirs(paper_dir):
-    root = Path(paper_dir) / "results"
+def results_root(paper_dir, results=None):
+    """Where the paper's kept results lie: <paper_dir>/results, unless results names another folder
+    (a published bundle keeps them beside paper/, in results/)."""
+    return Path(results) if results else Path(paper_dir) / "results"
+
+
+def paper_result_dirs(paper_dir, results=None):
+    root = results_root(paper_dir, results)
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / "manifest.json").is_file())
@@ -318,7 +324,7 @@ def _evaluate_model(claim, paper_dir):
     return claim
 
 
-def evaluate(claim, paper_dir):
+def evaluate(claim, paper_dir, results=None):
     if claim.kind == "model":
         if not claim.model:
             claim.verdict = "not yet measured"
@@ -330,10 +336,11 @@ def evaluate(claim, paper_dir):
         claim.explanation = claim.needs or "no result evaluates this claim yet"
         return claim
     dirs = []
+    root = results_root(paper_dir, results)
     for rid in claim.results:
-        d = Path(paper_dir) / "results" / rid
+        d = root / rid
         if not (d / "manifest.json").is_file():
-            raise AnalysisError(f"claim {claim.id}: result {rid} is not kept under {Path(paper_dir) / 'results'} "
+            raise AnalysisError(f"claim {claim.id}: result {rid} is not kept under {root} "
                                 f"(add it with `make paper-add RESULT=...`)")
         dirs.append(d)
     ds = pool([load_result(d) for d in dirs])
@@ -648,11 +655,12 @@ def render_html(doc):
             + "\n".join(body) + "\n</body>\n</html>\n")
 
 
-def build(paper_dir):
-    """Regenerates the paper's figures, paper.md and index.html; returns the paths written."""
+def build(paper_dir, results=None):
+    """Regenerates the paper's figures, paper.md and index.html from the results kept under
+    results_root(paper_dir, results); returns the paths written."""
     paper_dir = Path(paper_dir)
-    claims = [evaluate(c, paper_dir) for c in load_claims(paper_dir)]
-    datasets = [pool([load_result(d)]) for d in paper_result_dirs(paper_dir)]
+    claims = [evaluate(c, paper_dir, results) for c in load_claims(paper_dir)]
+    datasets = [pool([load_result(d)]) for d in paper_result_dirs(paper_dir, results)]
     fig_dir = paper_dir / "figures"
     if fig_dir.is_dir():
         # Figures of results no longer kept must not linger.

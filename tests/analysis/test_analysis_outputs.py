@@ -316,7 +316,7 @@ def test_reproduce_paper_runs_jobs_at_once_and_a_real_clock_rerun_alone(tmp_path
 def published_once(tmp_path_factory):
     root = tmp_path_factory.mktemp("bundle")
     src = write_result(root, "20260101-000000-nginx-cfs+fifo", interleaved(CFS, FIFO, perf=PERF))
-    return src, bundle.publish([src], root / "pub", name="b1", figure_formats=("svg",))
+    return src, bundle.publish([src], root / "pub", name="b1", figure_formats=("svg",))[:3]
 
 
 @pytest.fixture
