@@ -42,9 +42,11 @@ export SEED HORIZON_US SPLIT EPOCHS MLTRAIN_STAMP
 # Built inside the toolchain root like everything else (build.mk does not build tools/). zlib reads the
 # gzip-compressed traces that kept results hold: zlib1g-dev is in the root already (libbpf needs it), so reading
 # them adds no package to kernel/tools.packages (whose change would rebuild every user's toolchain root).
+# Linked under a temporary name and renamed: test files run side by side (make test's JOBS) may each build it, and
+# none may run a half-written binary.
 $(MLTRAIN): $(MLTRAIN_SRC) $(SETUP_ENV)
 	@mkdir -p $(dir $@)
-	kernel/tools-exec gcc $(MLTRAIN_CFLAGS) tools/mltrain/mltrain.c -o $@ -ljansson -lm -lz
+	kernel/tools-exec gcc $(MLTRAIN_CFLAGS) tools/mltrain/mltrain.c -o $@.tmp-$$$$ -ljansson -lm -lz && mv -f $@.tmp-$$$$ $@
 
 # What the paper's "train again from the same traces" means, checked: a few seconds per model.
 check-models: $(MLTRAIN)
