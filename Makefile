@@ -12,6 +12,7 @@
 #   make selfcheck-kvm                            ACCEL=kvm: scxlab in the guest boots a nested guest under its KVM
 #   make report | figures | paper | publish | verify BUNDLE=... | export   analysis (see analysis/analysis.mk)
 #   make train TRACES="results/..."              the ML yield predictor (see tools/mltrain/mltrain.mk)
+#   make check-models                             retrain paper/models from paper/results, compare bytes
 #   ./scxlab experiment|compare|sweep|selfcheck-host|selfcheck-kvm ... VAR=value  the same runs, with the runner's own exit code
 SHELL := /bin/bash
 .DEFAULT_GOAL := help

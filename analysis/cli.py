@@ -13,7 +13,9 @@ reproduce-paper` (analysis/analysis.mk).
     figures [RESULT...] [--out DIR] [--format svg,png,pdf]
                                    default: the paper's results into paper/figures; named
                                    results into build/figures
-    paper [--paper-dir DIR]        regenerate the paper from paper/claims.ini and paper/results
+    paper [--paper-dir DIR] [--results DIR]
+                                   regenerate the paper from paper/claims.ini and the results kept
+                                   under paper/results (or DIR: results/ in a published bundle)
     export [RESULT...] [--out FILE]
                                    every measured value as one long-format CSV (analysis/export.py
                                    lists the columns); default: the paper's results
@@ -144,7 +146,7 @@ def cmd_export(args):
 
 def cmd_paper(args):
     from . import paper
-    written = paper.build(Path(args.paper_dir))
+    written = paper.build(Path(args.paper_dir), args.results)
     for p in written:
         print(f"wrote {p}")
     return 0
@@ -162,7 +164,10 @@ def cmd_publish(args):
     paths = args.result or paper.paper_result_dirs(args.paper_dir)
     if not paths:
         raise AnalysisError(f"nothing to publish: name results with RESULT= or keep some under {args.paper_dir}/results")
-    path, tarball, sums_hash = bundle.publish(expand(paths), Path(args.out), name=args.name)
+    path, tarball, sums_hash, notes = bundle.publish(expand(paths), Path(args.out), name=args.name,
+                                                     paper_dir=Path(args.paper_dir))
+    for n in notes:
+        print(f"publish: note: {n}", file=sys.stderr)
     print(f"bundle: {path}\ntarball: {tarball}\nsha256 of SHA256SUMS: {sums_hash}")
     print(f"verify with: make verify BUNDLE={tarball} SUMS_SHA256={sums_hash}")
     return 0
@@ -252,6 +257,8 @@ def parser():
 
     s = sub.add_parser("paper", help="regenerate the paper")
     s.add_argument("--paper-dir", **paper_dir)
+    s.add_argument("--results", help="the kept results the claims name (default: <paper-dir>/results; in a "
+                                     "published bundle: results)")
     s.set_defaults(fn=cmd_paper)
 
     s = sub.add_parser("add-result", help="keep a result under the paper's results/")

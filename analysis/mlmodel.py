@@ -60,15 +60,20 @@ def _exact(k, n):
     return float(ci.low), float(ci.high)
 
 
-def _kept_trace(paper_dir, recorded_path):
-    """The kept copy of a trace path as mltrain recorded it (.../<result id>/runs/<run>/raw/<file>),
-    or None."""
-    parts = Path(recorded_path).parts
-    if "runs" not in parts:
-        return None, None
-    k = len(parts) - 1 - parts[::-1].index("runs")
-    result_id = parts[k - 1]
-    rel = Path(paper_dir, "results", result_id, *parts[k:])
+def _kept_trace(root, trace):
+    """(the kept copy, its result id) of a trace as the model file records it, or (None, id):
+    by its result and file (mltrain's stable names), or for older model files by the path it
+    was read from (.../<result id>/runs/<run>/raw/<file>). root: the kept results' folder."""
+    if trace.get("result") and trace.get("file"):
+        result_id = trace["result"]
+        rel = Path(root, result_id, trace["file"])
+    else:
+        parts = Path(trace.get("path", "")).parts
+        if "runs" not in parts:
+            return None, None
+        k = len(parts) - 1 - parts[::-1].index("runs")
+        result_id = parts[k - 1]
+        rel = Path(root, result_id, *parts[k:])
     for cand in (rel, Path(str(rel) + ".gz")):
         if cand.is_file():
             return cand, result_id
@@ -143,8 +148,10 @@ def _cluster_interval(n, k, seed=stats.SEED, n_resamples=stats.N_RESAMPLES, conf
     return float(np.percentile(acc, 100 * alpha)), float(np.percentile(acc, 100 * (1 - alpha))), int(n.size)
 
 
-def evaluate(doc, paper_dir, path=""):
-    """ModelAccuracy of a model file's held-out rows (doc: its parsed JSON)."""
+def evaluate(doc, paper_dir, path="", results=None):
+    """ModelAccuracy of a model file's held-out rows (doc: its parsed JSON); the traces are looked
+    for under results (default: the paper's results/)."""
+    root = Path(results) if results else Path(paper_dir) / "results"
     m = doc["training"]["metrics"]
     ho, dp, maj = m["held_out_float"], m.get("held_out_float_decision_points"), m["held_out_majority_baseline"]
     k = int(ho["tp"]) + int(ho["tn"])
@@ -165,9 +172,9 @@ def evaluate(doc, paper_dir, path=""):
         return out
     kept, absent, differ = [], [], []
     for t in traces:
-        f, rid = _kept_trace(paper_dir, t.get("path", ""))
+        f, rid = _kept_trace(root, t)
         if f is None:
-            absent.append(t.get("path", "?"))
+            absent.append(t.get("path") or f"{t.get('result', '?')}/{t.get('file', '?')}")
             continue
         data = _read_bytes(f)
         if hashlib.sha256(data).hexdigest() != t.get("sha256"):
@@ -176,7 +183,7 @@ def evaluate(doc, paper_dir, path=""):
         kept.append((t, f, rid, data))
     if absent or differ:
         out.missing = "; ".join(
-            ([f"traces not kept under {Path(paper_dir) / 'results'}: {', '.join(absent)}"] if absent else [])
+            ([f"traces not kept under {root}: {', '.join(absent)}"] if absent else [])
             + ([f"kept traces whose sha256 differs from the model file's: {', '.join(differ)}"] if differ else []))
         return out
     horizon = float(doc["label"]["horizon_us"])

@@ -77,8 +77,14 @@ TRIMMED = "TRIMMED"  # what add_result compressed or left out
 
 # ---------------------------------------------------------------- keeping results in the repository
 
-def paper_result_dirs(paper_dir):
-    root = Path(paper_dir) / "results"
+def results_root(paper_dir, results=None):
+    """Where the paper's kept results lie: <paper_dir>/results, unless results names another folder
+    (a published bundle keeps them beside paper/, in results/)."""
+    return Path(results) if results else Path(paper_dir) / "results"
+
+
+def paper_result_dirs(paper_dir, results=None):
+    root = results_root(paper_dir, results)
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / "manifest.json").is_file())
@@ -335,13 +341,13 @@ def _load_model(claim, paper_dir, rel):
     return doc
 
 
-def _evaluate_model(claim, paper_dir):
+def _evaluate_model(claim, paper_dir, results=None):
     """Every model file named in `model =` (space-separated), each judged on its held-out accuracy
     with an interval that resamples whole traces (mlmodel); the claim's verdict is theirs when they
     agree, else "mixed" naming each."""
     for rel in claim.model.split():
         doc = _load_model(claim, paper_dir, rel)
-        m = mlmodel.evaluate(doc, paper_dir, rel)
+        m = mlmodel.evaluate(doc, paper_dir, rel, results)
         acc = m.held_out
         if acc.ci_low is not None:
             lo, hi, how = acc.ci_low, acc.ci_high, f"95% bootstrap interval over its {acc.clusters} held-out traces"
@@ -396,22 +402,23 @@ def _finish(claim):
     return claim
 
 
-def evaluate(claim, paper_dir):
+def evaluate(claim, paper_dir, results=None):
     if claim.kind == "model":
         if not claim.model:
             claim.verdict = "not yet measured"
             claim.explanation = claim.needs or "no model file evaluates this claim yet"
             return claim
-        return _evaluate_model(claim, paper_dir)
+        return _evaluate_model(claim, paper_dir, results)
     if not claim.results:
         claim.verdict = "not yet measured"
         claim.explanation = claim.needs or "no result evaluates this claim yet"
         return claim
     dirs = []
+    root = results_root(paper_dir, results)
     for rid in claim.results:
-        d = Path(paper_dir) / "results" / rid
+        d = root / rid
         if not (d / "manifest.json").is_file():
-            raise AnalysisError(f"claim {claim.id}: result {rid} is not kept under {Path(paper_dir) / 'results'} "
+            raise AnalysisError(f"claim {claim.id}: result {rid} is not kept under {root} "
                                 f"(add it with `make paper-add RESULT=...`)")
         dirs.append(d)
     ds = pool([load_result(d) for d in dirs])
@@ -551,6 +558,26 @@ def _reproduce_block(result):
     return "\n".join(lines)
 
 
+def _model_code_lines(code):
+    """How a model file names the code that trained it: the sha256 of the trainer's sources (legacy
+    files, trained before that, name a git commit instead)."""
+    if "git_commit" in code:
+        return [f"# trained by tools/mltrain at commit {code.get('git_commit') or '?'}"
+                + (" (work tree modified)" if code.get("git_dirty") else "")]
+    sources = sorted((code.get("sources_sha256") or {}).items())
+    if not sources:
+        return ["# trained by tools/mltrain (its sources not recorded)"]
+    return ["# trained by tools/mltrain from sources with these sha256 (the same sources train the same model):"] \
+        + [f"#   {name} {digest}" for name, digest in sources]
+
+
+def _trace_name(trace):
+    """A trace as a model file names it: result directory and file (legacy files: the path it had)."""
+    if "file" in trace:
+        return f"{trace['result']}/{trace['file']}" if trace.get("result") else trace["file"]
+    return trace.get("path", "?")
+
+
 def _comparison_table(cmp):
     head = ["metric", "unit", "stat", "policy", "runs (+invalid)", "value [95% CI]", f"vs {cmp.baseline} [95% CI]", ""]
     rows = []
@@ -605,11 +632,12 @@ def document(claims, datasets, figs, fig_notes, paper_dir):
             doc.append(P("Reproduce: train again from the same traces with the same seed (training is "
                          "deterministic); the model file records its inputs:"))
             doc.append(("code", "\n".join(
-                [f"# trained by tools/mltrain at commit {code.get('git_commit', '?')}"
-                 + (" (work tree modified)" if code.get("git_dirty") else ""),
-                 f"# training parameters: {', '.join(f'{k}={v}' for k, v in c.model_doc.get('training', {}).items() if isinstance(v, (int, float, str)))}"]
-                + [f"# trace {t.get('path')} sha256 {t.get('sha256')}" for t in traces]
-                + ([c.model_doc["command"]] if isinstance(c.model_doc.get("command"), str) else []))))
+                _model_code_lines(code)
+                + [f"# training parameters: {', '.join(f'{k}={v}' for k, v in c.model_doc.get('training', {}).items() if isinstance(v, (int, float, str)))}"]
+                + [f"# trace {_trace_name(t)} sha256 {t.get('sha256')}" for t in traces]
+                + ([c.model_doc["command"]] if isinstance(c.model_doc.get("command"), str) else [])
+                + (["make check-models   # retrains every model under paper/models from paper/results, "
+                    "compares bytes"] if traces and all(t.get("result") for t in traces) else []))))
             continue
         if c.dataset is None:
             doc.append(P(f"**Measured.** Not yet measured. Needs: {c.explanation}"))
@@ -784,11 +812,12 @@ def render_html(doc):
             + "\n".join(body) + "\n</body>\n</html>\n")
 
 
-def build(paper_dir):
-    """Regenerates the paper's figures, paper.md and index.html; returns the paths written."""
+def build(paper_dir, results=None):
+    """Regenerates the paper's figures, paper.md and index.html from the results kept under
+    results_root(paper_dir, results); returns the paths written."""
     paper_dir = Path(paper_dir)
-    claims = correct_claims([evaluate(c, paper_dir) for c in load_claims(paper_dir)])
-    datasets = [pool([load_result(d)]) for d in paper_result_dirs(paper_dir)]
+    claims = correct_claims([evaluate(c, paper_dir, results) for c in load_claims(paper_dir)])
+    datasets = [pool([load_result(d)]) for d in paper_result_dirs(paper_dir, results)]
     fig_dir = paper_dir / "figures"
     if fig_dir.is_dir():
         # Figures of results no longer kept must not linger.

@@ -197,6 +197,25 @@ def test_model_claim_uses_an_exact_binomial_interval_and_the_majority_baseline(p
     assert "| did not hold (tentative) |" in md and "so the model is no better than it" in md
 
 
+def test_model_claim_names_traces_and_code_as_the_model_records_them(paper_dir):
+    """A model from the current trainer names traces by result and file and the code by its sources'
+    sha256: the paper shows them so, and the command that retrains and compares."""
+    (paper_dir / "models").mkdir()
+    held_out = {"rows": 100, "tp": 30, "tn": 60, "fp": 4, "fn": 6}
+    majority = {"rows": 100, "tp": 0, "tn": 64, "fp": 0, "fn": 36, "always": "does not yield"}
+    (paper_dir / "models/m.json").write_text(json.dumps({"training": {"seed": 1, "metrics": {
+        "held_out_float": held_out, "held_out_majority_baseline": majority}},
+        "provenance": {"traces": [{"result": "20260101-000000-nginx-mltrace",
+                                   "file": "runs/001-mltrace/raw/mlyield-trace.csv", "sha256": "ab" * 32}],
+                       "code": {"sources_sha256": {"tools/mltrain/mltrain.c": "cd" * 32}}}}))
+    (paper_dir / "claims.ini").write_text(MODEL_CLAIM)
+    paper.build(paper_dir)
+    md = (paper_dir / "paper.md").read_text()
+    assert f"# trace 20260101-000000-nginx-mltrace/runs/001-mltrace/raw/mlyield-trace.csv sha256 {'ab' * 32}" in md
+    assert f"#   tools/mltrain/mltrain.c {'cd' * 32}" in md
+    assert "make check-models" in md and "at commit" not in md
+
+
 def test_paper_refuses_a_claim_pointing_at_a_missing_result(paper_dir):
     (paper_dir / "claims.ini").write_text(CLAIMS.format(rid="20990101-000000-nowhere"))
     with pytest.raises(AnalysisError, match="20990101-000000-nowhere is not kept"):
@@ -319,7 +338,7 @@ def test_reproduce_paper_runs_jobs_at_once_and_a_real_clock_rerun_alone(tmp_path
 def published_once(tmp_path_factory):
     root = tmp_path_factory.mktemp("bundle")
     src = write_result(root, "20260101-000000-nginx-cfs+fifo", interleaved(CFS, FIFO, perf=PERF))
-    return src, bundle.publish([src], root / "pub", name="b1", figure_formats=("svg",))
+    return src, bundle.publish([src], root / "pub", name="b1", figure_formats=("svg",))[:3]
 
 
 @pytest.fixture

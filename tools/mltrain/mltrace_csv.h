@@ -73,20 +73,19 @@ static inline int mly_trace_split(char *line, char **f, int max)
 	return line ? max + 1 : n;
 }
 
-/* Appends the rows of path to t. Returns 0, or -1 with a message naming file:line in err. */
-static inline int mly_trace_read(const char *path, struct mly_trace *t, char *err, size_t len)
+/*
+ * Appends the rows read from in to t; path names the trace in messages (the stream may be a
+ * decompressed copy of it). Returns 0, or -1 with a message naming file:line in err. Does not
+ * close in.
+ */
+static inline int mly_trace_read_stream(FILE *in, const char *path, struct mly_trace *t, char *err, size_t len)
 {
 	enum { MAX_FIELDS = 256 };
 	int col[NR_COLS], xcol = -1, nf, nhead = 0, i;
 	char *line = NULL, *f[MAX_FIELDS + 1];
 	size_t cap = 0, lineno = 0;
-	FILE *in = fopen(path, "r");
 	ssize_t n;
 
-	if (!in) {
-		snprintf(err, len, "cannot open trace %s: %s", path, strerror(errno));
-		return -1;
-	}
 	while ((n = getline(&line, &cap, in)) > 0) {
 		lineno++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -199,12 +198,15 @@ static inline int mly_trace_read(const char *path, struct mly_trace *t, char *er
 			t->nr++;
 		}
 	}
+	if (ferror(in)) {
+		snprintf(err, len, "%s: read error after line %zu", path, lineno);
+		goto fail;
+	}
 	if (!nhead) {
 		snprintf(err, len, "%s: no header line (empty trace?)", path);
 		goto fail;
 	}
 	free(line);
-	fclose(in);
 	return 0;
 
 bad_line:
@@ -212,8 +214,22 @@ bad_line:
 		 "outcome of stop|lost|censored, features 0..%d)", path, lineno, nhead, MLY_X_MAX);
 fail:
 	free(line);
-	fclose(in);
 	return -1;
+}
+
+/* Appends the rows of the plain CSV file path to t; as mly_trace_read_stream(). */
+static inline int mly_trace_read(const char *path, struct mly_trace *t, char *err, size_t len)
+{
+	FILE *in = fopen(path, "r");
+	int rc;
+
+	if (!in) {
+		snprintf(err, len, "cannot open trace %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = mly_trace_read_stream(in, path, t, err, len);
+	fclose(in);
+	return rc;
 }
 
 #endif /* SCXLAB_MLTRACE_CSV_H */

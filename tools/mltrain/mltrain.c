@@ -36,25 +36,37 @@
  * power of two that keeps every entry within +-32767 (at most 2^24), biases are rounded at
  * the hidden and logit scales, the threshold is logit 0. Nothing else is approximated.
  *
- * Provenance in the model file: every trace (path as given, sha256, rows, labelled rows, the
- * fingerprint of the model that was loaded while it was recorded), the code (git commit of
- * --repo, whether the work tree differed from it, sha256 of mltrain.c and of the headers it
- * compiles in), and every training parameter.
+ * Traces are read plain or gzip-compressed (zlib's gzread passes a plain file through), so the
+ * kept results under paper/results, whose big raw files are stored as .gz, train as they are.
+ *
+ * Provenance in the model file: every trace by stable names, never by where it lay on the
+ * training machine: the result directory's name (null for a trace file outside one), the file
+ * within it as the runner wrote it (without a .gz added when it was kept), the sha256 of its
+ * content (the uncompressed CSV, as the kept result's ORIGINAL-SHA256SUMS lists it), rows,
+ * labelled rows and the fingerprint of the model loaded while it was recorded; the code as the
+ * sha256 of mltrain.c and of the headers it compiles in; and every training parameter. So the
+ * same traces (compressed or not, wherever they lie), parameters and sources give the same
+ * file byte for byte, which `make check-models` holds paper/models to. No git commit is
+ * recorded: it changes with every commit, also one that leaves the trainer alone, and the
+ * sources' hashes are what decides the output.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "mltrace_csv.h"
 
 #define TRACE_NAME "mlyield-trace.csv"
+#define GZ_SUFFIX ".gz"
 
 struct opts {
 	const char *output, *newest_root, *repo, *split;
@@ -66,6 +78,8 @@ struct opts {
 struct trace_file {
 	char *path;
 	char *group;		/* the result directory it came from (for --split run) */
+	char *result;		/* that directory's name, NULL for a trace file outside a result */
+	char *file;		/* the trace within its result (or its file name), without .gz */
 	struct mly_trace t;
 	size_t labelled;
 	char sha256[65];
@@ -123,16 +137,24 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-/* ---- running other programs (sha256sum, git): argv only, no shell ---- */
+/* ---- running other programs (sha256sum): argv only, no shell ---- */
 
-static int capture(char *const argv[], char *out, size_t len)
+/*
+ * Runs argv with in (inlen bytes; none when in is NULL) on its stdin and its stdout in out.
+ * The program run here (sha256sum) writes only after reading all its input, so writing
+ * it all before reading cannot deadlock. SIGPIPE is ignored (main), so a child that dies early
+ * is a failed write, not the end of mltrain.
+ */
+static int capture_in(char *const argv[], const char *in, size_t inlen, char *out, size_t len)
 {
-	int fds[2], status;
+	int fds[2], ins[2] = { -1, -1 }, status;
 	size_t got = 0;
 	ssize_t n;
 	pid_t pid;
 
 	if (pipe(fds))
+		return -1;
+	if (in && pipe(ins))
 		return -1;
 	pid = fork();
 	if (pid < 0)
@@ -144,10 +166,23 @@ static int capture(char *const argv[], char *out, size_t len)
 		if (devnull >= 0)
 			dup2(devnull, 2);
 		close(fds[0]);
+		if (in) {
+			dup2(ins[0], 0);
+			close(ins[0]);
+			close(ins[1]);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(fds[1]);
+	if (in) {
+		size_t put = 0;
+
+		close(ins[0]);
+		while (put < inlen && (n = write(ins[1], in + put, inlen - put)) > 0)
+			put += n;
+		close(ins[1]);
+	}
 	while (got + 1 < len && (n = read(fds[0], out + got, len - 1 - got)) > 0)
 		got += n;
 	while (read(fds[0], (char[256]){ 0 }, 256) > 0)
@@ -159,6 +194,11 @@ static int capture(char *const argv[], char *out, size_t len)
 	while (got && (out[got - 1] == '\n' || out[got - 1] == ' '))
 		out[--got] = '\0';
 	return 0;
+}
+
+static int capture(char *const argv[], char *out, size_t len)
+{
+	return capture_in(argv, NULL, 0, out, len);
 }
 
 static int sha256_file(const char *path, char hex[65])
@@ -173,31 +213,169 @@ static int sha256_file(const char *path, char hex[65])
 	return 0;
 }
 
+/* sha256 of len bytes at buf (sha256sum reading its stdin). */
+static int sha256_bytes(const char *buf, size_t len, char hex[65])
+{
+	char out[256];
+	char *argv[] = { "sha256sum", "-", NULL };
+
+	if (capture_in(argv, buf, len, out, sizeof(out)) || strlen(out) < 64)
+		return -1;
+	memcpy(hex, out, 64);
+	hex[64] = '\0';
+	return 0;
+}
+
+/*
+ * The content of a trace file, uncompressed if it is gzip-compressed (zlib recognises the
+ * format by its magic bytes and passes any other file through as it is). Dies naming the file
+ * on a read or decompression error. The result is NUL-terminated; its length is in *len.
+ */
+static char *read_trace_bytes(const char *path, size_t *len)
+{
+	size_t cap = 1 << 20, got = 0;
+	char *buf = xrealloc(NULL, cap);
+	gzFile gz = gzopen(path, "rb");
+	int n, zerr;
+
+	if (!gz)
+		die(2, "cannot open trace %s: %s", path, errno ? strerror(errno) : "out of memory");
+	while ((n = gzread(gz, buf + got, (unsigned)(cap - got - 1))) > 0) {
+		got += n;
+		if (cap - got < 2)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	if (n < 0) {
+		const char *msg = gzerror(gz, &zerr);
+
+		die(2, "cannot read trace %s: %s", path, zerr == Z_ERRNO ? strerror(errno) : msg);
+	}
+	gzclose(gz);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+/* name without a trailing ".gz": the trace as the runner wrote it, before it was kept compressed */
+static char *without_gz(const char *name)
+{
+	size_t n = strlen(name), k = strlen(GZ_SUFFIX);
+	char *d = xstrdup(name);
+
+	if (n > k && !strcmp(name + n - k, GZ_SUFFIX))
+		d[n - k] = '\0';
+	return d;
+}
+
+/* The last component of path, ignoring trailing slashes (a result directory given as "dir/"). */
+static char *base_name(const char *path)
+{
+	size_t n = strlen(path);
+	const char *b;
+	char *d;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	d = xrealloc(NULL, n + 1);
+	memcpy(d, path, n);
+	d[n] = '\0';
+	b = strrchr(d, '/');
+	if (b && b[1]) {
+		char *r = xstrdup(b + 1);
+
+		free(d);
+		return r;
+	}
+	return d;
+}
+
 /* ---- finding traces ---- */
 
-static void add_trace(struct trace_file **tf, size_t *n, const char *path, const char *group)
+/* result: the result directory's name or NULL; file: the trace within it, or its file name. */
+static void add_trace(struct trace_file **tf, size_t *n, const char *path, const char *group,
+		      const char *result, const char *file)
 {
 	*tf = xrealloc(*tf, (*n + 1) * sizeof(**tf));
 	memset(&(*tf)[*n], 0, sizeof(**tf));
 	(*tf)[*n].path = xstrdup(path);
 	(*tf)[*n].group = xstrdup(group);
+	(*tf)[*n].result = result ? xstrdup(result) : NULL;
+	(*tf)[*n].file = without_gz(file);
 	(*n)++;
 }
 
-/* A result directory: every runs/<run>/raw/mlyield-trace.csv in it, in run order. */
+/*
+ * A trace file named by itself: if it lies where a runner puts one (<result>/runs/<run>/raw/
+ * <file>), it is named like a trace found in that result directory; otherwise by its file name.
+ */
+static void add_trace_file(struct trace_file **tf, size_t *n, const char *path)
+{
+	char *copy = xstrdup(path), *part[4] = { NULL }, *slash;
+	int k;
+
+	/* the last four components (file, raw, run, runs) and what lies before them */
+	for (k = 0; k < 4 && (slash = strrchr(copy, '/')); k++) {
+		*slash = '\0';
+		part[k] = slash + 1;
+	}
+	if (k == 4 && copy[0] && !strcmp(part[3], "runs") && !strcmp(part[1], "raw") && part[2][0] && part[0][0]) {
+		char *result = base_name(copy), file[4096];
+
+		snprintf(file, sizeof(file), "runs/%s/raw/%s", part[2], part[0]);
+		add_trace(tf, n, path, path, result, file);
+		free(result);
+	} else {
+		char *name = base_name(path);
+
+		add_trace(tf, n, path, path, NULL, name);
+		free(name);
+	}
+	free(copy);
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A result directory: every runs/<run>/raw/mlyield-trace.csv in it, or the same kept
+ * gzip-compressed (mlyield-trace.csv.gz, as `make paper-add` keeps big raw files), in run order.
+ * A run holding both is refused: which of two copies was trained on must not be a guess.
+ */
 static void add_result_dir(struct trace_file **tf, size_t *n, const char *dir)
 {
-	char pattern[4096];
+	char pattern[4096], *result = base_name(dir);
+	size_t i, prefix = strlen(dir) + 1, nfound = 0;
+	char **found = NULL;
+	const char *suffix;
 	glob_t g;
-	size_t i;
 
-	snprintf(pattern, sizeof(pattern), "%s/runs/*/raw/" TRACE_NAME, dir);
-	if (glob(pattern, 0, NULL, &g) || !g.gl_pathc)
-		die(2, "%s has no runs/*/raw/" TRACE_NAME ": not a result directory of the mltrace "
-		    "policy (make experiment POLICY=mltrace WORKLOAD=...)", dir);
-	for (i = 0; i < g.gl_pathc; i++)
-		add_trace(tf, n, g.gl_pathv[i], dir);
-	globfree(&g);
+	for (suffix = ""; suffix; suffix = *suffix ? NULL : GZ_SUFFIX) {
+		snprintf(pattern, sizeof(pattern), "%s/runs/*/raw/" TRACE_NAME "%s", dir, suffix);
+		if (glob(pattern, 0, NULL, &g) == 0) {
+			found = xrealloc(found, (nfound + g.gl_pathc) * sizeof(*found));
+			for (i = 0; i < g.gl_pathc; i++)
+				found[nfound++] = xstrdup(g.gl_pathv[i]);
+		}
+		globfree(&g);
+	}
+	if (!nfound)
+		die(2, "%s has no runs/*/raw/" TRACE_NAME "[" GZ_SUFFIX "]: not a result directory of the "
+		    "mltrace policy (make experiment POLICY=mltrace WORKLOAD=...)", dir);
+	qsort(found, nfound, sizeof(*found), by_string);
+	for (i = 0; i < nfound; i++) {
+		char *plain = without_gz(found[i]);
+
+		if (i + 1 < nfound && !strcmp(plain, without_gz(found[i + 1])))
+			die(2, "%s holds both %s and %s" GZ_SUFFIX ": keep one of them", dir, plain + prefix,
+			    plain + prefix);
+		add_trace(tf, n, found[i], dir, result, found[i] + prefix);
+		free(plain);
+		free(found[i]);
+	}
+	free(found);
+	free(result);
 }
 
 static bool has_suffix(const char *s, const char *suf)
@@ -538,7 +716,8 @@ static void usage(FILE *out)
 		"  --lr X                 Adam learning rate (default 0.005)\n"
 		"  --batch N              mini-batch size (default 64)\n"
 		"  --l2 X                 L2 penalty on weights (default 1e-4)\n"
-		"  --repo DIR             git work tree recorded as the code's origin (default .)\n"
+		"  --repo DIR             the checkout whose trainer sources are hashed into the\n"
+		"                         model's provenance (default .)\n"
 		"Prints the metrics; the last line of stdout is the model path. Exit 0 done, 1 failed,\n"
 		"2 bad input.\n");
 }
@@ -555,28 +734,20 @@ static double parse_double(const char *opt, const char *s, double lo, double hi)
 	return v;
 }
 
+/*
+ * The code, by the sha256 of the files that decide the model (the trainer and the headers it
+ * compiles in) in --repo: the same hashes train the same model from the same traces.
+ */
 static void code_provenance(json_t *prov, const char *repo)
 {
 	static const char *const sources[] = {
 		"tools/mltrain/mltrain.c", "tools/mltrain/mltrace_csv.h",
 		"schedulers/mlyield/mlyield_nn.h", "schedulers/mlyield/mlyield_model.h",
 	};
-	char out[4096], path[4096], hex[65];
-	char *rev[] = { "git", "-c", "safe.directory=*", "-C", (char *)repo, "rev-parse", "HEAD", NULL };
-	char *st[] = { "git", "-c", "safe.directory=*", "-C", (char *)repo, "status", "--porcelain",
-		       "--untracked-files=no", NULL };
-	char *st_own[] = { "git", "-c", "safe.directory=*", "-C", (char *)repo, "status", "--porcelain",
-			   "--", "tools/mltrain", "schedulers/mlyield", NULL };
+	char path[4096], hex[65];
 	json_t *code = json_object(), *src = json_object();
-	bool dirty = false;
 	size_t i;
 
-	json_object_set_new(code, "git_commit", capture(rev, out, sizeof(out)) ? json_null() : json_string(out));
-	if (!capture(st, out, sizeof(out)))
-		dirty |= out[0] != '\0';
-	if (!capture(st_own, out, sizeof(out)))
-		dirty |= out[0] != '\0';
-	json_object_set_new(code, "git_dirty", json_boolean(dirty));
 	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", repo, sources[i]);
 		json_object_set_new(src, sources[i], sha256_file(path, hex) ? json_null() : json_string(hex));
@@ -642,6 +813,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	signal(SIGPIPE, SIG_IGN);	/* see capture_in() */
 	if (!o.output)
 		die(2, "-o MODEL.json is required (where to write the model)");
 	if (!o.newest_root && optind == argc)
@@ -661,7 +833,7 @@ int main(int argc, char **argv)
 		if (S_ISDIR(st.st_mode))
 			add_result_dir(&tf, &ntf, argv[optind]);
 		else
-			add_trace(&tf, &ntf, argv[optind], argv[optind]);
+			add_trace_file(&tf, &ntf, argv[optind]);
 	}
 
 	/* Read and label every trace, then split it. */
@@ -669,12 +841,18 @@ int main(int argc, char **argv)
 		struct trace_file *f = &tf[i];
 		struct set rows = { 0 };
 		bool last_of_group = true, group_has_two = false;
-		size_t cut;
+		size_t cut, len;
+		char *bytes = read_trace_bytes(f->path, &len);
+		FILE *in = fmemopen(bytes, len ? len : 1, "r");
 
-		if (mly_trace_read(f->path, &f->t, err, sizeof(err)))
+		if (!in)
+			die(1, "cannot read %s from memory: %s", f->path, strerror(errno));
+		if (mly_trace_read_stream(in, f->path, &f->t, err, sizeof(err)))
 			die(2, "%s", err);
-		if (sha256_file(f->path, f->sha256))
+		fclose(in);
+		if (sha256_bytes(bytes, len, f->sha256))
 			die(1, "cannot compute the sha256 of %s (sha256sum)", f->path);
+		free(bytes);
 		for (k = 0; k < ntf; k++) {
 			if (k != i && !strcmp(tf[k].group, f->group)) {
 				group_has_two = true;
@@ -876,7 +1054,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < ntf; i++) {
 		json_t *t = json_object();
 
-		json_object_set_new(t, "path", json_string(tf[i].path));
+		json_object_set_new(t, "result", tf[i].result ? json_string(tf[i].result) : json_null());
+		json_object_set_new(t, "file", json_string(tf[i].file));
 		json_object_set_new(t, "sha256", json_string(tf[i].sha256));
 		json_object_set_new(t, "rows", json_integer(tf[i].t.nr));
 		json_object_set_new(t, "labelled_rows", json_integer(tf[i].labelled));
