@@ -16,7 +16,7 @@ from .sweep import missing_markdown, read_sweep
 _TREE = re.compile(r"^pair:(\d+):(\d+)$")
 
 
-def _point(result):
+def tree_point(result):
     """(depth, ratio) from a generated pair:DEPTH:RATIO tree, else (None, None)."""
     name = (result.factors.get("cgroups") or {}).get("name") or ""
     m = _TREE.match(name)
@@ -42,7 +42,7 @@ def _summary(values):
 
 
 def point_rows(result):
-    depth, ratio = _point(result)
+    depth, ratio = tree_point(result)
     cg, entitled = _high_cgroup(result)
     ds = pool([result])
     head = result.headline
@@ -69,7 +69,7 @@ def point_rows(result):
 
 def is_weight_sweep_point(result):
     """A result made by `make sweep SWEEP=cgroup-weights` (one point of it)."""
-    return (result.command or "").startswith('make sweep SWEEP="cgroup-weights"') and _point(result)[0] is not None
+    return (result.command or "").startswith('make sweep SWEEP="cgroup-weights"') and tree_point(result)[0] is not None
 
 
 def repeats_of(result):

@@ -75,11 +75,16 @@ def test_shares_figure_from_the_runs_cgroup_records(results, tmp_path):
 
 def test_figures_skip_what_the_data_cannot_show(results, tmp_path):
     metrics = [{"name": "elapsed_s", "unit": "s", "value": 3.0, "higher_is_better": False}]
-    d = write_result(results, "20260101-000000-x", [{"policy": "cfs", "metrics": metrics}],
+    d = write_result(results, "20260101-000000-x", [{"policy": "cfs", "metrics": metrics},
+                                                     {"policy": "fifo", "metrics": metrics}],
                      factors={"headline_metric": "elapsed_s"})
-    figs, notes = figures.make_all([pool([load_result(d)])], tmp_path / "fig")
+    one = write_result(results, "20260101-000001-y", [{"policy": "fifo", "metrics": metrics}],
+                       factors={"headline_metric": "elapsed_s"})
+    figs, notes = figures.make_all([pool([load_result(d)]), pool([load_result(one)])], tmp_path / "fig")
     assert figs == []
     assert any("is not a rate" in n for n in notes)
+    # one policy: nothing to compare, so no figure (its numbers are in its table)
+    assert any("20260101-000001-y skipped: one policy only" in n for n in notes)
     assert any("no latency percentile metrics" in n for n in notes)
     assert any("overhead figure" in n for n in notes)
 
