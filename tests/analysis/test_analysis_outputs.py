@@ -152,12 +152,13 @@ def test_paper_states_each_claim_its_measurement_and_verdict(paper_dir):
     # The measured claim: fifo is 20% faster than cfs here (1200 vs 1000), which is more than claimed.
     assert "| fifo vs cfs on nginx | +3.0% | +20.0% [" in md
     assert "**Verdict: held.** A significant change larger than claimed" in md
-    # The exact command, from the result's reproduce.sh.
-    assert "make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=5 CLOCK=virtual" in md
+    # The exact command, from the result's reproduce.sh, with the result's detail in the appendix.
+    appendix = (paper_dir / "appendix.md").read_text()
+    assert "make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=5 CLOCK=virtual" in appendix
     # A claim without results has no number.
     assert "| cgfifo on apache | +3.0% | - | not yet measured |" in md
     assert "Not yet measured. Needs: the cgfifo policy" in md
-    assert "<td>not yet measured</td>" in html and "figures/throughput-" in html
+    assert "<td>not yet measured</td>" in html and "figures/throughput-" in (paper_dir / "appendix.html").read_text()
     for f in written:
         assert f.exists()
     # Regenerated from the same results: byte for byte the same (no timestamps).
@@ -190,7 +191,7 @@ def test_model_claim_uses_an_exact_binomial_interval_and_the_majority_baseline(p
     # 90 of 100: Clopper-Pearson 95% interval [0.8238, 0.9510] includes the claimed 0.87.
     assert "| yield predictor accuracy | 0.87 | 0.9000 [0.8238, 0.9510] (n=100 held-out rows) | inconclusive |" in md
     assert "majority-class baseline (always \"does not yield\") scores 0.64" in md
-    assert "trace t.csv sha256 " + "ab" * 32 in md
+    assert "trace t.csv sha256 " + "ab" * 32 in (paper_dir / "appendix.md").read_text()
     held_out.update(tp=10, tn=50, fp=20, fn=20)  # 60%: below the claim, below the baseline
     (paper_dir / "models/m.json").write_text(json.dumps({"training": {"metrics": {
         "held_out_float": held_out, "held_out_majority_baseline": majority}}}))
@@ -459,10 +460,10 @@ def test_paper_shows_weight_sweep_points_as_one_table(tmp_path, results):
     plain = write_result(results, "20260109-000000-nginx-cfs+fifo", interleaved([100, 101, 99], [120, 121, 119]))
     paper.add_result(plain, pdir)
     paper.build(pdir)
-    md = (pdir / "paper.md").read_text()
+    md = (pdir / "appendix.md").read_text()
     assert "### nginx: cfs, fifo (`20260109-000000-nginx-cfs+fifo`)" in md
     assert "### nginx: cfs, cgfifo" not in md
-    sweep = md[md.index("### cgroup shares across the weight sweep"):]
+    sweep = md[md.index("## The cgroup weight sweep"):]
     assert "2 points of `make sweep SWEEP=cgroup-weights`" in sweep
     assert "| 3 | 4:1 | cgfifo | 3 |" in sweep and "| 0.800 | 0.500 [" in sweep
     assert "make sweep SWEEP=cgroup-weights DURATION=" in sweep
