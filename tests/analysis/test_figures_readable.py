@@ -2,6 +2,8 @@
 policy in every figure, time axes in the unit that suits the data, request latencies only,
 labels that do not overlap, the weight sweep as heat maps with per-depth shares, the two clocks
 side by side."""
+import math
+
 import matplotlib.pyplot as plt
 import pytest
 
@@ -56,16 +58,29 @@ def test_latency_figures_draw_request_latencies_only(results, tmp_path):
     assert "latency (s)" in svg and "1e+07" not in svg and "sched." not in svg
 
 
-def test_slanted_policy_labels_do_not_overlap():
-    fig, ax = plt.subplots(figsize=(4, 3))
-    names = ["mlyield-always-migrate", "mlyield-never-migrate", "faulty-bad-cpu", "userland", "atropos", "central"]
+@pytest.mark.parametrize("names", [
+    ["mlyield-always-migrate", "mlyield-never-migrate", "faulty-bad-cpu", "userland", "atropos", "central"],
+    ["cfs", "fifo"],
+])
+def test_policy_labels_do_not_overlap(names):
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
     figures.policy_ticks(ax, [f"{n}\n(n=5)" for n in names])
     fig.canvas.draw()
-    boxes = [t.get_window_extent() for t in ax.get_xticklabels()]
+    labels = ax.get_xticklabels()
+    boxes = [t.get_window_extent() for t in labels]
+    angle = labels[0].get_rotation()
+    height_px = labels[0].get_fontsize() * fig.dpi / 72
     plt.close(fig)
-    for i in range(len(boxes) - 1):
-        # slanted: each label ends left of where the next one's right end is, and they do not cross
-        assert not boxes[i].overlaps(boxes[i + 1]) or boxes[i].x1 <= boxes[i + 1].x1 and boxes[i].y0 < boxes[i + 1].y0
+    if angle == 0:
+        assert not any(boxes[i].overlaps(boxes[i + 1]) for i in range(len(boxes) - 1))
+    else:
+        # parallel slanted lines of text: apart when the ticks' spacing, measured across the
+        # slant, exceeds a line's height
+        anchors = [b.x1 for b in boxes]  # right-aligned at the tick
+        gap = min(b - a for a, b in zip(anchors, anchors[1:]))
+        assert gap * math.sin(math.radians(angle)) > 1.2 * height_px
+        assert all("\n" not in t.get_text() for t in labels)
+    assert (angle != 0) == (len(names) > 3)
 
 
 def _sweep_point(results, k, depth, ratio, workload="apache", command=True):
