@@ -394,6 +394,8 @@ def overhead(datasets, out_dir, formats, notes, comparisons=None):
             extremes += [r.ci_low, r.ci_high] if has_ci else [r.ratio]
         ax.set_xscale("log")
         ax.set_xlim(min(extremes) / 1.3, max(extremes) * 1.3)
+        # 1-2-5 ticks: a panel spanning less than a decade still reads
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.axvline(1, color="0.4", lw=0.8)
