@@ -6,7 +6,7 @@
 #   make figures [RESULT="dir..."] [FIGURES=dir] [FORMAT=svg,png,pdf]
 #                                          default: the paper's kept results into paper/figures;
 #                                          named results into build/figures
-#   make paper                             regenerate paper/ (figures, paper.md, index.html)
+#   make paper                             regenerate paper/ (figures, paper.md, index.html, appendix.md/.html)
 #   make paper-add RESULT=dir [WHY=text]   keep a result under paper/results for the paper to quote (a result
 #                                          from a modified work tree only with WHY=, recorded beside it)
 #   make reproduce-paper [RESULTS=dir] [DRY_RUN=1] [JOBS=N]  rerun every experiment the paper quotes,

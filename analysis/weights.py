@@ -16,7 +16,7 @@ from .sweep import missing_markdown, read_sweep
 _TREE = re.compile(r"^pair:(\d+):(\d+)$")
 
 
-def _point(result):
+def tree_point(result):
     """(depth, ratio) from a generated pair:DEPTH:RATIO tree, else (None, None)."""
     name = (result.factors.get("cgroups") or {}).get("name") or ""
     m = _TREE.match(name)
@@ -42,7 +42,7 @@ def _summary(values):
 
 
 def point_rows(result):
-    depth, ratio = _point(result)
+    depth, ratio = tree_point(result)
     cg, entitled = _high_cgroup(result)
     ds = pool([result])
     head = result.headline
@@ -87,7 +87,7 @@ def _share_error(achieved, entitled):
 
 def is_weight_sweep_point(result):
     """A result made by `make sweep SWEEP=cgroup-weights` (one point of it)."""
-    return (result.command or "").startswith('make sweep SWEEP="cgroup-weights"') and _point(result)[0] is not None
+    return (result.command or "").startswith('make sweep SWEEP="cgroup-weights"') and tree_point(result)[0] is not None
 
 
 def repeats_of(result):
@@ -209,7 +209,7 @@ def share_error_figure(doc, out_dir, formats=("svg",)):
             y = [e["error"] * 100 for _, e in pts]
             lo = [(e["error"] - e["ci_low"]) * 100 if e["ci_low"] is not None else 0 for _, e in pts]
             hi = [(e["ci_high"] - e["error"]) * 100 if e["ci_high"] is not None else 0 for _, e in pts]
-            ax.errorbar(x, y, yerr=[lo, hi], color=policy_color(p, policies), ls=styles[k % len(styles)],
+            ax.errorbar(x, y, yerr=[lo, hi], color=policy_color(p), ls=styles[k % len(styles)],
                         marker="o", ms=3, capsize=2, label=f"{p}, depth {d}")
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted({r["ratio"] for r in rows}))

@@ -210,3 +210,21 @@ def interleaved(cfs, other, policy="fifo", **extra):
     return runs
 
 
+
+
+def claim_section(cid, **keys):
+    """One [claim <cid>] section of a paper's claims.ini (keys as analysis/paper.py reads them);
+    title, claim and source get placeholder text unless given."""
+    keys = {"title": cid, "claim": f"{cid} is claimed.", "source": "a test", "kind": "ratio", **keys}
+    return f"[claim {cid}]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items()) + "\n"
+
+
+PERF_COSTS = {"context-switches": 5000.0, "cpu-migrations": 20.0, "task-clock": 9000.0}
+
+
+def interleaved_nginx(values, perf=PERF_COSTS):
+    """Rounds of runs, one per policy each: {policy: [requests/s per round]}, with nginx's
+    metrics (latency inversely proportional to the rate) and perf stat costs."""
+    n = len(next(iter(values.values())))
+    return [{"policy": p, "metrics": nginx_metrics(v[k], latency_scale=1000 / v[k]), "perf": perf}
+            for k in range(n) for p, v in values.items()]

@@ -1,0 +1,649 @@
+"""The paper's layout: from evaluated claims (analysis/paper.py) and the kept results, two
+documents, each rendered as Markdown and HTML from one list of blocks (so the two cannot
+diverge), with no timestamps (regenerating unchanged inputs changes no byte):
+
+    paper.md, index.html        the paper: a one-screen summary first (claims, verdicts, the
+                                claims figure), the claims in detail, the figures across policies
+                                (overhead, cgroup weights, latency, the two clocks), the time model,
+                                limitations, method; a table of contents made from its headings
+    appendix.md, appendix.html  every kept result: its comparison table, its figures, how to
+                                reproduce it; the weight sweep's table; the models; figures not drawn
+
+Every figure written under figures/ is shown by one of the two (write_paper checks, and fails
+otherwise), with a caption saying it was measured emulated (QEMU TCG). Every number comes from
+the kept results: the text below is prose and the numbers are formatted from what analysis/
+computed.
+
+Blocks: ("h1"|"h2"|"h3", text), ("p", text), ("code", text), ("ul", [text]), ("table", head, rows),
+("figure", path, caption), ("toc",) (replaced by the headings' links). Text may hold `code`,
+**bold**, *emphasis* and [links](other.md#anchor); a link to a .md file reads .html in HTML.
+"""
+import dataclasses
+import html
+import json
+import os
+import re
+from pathlib import Path
+
+from . import AnalysisError
+from . import claimfacts
+from . import figures as figmod
+from . import stats
+from . import weights as weightsmod
+from .compare import BASELINE, accel, compare
+from .paper import ORIGINAL_SUMS, _proportion, _sentence, claimed_text, measured_text
+from .report import fmt, fmt_ci, fmt_ratio, fmt_ratio_ci
+
+PAPER, APPENDIX = "paper", "appendix"
+EMULATED = "emulated (QEMU TCG)"
+# Claim fields analysis/paper.py may add beside the verdict (shown when present and not empty):
+# (attribute, heading). The verdict logic owns them; the layout only shows them.
+EXTRA_FIELDS = (("mechanism", "Mechanism"), ("models", "Models"), ("notes", "Notes"),
+                ("multiple_comparisons", "Multiple comparisons"))
+
+
+def P(text):
+    return ("p", text)
+
+
+# ---------------------------------------------------------------- anchors and links
+
+def _slug(text):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to dashes."""
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+
+
+def heading_anchors(doc):
+    """[(index in doc, level, text, anchor)] for every heading, anchors made unique as GitHub
+    does (-1, -2 ... on repeats), so Markdown and HTML links land on the same heading."""
+    seen, out = {}, []
+    for i, block in enumerate(doc):
+        if block[0] in ("h1", "h2", "h3"):
+            base = _slug(block[1])
+            n = seen.get(base, 0)
+            seen[base] = n + 1
+            out.append((i, int(block[0][1]), block[1], base if n == 0 else f"{base}-{n}"))
+    return out
+
+
+def anchor_of(doc, text):
+    return next(a for _, _, t, a in heading_anchors(doc) if t == text)
+
+
+def toc_entries(doc):
+    """The table of contents: every h2 and h3, in order, with its anchor."""
+    return [(level, text, a) for _, level, text, a in heading_anchors(doc) if level in (2, 3)]
+
+
+# ---------------------------------------------------------------- rendering
+
+_INLINE_CODE = re.compile(r"`([^`]+)`")
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+_EM = re.compile(r"(?<![*\w])\*([^*\s][^*]*)\*(?![*\w])")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def _md_cell(text):
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _plain(text):
+    """Heading text as a TOC label: no link syntax inside a link."""
+    return text.replace("[", "").replace("]", "")
+
+
+def render_markdown(doc):
+    out = []
+    for block in doc:
+        kind = block[0]
+        if kind in ("h1", "h2", "h3"):
+            out.append("#" * int(kind[1]) + " " + block[1])
+        elif kind == "p":
+            out.append(block[1])
+        elif kind == "code":
+            out.append("```sh\n" + block[1] + "\n```")
+        elif kind == "ul":
+            out.append("\n".join(f"- {item}" for item in block[1]))
+        elif kind == "toc":
+            out.append("**Contents**\n\n" + "\n".join(f"{'  ' * (level - 2)}- [{_plain(text)}](#{a})"
+                                                     for level, text, a in toc_entries(doc)))
+        elif kind == "figure":
+            out.append(f"![{Path(block[1]).stem}]({block[1]})\n\n*{block[2]}*")
+        elif kind == "table":
+            head, rows = block[1], block[2]
+            lines = ["| " + " | ".join(_md_cell(h) for h in head) + " |",
+                     "|" + "|".join("---" for _ in head) + "|"]
+            lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+            out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def _href(target):
+    path, sep, frag = target.partition("#")
+    if path == f"{PAPER}.md":
+        path = "index.html"  # the paper's HTML page is the folder's index
+    elif path.endswith(".md") and "://" not in path:
+        path = path[:-3] + ".html"
+    return html.escape(path + sep + frag)
+
+
+def _inline_html(text):
+    t = html.escape(text, quote=False)
+    t = _INLINE_CODE.sub(r"<code>\1</code>", t)
+    t = _LINK.sub(lambda m: f'<a href="{_href(m.group(2))}">{m.group(1)}</a>', t)
+    t = _BOLD.sub(r"<strong>\1</strong>", t)
+    return _EM.sub(r"<em>\1</em>", t)
+
+
+def render_html(doc):
+    anchors = {i: a for i, _, _, a in heading_anchors(doc)}
+    body = []
+    for i, block in enumerate(doc):
+        kind = block[0]
+        if kind in ("h1", "h2", "h3"):
+            body.append(f'<{kind} id="{anchors[i]}">{_inline_html(block[1])}</{kind}>')
+        elif kind == "p":
+            body.append(f"<p>{_inline_html(block[1])}</p>")
+        elif kind == "code":
+            body.append(f"<pre><code>{html.escape(block[1], quote=False)}</code></pre>")
+        elif kind == "ul":
+            body.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in block[1]) + "</ul>")
+        elif kind == "toc":
+            body.append('<nav class="toc"><strong>Contents</strong><ul>' + "".join(
+                f'<li class="l{level}"><a href="#{a}">{_inline_html(_plain(text))}</a></li>'
+                for level, text, a in toc_entries(doc)) + "</ul></nav>")
+        elif kind == "figure":
+            body.append(f'<figure><img src="{html.escape(block[1])}" alt="{html.escape(Path(block[1]).stem)}">'
+                        f"<figcaption>{_inline_html(block[2])}</figcaption></figure>")
+        elif kind == "table":
+            head, rows = block[1], block[2]
+            t = ["<table>", "<tr>" + "".join(f"<th>{_inline_html(h)}</th>" for h in head) + "</tr>"]
+            t += ["<tr>" + "".join(f"<td>{_inline_html(c)}</td>" for c in r) + "</tr>" for r in rows]
+            body.append("\n".join(t + ["</table>"]))
+    title = html.escape(doc[0][1]) if doc and doc[0][0] == "h1" else "scxlab"
+    style = ("body{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;line-height:1.45}"
+             "table{border-collapse:collapse;font-size:.85em;margin:1em 0}"
+             "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}"
+             "pre{background:#f4f4f4;padding:.6em;overflow-x:auto}code{font-size:.9em}"
+             "nav.toc ul{list-style:none;padding-left:0}nav.toc li.l3{padding-left:1.5em;font-size:.9em}"
+             "figure{margin:1.5em 0}img{max-width:100%}figcaption{font-size:.85em;color:#444}")
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{title}</title>\n<style>{style}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+# ---------------------------------------------------------------- pieces
+
+def _figure(f, paper_dir):
+    cap = f.caption if EMULATED.lower() in f.caption.lower() else figmod.caption(f.caption)
+    return ("figure", os.path.relpath(f.path, paper_dir), cap)
+
+
+def _reproduce_block(result):
+    cmd = result.reproduce_command()
+    commit = result.git_commit
+    lines = [f"# {result.id}: made by scxlab commit {commit or '(unknown)'}; run from a checkout of it"]
+    if cmd and cmd != "test":
+        lines.append(f"{cmd}   # prints the new result directory last")
+        lines.append("make report   # its comparison table (the newest result), computed as here")
+    else:
+        lines.append(f"# no reproduce command recorded (manifest command: {result.command!r})")
+    return "\n".join(lines)
+
+
+def _model_code_lines(code):
+    """How a model file names the code that trained it: the sha256 of the trainer's sources (legacy
+    files, trained before that, name a git commit instead)."""
+    if "git_commit" in code:
+        return [f"# trained by tools/mltrain at commit {code.get('git_commit') or '?'}"
+                + (" (work tree modified)" if code.get("git_dirty") else "")]
+    sources = sorted((code.get("sources_sha256") or {}).items())
+    if not sources:
+        return ["# trained by tools/mltrain (its sources not recorded)"]
+    return ["# trained by tools/mltrain from sources with these sha256 (the same sources train the same model):"] \
+        + [f"#   {name} {digest}" for name, digest in sources]
+
+
+def _trace_name(trace):
+    """A trace as a model file names it: result directory and file (legacy files: the path it had)."""
+    if "file" in trace:
+        return f"{trace['result']}/{trace['file']}" if trace.get("result") else trace["file"]
+    return trace.get("path", "?")
+
+
+def _comparison_table(cmp):
+    head = ["metric", "unit", "stat", "policy", "runs (+invalid)", "value [95% CI]", f"vs {cmp.baseline} [95% CI]", ""]
+    rows = []
+    for m in cmp.metrics:
+        for k, r in enumerate(m.rows):
+            s = r.summary
+            val = f"{fmt(s.center)} {fmt_ci(s.ci_low, s.ci_high) if s.ci_low is not None else ''}".strip() if s \
+                else "no valid run"
+            if r.ratio and r.ratio.ratio is not None:
+                rat = f"{fmt_ratio(r.ratio.ratio)} {fmt_ratio_ci(r.ratio.ci_low, r.ratio.ci_high)}".strip()
+            else:
+                rat = "baseline" if r.policy == cmp.baseline else "-"
+            mark = (f"significant after Holm, {r.direction}" if r.direction else "") + \
+                   (" (few runs)" if r.ratio and r.ratio.few_runs and r.ratio.ci_low is not None else "")
+            runs = f"{r.n_valid}" + (f" (+{r.n_invalid})" if r.n_invalid else "")
+            rows.append([m.name if k == 0 else "", m.unit if k == 0 else "", m.stat if k == 0 else "",
+                         r.policy, runs, val, rat, mark.strip()])
+    return ("table", head, rows)
+
+
+def result_heading(res):
+    return f"{res.workload}: {', '.join(res.policies)} (`{res.id}`)"
+
+
+def _verdict_text(c):
+    tentative = getattr(c, "tentative", False) and "tentative" not in c.verdict
+    return c.verdict + (" (tentative)" if tentative else "")
+
+
+def _mechanism_blocks(c):
+    """The claimed idea's own mechanism (claimfacts.Mechanism rows): what it measured per policy,
+    and the claimed policy against each ablation."""
+    m0 = c.mechanism[0]
+    return [P(f"**Mechanism.** {m0.what}, mean over runs [95% CI]:"),
+            ("table", ["policy", "role", "measured [95% CI]", f"{c.policy} vs it [95% CI]"],
+             [[m.policy, m.role, f"{fmt(m.measured.center)} {fmt_ci(m.measured.ci_low, m.measured.ci_high)}",
+               (f"{fmt_ratio(m.vs_claimed.ratio)} {fmt_ratio_ci(m.vs_claimed.ci_low, m.vs_claimed.ci_high)}"
+                if m.vs_claimed else "")] for m in c.mechanism])]
+
+
+def _models_list(c):
+    """Every kept model of an accuracy claim (mlmodel.ModelAccuracy): held-out accuracy with its
+    interval over traces, beside the exact interval on rows."""
+    return ("ul", [f"`{m.path}` ({m.split} split): {fmt(m.held_out.accuracy)} "
+                   + (f"{fmt_ci(m.held_out.ci_low, m.held_out.ci_high)} over {m.held_out.clusters} traces"
+                      if m.held_out.ci_low is not None else f"(no interval over traces: {m.missing})")
+                   + f", rows as independent {fmt_ci(*m.exact_ci)}; n={m.held_out.rows} rows; verdict: {m.verdict}"
+                   for m in c.models])
+
+
+def _extra_blocks(claim):
+    """What the verdict logic added to the claim beyond the verdict (EXTRA_FIELDS); the models are
+    shown under Measured."""
+    out = []
+    for attr, label in EXTRA_FIELDS:
+        value = getattr(claim, attr, None)
+        if not value or attr == "models":
+            continue
+        if attr == "mechanism":
+            out += _mechanism_blocks(claim)
+            continue
+        if attr == "notes":
+            out.append(("ul", [_sentence(n) for n in value]))
+            continue
+        if isinstance(value, str):
+            out.append(P(f"**{label}.** {value}"))
+            continue
+        items = []
+        for v in value:
+            if dataclasses.is_dataclass(v):
+                v = dataclasses.asdict(v)
+            if isinstance(v, dict):
+                items.append("; ".join(f"{k}: {x}" for k, x in v.items()))
+            elif isinstance(v, (tuple, list)):
+                items.append("; ".join(str(x) for x in v))
+            else:
+                items.append(str(v))
+        out += [P(f"**{label}.**"), ("ul", items)]
+    return out
+
+
+def _change(r):
+    """A Ratio as (% change, low, high) for the claims figure."""
+    c = (r.ratio - 1) * 100
+    return (c, None, None) if r.ci_low is None else (c, (r.ci_low - 1) * 100, (r.ci_high - 1) * 100)
+
+
+def claim_point(c, comparisons):
+    """What the claims figure shows of claim c, or None before it is measured."""
+    if c.measured is None:
+        return None
+    if c.kind == "ratio":
+        if c.measured.ratio is None:
+            return None
+        refs = []
+        if c.ablations and c.dataset is not None:
+            m = comparisons.setdefault(("claim", c.id), compare(c.dataset, metrics=[c.metric])).metric(c.metric)
+            for ab in c.ablations:
+                row = next((r for r in m.rows if r.policy == ab), None)
+                if row and row.ratio and row.ratio.ratio is not None:
+                    refs.append(("ablation", ab, _change(row.ratio)))
+        return figmod.ClaimPoint(c.title, "ratio", (c.expected - 1) * 100, _change(c.measured), c.policy, refs)
+    s = c.measured
+    refs = []
+    base = (((c.model_doc or {}).get("training") or {}).get("metrics") or {}).get("held_out_majority_baseline")
+    if isinstance(base, dict):
+        refs.append(("majority baseline", None, (_proportion(base, c.model)[0], None, None)))
+    return figmod.ClaimPoint(c.title, c.kind, c.expected, (s.center, s.ci_low, s.ci_high),
+                             c.policy or "model", refs)
+
+
+def _link(label, page, anchor):
+    return f"[{label}]({page}.md#{anchor})"
+
+
+# ---------------------------------------------------------------- the two documents
+
+def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, comparisons):
+    doc = [("h1", "scxlab: appendix, every kept result"),
+           P(f"The per-result detail of [the paper]({PAPER}.md), generated with it by `make paper`. "
+             f"**Everything was measured in an emulated guest (QEMU TCG)**: absolute numbers are not those of "
+             f"real hardware. The value is the harmonic mean for rates, the median for times, the mean otherwise; "
+             f"intervals are 95% bootstrap intervals; *significant after Holm* means the ratio's interval excludes no "
+             f"change and its p-value survives Holm's correction over every ratio row of its table."),
+           ("toc",),
+           ("h2", "Kept results")]
+    sweep_points = [ds for ds in datasets if weightsmod.is_weight_sweep_point(ds.first)]
+    for ds in datasets:
+        if weightsmod.is_weight_sweep_point(ds.first):
+            continue
+        res = ds.first
+        doc.append(("h3", result_heading(res)))
+        inv = len([r for r in ds.runs if not r.valid])
+        doc.append(P(f"{ds.describe()}; {len(ds.runs)} runs" + (f", {inv} invalid and excluded" if inv else "")
+                     + (f"; result marked invalid: {'; '.join(res.manifest.get('invalid_reasons', []))}"
+                        if not res.valid else "") + "."))
+        key = tuple(ds.ids)
+        if key not in comparisons:
+            comparisons[key] = compare(ds)
+        doc.append(_comparison_table(comparisons[key]))
+        for f in per_result.get(res.id, []):
+            doc.append(_figure(f, paper_dir))
+        doc.append(P("Reproduce:"))
+        doc.append(("code", _reproduce_block(res)))
+    doc.append(("h2", "The cgroup weight sweep"))
+    if sweep_points:
+        doc.append(P(f"{len(sweep_points)} points of `make sweep SWEEP=cgroup-weights` (two workload instances in "
+                     "sibling cgroups DEPTH levels down, weighted RATIO:1; policies interleaved and repeated in "
+                     "one boot per point; " + sweep_points[0].describe() + "). *Achieved*: the CPU share "
+                     "(cgroup cpu.stat) of the higher-weighted instance, mean over runs with its 95% bootstrap "
+                     "interval; *entitled*: what its weights give it. The paper draws it as heat maps."))
+        rows = sorted((r for ds in sweep_points for r in weightsmod.point_rows(ds.first)), key=weightsmod.row_order)
+        doc.append(("table", weightsmod.HEADER, [weightsmod.row_cells(r) for r in rows]))
+        doc.append(P("Reproduce (one result per point; the sweep resumes where it stopped):"))
+        first = sweep_points[0].first
+        commits = sorted({ds.first.git_commit or "(unknown)" for ds in sweep_points})
+        doc.append(("code", f"# made by scxlab commit {', '.join(commits)}; run from a checkout of it\n"
+                            f"make sweep SWEEP=cgroup-weights DURATION={first.factors.get('duration_s', '')} "
+                            f"REPEATS={weightsmod.repeats_of(first)}"))
+    else:
+        doc.append(P("No kept result is a point of a cgroup weight sweep."))
+    models = [c for c in claims if c.kind == "model" and c.measured is not None]
+    if models:
+        doc.append(("h2", "Models"))
+    for c in models:
+        for rel in c.model.split():
+            mdoc = json.loads((Path(paper_dir) / rel).read_text())
+            prov = mdoc.get("provenance", {})
+            traces = prov.get("traces", [])
+            doc.append(("h3", f"{c.title} (`{rel}`)"))
+            doc.append(P("Reproduce: train again from the same traces with the same seed (training is "
+                         "deterministic); the model file records its inputs:"))
+            doc.append(("code", "\n".join(
+                _model_code_lines(prov.get("code", {}))
+                + ["# training parameters: " + ", ".join(f"{k}={v}" for k, v in mdoc.get("training", {}).items()
+                                                         if isinstance(v, (int, float, str)))]
+                + [f"# trace {_trace_name(t)} sha256 {t.get('sha256')}" for t in traces]
+                + ([mdoc["command"]] if isinstance(mdoc.get("command"), str) else [])
+                + (["make check-models   # retrains every model under paper/models from paper/results, "
+                    "compares bytes"] if traces and all(t.get("result") for t in traces) else []))))
+    if fig_notes:
+        doc.append(("h2", "Figures not drawn"))
+        doc.append(("ul", fig_notes))
+    return doc
+
+
+def _clock_sentences(groups, comparisons):
+    out = []
+    for group in groups:
+        parts = []
+        for ds in group:
+            head = ds.first.headline
+            m = comparisons[tuple(ds.ids)].metric(head)
+            for r in m.rows:
+                if r.ratio and r.ratio.ratio is not None:
+                    parts.append(f"{r.policy} {fmt_ratio(r.ratio.ratio)} {fmt_ratio_ci(r.ratio.ci_low, r.ratio.ci_high)}"
+                                 f" on the {ds.first.clock} clock (`{ds.first.id}`)")
+        if parts:
+            out.append(f"{group[0].first.workload}, `{group[0].first.headline}` vs {BASELINE}: " + "; ".join(parts))
+    return out
+
+
+def _time_model_blocks(claims, paper_dir):
+    """The claims' verdicts under each emulator time model, when analysis.timemodel provides
+    them: timemodel.table(claims, paper_dir) -> (header, rows) or a list of dicts/dataclasses."""
+    try:
+        from . import timemodel
+    except ImportError:
+        timemodel = None
+    table = getattr(timemodel, "table", None)
+    rows = table(claims, paper_dir) if table else None
+    if not rows:
+        return [P("Not measured: no claim's results are kept under more than one emulator time model (virtual "
+                  "clocks of other icount shifts, the real clock), so no claim's verdict is known to hold under "
+                  "another time model.")]
+    if isinstance(rows, tuple) and len(rows) == 2:
+        header, body = rows
+    else:
+        dicts = [dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r) for r in rows]
+        header = list(dicts[0])
+        body = [[str(d.get(h, "")) for h in header] for d in dicts]
+    return [P("Each claim's verdict under each emulator time model (a verdict that changes with the time model "
+              "is *emulation-sensitive*):"), ("table", [str(h) for h in header], [[str(c) for c in r] for r in body])]
+
+
+def _limitations(claims, datasets, clock_text):
+    results = [res for ds in datasets for res in ds.results]
+    kernels = sorted({res.factors.get("kernel_release") or "?" for res in results})
+    accels = sorted({accel(res) or "?" for res in results})
+    icount = sorted({(res.factors.get("clock_qemu") or {}).get("icount") or "" for res in results
+                     if res.clock == "virtual"} - {""})
+    sources = sorted({c.source for c in claims})
+    policies = sorted({p for res in results for p in res.policies})
+    unmeasured = [c.title for c in claims if c.verdict == "not yet measured"]
+    items = [
+        "**Emulation.** Every run is a QEMU TCG guest (accelerator(s) recorded: " + ", ".join(f"`{a}`" for a in accels)
+        + "). TCG translates instructions and models no caches, TLBs or memory latency, so an idea that works "
+        "through locality (keeping a task on the CPU whose cache is warm, as the yield predictor's claim does) "
+        "cannot show its benefit or its cost here; what remains is the scheduler's own path length and "
+        "its decisions about who runs when.",
+        "**Two clocks.** On the virtual clock (QEMU icount" + (f", `{'`, `'.join(icount)}`" if icount else "")
+        + ") guest time is a count of instructions executed, one vCPU thread runs at a time, and idle time is "
+        "skipped: results repeat, but every instruction costs the same and waiting on the host costs nothing. "
+        "On the real clock, guest time is wall time of multi-threaded TCG on a shared host: translation "
+        "cost, host load and the host's own scheduling of vCPU threads count. The two can disagree on a "
+        "policy's margin, not only on absolute numbers" + (": " + "; ".join(clock_text) if clock_text else
+                                                            "; no kept result measures the same experiment on both")
+        + ".",
+        "**The baseline.** " + claimfacts.baseline_statement(datasets) + " The proposal's numbers ("
+        + "; ".join(sources) + ") were also measured on real machines: a margin here is against a different "
+        "baseline on a different machine model.",
+        "**Not measured.** No run on real hardware or under KVM is kept; the production sched_ext schedulers "
+        "(written in Rust, not packaged) were not run; only the policies " + ", ".join(f"`{p}`" for p in policies)
+        + " appear in kept results." + (" Claims not yet measured: " + "; ".join(unmeasured) + "." if unmeasured
+                                         else ""),
+    ]
+    return [("ul", items)]
+
+
+def document(claims, datasets, figs, fig_notes, paper_dir, comparisons):
+    """The paper (main page). figs: the figures it shows; per-result ones go to the appendix."""
+    by_kind = {}
+    for f in figs:
+        by_kind.setdefault(f.kind, []).append(f)
+    doc = [("h1", "scxlab: the sched_ext proposal's claims, measured"),
+           P("Generated by `make paper` from the result directories kept under `paper/results/` (and model "
+             "files under `paper/models/`); do not edit by hand. Every number below was computed by `analysis/` "
+             f"from those files. **Everything was measured in an emulated guest (QEMU TCG)**: absolute numbers "
+             f"are not those of real hardware (see [Limitations](#limitations)). Per-result tables "
+             f"and figures are in [the appendix]({APPENDIX}.md)."),
+           ("toc",),
+           ("h2", "Summary")]
+    counts = {}
+    for c in claims:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    doc.append(P(f"{len(claims)} claim(s) of the sched_ext proposal, each re-implemented and measured against the "
+                 f"`{BASELINE}` baseline of the same boot: " + "; ".join(f"{n} *{v}*" for v, n in counts.items())
+                 + ". A verdict compares the claimed value with the 95% interval of what was measured; a gain "
+                   "its ablation (the idea switched off) shares is not credited to the idea."))
+    doc.append(("table", ["claim", "claimed", "measured [95% CI]", "verdict"],
+                [[c.title, claimed_text(c), measured_text(c), _verdict_text(c)] for c in claims]))
+    for f in by_kind.get("claims", []):
+        doc.append(_figure(f, paper_dir))
+    doc.append(("h2", "Claims"))
+    anchors_of_results = {}
+    for c in claims:
+        doc.append(("h3", c.title))
+        doc.append(P(f"**Claim.** {c.claim} (source: {c.source})"))
+        if c.kind == "model" and c.measured is not None:
+            doc.append(P("**Measured.** Held-out accuracy of every kept model, its 95% interval resampling whole "
+                         "traces (rows of one trace are not independent; the exact binomial interval on rows, "
+                         "shown for comparison, treats them as if they were). Their inputs and how to train "
+                         f"them again: [appendix, Models]({APPENDIX}.md#models)."))
+            doc.append(_models_list(c))
+        elif c.dataset is None:
+            doc.append(P(f"**Measured.** Not yet measured. Needs: {c.explanation}"))
+            doc += _extra_blocks(c)
+            continue
+        else:
+            ds = c.dataset
+            inv = sum(c.invalid.values())
+            what = (f"`{c.metric}` of `{c.policy}` relative to `{BASELINE}`" if c.kind == "ratio"
+                    else f"`{c.metric}` of `{c.policy}`")
+            anchors_of_results[c.id] = ds.results
+            doc.append(P(f"**Measured.** {what}: {measured_text(c)}, from {', '.join(f'`{i}`' for i in ds.ids)} "
+                         f"({ds.describe()})" + (f"; {inv} invalid run(s) excluded" if inv else "") + "."))
+        doc.append(P(f"**Verdict: {_verdict_text(c)}.** {_sentence(c.explanation)}"))
+        for ab, r, n, nb in c.ablation_ratios:
+            rel = "-" if r is None or r.ratio is None else (
+                f"{(r.ratio - 1) * 100:+.1f}%" + ("" if r.ci_low is None else
+                                                  f" [{(r.ci_low - 1) * 100:+.1f}%, {(r.ci_high - 1) * 100:+.1f}%]"))
+            doc.append(P(f"**Against its ablation `{ab}`** (the same results, same metric): `{c.policy}` {rel} "
+                         f"(n={n} vs {nb}). A gain over cfs that the ablation shares is not the idea's own."))
+        doc += _extra_blocks(c)
+        if c.id in anchors_of_results:
+            doc.append(("claim-results", c.id))  # replaced by links once the appendix's anchors are known
+    doc.append(("h2", "Across policies and workloads"))
+    doc.append(("h3", "Scheduling overhead"))
+    doc += [_figure(f, paper_dir) for f in by_kind.get("overhead", [])] or [
+        P("Not measured: no kept result has cost monitors with cfs and another policy.")]
+    doc.append(("h3", "cgroup weights"))
+    sweep = by_kind.get("weight-sweep", [])
+    design_shares = by_kind.get("shares", [])  # those of one result are in the appendix
+    if not sweep:
+        doc.append(P("No kept result has a cgroup weight sweep (`make sweep SWEEP=cgroup-weights`): the heat map "
+                     "of achieved vs entitled share over depth and ratio is not drawn."))
+    doc += [_figure(f, paper_dir) for f in sweep + design_shares]
+    if sweep:
+        doc.append(P(f"The sweep's table: [appendix]({APPENDIX}.md#the-cgroup-weight-sweep)."))
+    doc.append(("h3", "Latency distributions"))
+    claim_ids = {res.id for results in anchors_of_results.values() for res in results}
+    lat = [f for f in by_kind.get("latency", []) if set(f.ids) & claim_ids]
+    doc += [_figure(f, paper_dir) for f in lat] or [
+        P("None of the claims' results reports request latency percentiles.")]
+    if len(by_kind.get("latency", [])) > len(lat):
+        doc.append(P(f"Other results' latency distributions are in [the appendix]({APPENDIX}.md), beside their "
+                     f"tables."))
+    doc.append(("h3", "The two clocks"))
+    groups = figmod.clock_groups(datasets)
+    clock_text = _clock_sentences(groups, comparisons)
+    doc += [_figure(f, paper_dir) for f in by_kind.get("clocks", [])] or [
+        P("No kept results differ only in their clock.")]
+    if clock_text:
+        doc.append(("ul", clock_text))
+    doc.append(("h2", "Time model"))
+    doc += _time_model_blocks(claims, paper_dir)
+    doc.append(("h2", "Limitations"))
+    doc += _limitations(claims, datasets, clock_text)
+    doc.append(("h2", "Method"))
+    doc.append(P(f"Summaries: harmonic mean for rates (unit ending in /s), median for times, arithmetic mean "
+                 f"otherwise. Confidence intervals: bootstrap over runs ({stats.N_RESAMPLES} resamples, BCa, "
+                 f"percentile where BCa is undefined; seed {stats.SEED}), no normality assumed; a ratio resamples "
+                 f"whole rounds (runs are interleaved in rounds within a boot, so a round's drift cancels), both "
+                 f"policies' runs independently where a round lacks a valid run, and, where results of several "
+                 f"boots are pooled, boots first and then rounds within them (percentile interval; the number of "
+                 f"boots is given). Multiple comparisons: Holm's step-down correction over every ratio row of a "
+                 f"table (the family: each policy against the baseline on each metric of one comparison) and over "
+                 f"the claims' comparisons; Holm rather than Benjamini-Hochberg because each marked row is read as a "
+                 f"finding of its own, so the chance of any false mark is what is bounded. Verdicts from fewer than "
+                 f"{claimfacts.MIN_ROUNDS} rounds (PRECISION='s minimum) or {stats.FEW_RUNS} runs a side are "
+                 f"tentative. Fewer than {stats.FEW_RUNS} runs a side are flagged: the "
+                 f"bootstrap cannot see variation that few runs did not show. Invalid runs (policy ejected, "
+                 f"workload failed) are excluded and counted. Results are pooled only when every factor in their "
+                 f"manifests matches (kernel release and config, VM shape, clock, workload parameters, duration, "
+                 f"...)."))
+    doc.append(P("Verdicts: *held* when the interval shows a significant change in the claimed direction "
+                 "that includes or exceeds the claimed size; *partly held* when significant but smaller; "
+                 "*inconclusive* when the interval includes both no change and the claim; *did not hold* when "
+                 "it excludes the claim without a significant gain, or shows a significant change the other way; "
+                 "*not judged* with fewer than two runs a side."))
+    doc.append(P("Kept results: large raw files are gzip-compressed or left out; each kept result's "
+                 f"`{ORIGINAL_SUMS}` has the sha256 of every original file. `make reproduce-paper` reruns "
+                 "every experiment the paper keeps."))
+    doc.append(("h2", "Appendix"))
+    doc.append(P(f"[The appendix]({APPENDIX}.md): every kept result with its comparison table (every metric), "
+                 f"its figures and the command that reproduces it; the weight sweep's table; the models' inputs; "
+                 f"the figures that could not be drawn and why."))
+    return doc, anchors_of_results
+
+
+def _resolve_claim_links(doc, anchors_of_results, appendix):
+    out = []
+    for block in doc:
+        if block[0] != "claim-results":
+            out.append(block)
+            continue
+        links = [_link(f"`{res.id}`", APPENDIX, anchor_of(appendix, result_heading(res)))
+                 for res in anchors_of_results[block[1]]]
+        out.append(P("Tables, figures and how to reproduce: " + ", ".join(links) + "."))
+    return out
+
+
+def write_paper(paper_dir, claims, datasets):
+    """Draws the figures and writes paper.md, index.html, appendix.md, appendix.html; returns
+    the paths written. Fails if a figure written would be shown by neither page."""
+    paper_dir = Path(paper_dir)
+    fig_dir = paper_dir / "figures"
+    if fig_dir.is_dir():
+        # Figures of results no longer kept (or drawn in other formats by `make figures`) must not
+        # linger: the folder holds what the pages show.
+        for old in fig_dir.iterdir():
+            if old.is_file() and old.suffix.lstrip(".") in figmod.FORMATS:
+                old.unlink()
+    comparisons = {}
+    if datasets:
+        figs, notes = figmod.make_all(datasets, fig_dir, comparisons=comparisons)
+    else:
+        figs, notes = [], ["no result kept: no figure"]
+    points = [p for p in (claim_point(c, comparisons) for c in claims) if p]
+    claim_ds = [c.dataset for c in claims if c.dataset is not None]
+    cf = figmod.claims_figure(points, claim_ds, fig_dir, ("svg",), notes) if points and claim_ds else None
+    if cf:
+        figs.insert(0, cf)
+    plain_ids = {ds.first.id for ds in datasets if not weightsmod.is_weight_sweep_point(ds.first)}
+    per_result = {}
+    for f in figs:
+        if f.kind in ("throughput", "latency", "shares") and len(f.ids) == 1 and f.ids[0] in plain_ids:
+            per_result.setdefault(f.ids[0], []).append(f)
+    shown_per_result = {id(f) for fs in per_result.values() for f in fs}
+    main_figs = [f for f in figs if id(f) not in shown_per_result or f.kind == "latency"]
+    main, anchors_of_results = document(claims, datasets, main_figs, notes, paper_dir, comparisons)
+    appendix = appendix_document(claims, datasets, per_result, notes, paper_dir, comparisons)
+    main = _resolve_claim_links(main, anchors_of_results, appendix)
+    texts = {f"{PAPER}.md": render_markdown(main), "index.html": render_html(main),
+             f"{APPENDIX}.md": render_markdown(appendix), f"{APPENDIX}.html": render_html(appendix)}
+    shown = texts[f"{PAPER}.md"] + texts[f"{APPENDIX}.md"]
+    hidden = [p.name for p in sorted(fig_dir.glob("*")) if p.is_file()
+              and f"({os.path.relpath(p, paper_dir)})" not in shown] if fig_dir.is_dir() else []
+    if hidden:
+        raise AnalysisError(f"{fig_dir}: figure(s) written but shown by neither page: {', '.join(hidden)} "
+                            f"(analysis/paperdoc.py must place every figure)")
+    written = []
+    for name, text in texts.items():
+        (paper_dir / name).write_text(text)
+        written.append(paper_dir / name)
+    return [f.path for f in figs] + written

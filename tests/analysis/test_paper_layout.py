@@ -1,0 +1,149 @@
+"""The paper's layout (analysis/paperdoc.py), from synthetic results: summary first, contents
+that match the sections, per-result detail in the appendix, every figure shown and marked as
+emulated, the verdict logic's extra fields and the time model shown when provided."""
+import re
+import sys
+import types
+
+import pytest
+
+from analysis import AnalysisError, claimfacts, figures, paper, stats
+from synthetic_results import claim_section, interleaved_nginx, write_result
+
+CLAIMS = (claim_section("idea", title="cgfifo vs cfs on nginx", policy="cgfifo", expected=1.03,
+                        results="{rid}", ablations="fifo")
+          + claim_section("later", title="not measured yet", policy="cgfifo", expected=1.10, results="",
+                          needs="a result"))
+
+
+@pytest.fixture
+def built(tmp_path, results):
+    src = write_result(results, "20260101-000000-nginx-cfs+fifo+cgfifo", interleaved_nginx(
+        {"cfs": [1000, 1010, 990, 1005, 995], "fifo": [1200, 1190, 1210, 1205, 1195],
+         "cgfifo": [1201, 1189, 1211, 1204, 1196]}))
+    pdir = tmp_path / "paper"
+    pdir.mkdir()
+    kept = paper.add_result(src, pdir)
+    (pdir / "claims.ini").write_text(CLAIMS.format(rid=kept.name))
+    written = paper.build(pdir)
+    return pdir, written
+
+
+def _headings(md, levels=("##", "###")):
+    return [line.split(" ", 1)[1] for line in md.splitlines() if line.split(" ", 1)[0] in levels]
+
+
+def _section(md, title):
+    start = md.index(f"## {title}\n")
+    nxt = md.find("\n## ", start + 1)
+    return md[start:nxt if nxt >= 0 else len(md)]
+
+
+def test_summary_is_first_and_holds_the_claims_and_their_figure(built):
+    pdir, _ = built
+    md = (pdir / "paper.md").read_text()
+    assert _headings(md, ("##",))[0] == "Summary"
+    summary = _section(md, "Summary")
+    assert "| cgfifo vs cfs on nginx | +3.0% | +20.0% [" in summary and "| not measured yet |" in summary
+    assert "](figures/claims.svg)" in summary
+    # the claims figure shows the ablation beside the measurement
+    assert "ablation (fifo)" in (pdir / "figures/claims.svg").read_text()
+    # the summary fits a screen: no per-result table in it
+    assert len(summary.splitlines()) < 30
+    for section in ("Claims", "Time model", "Limitations", "Method", "Appendix"):
+        assert f"\n## {section}\n" in md
+
+
+def test_contents_list_every_section_and_link_to_it(built):
+    pdir, _ = built
+    for page in ("paper", "appendix"):
+        md = (pdir / f"{page}.md").read_text()
+        toc = re.findall(r"^\s*- \[(.+)\]\(#([^)]+)\)$", md.split("**Contents**", 1)[1].split("\n## ", 1)[0], re.M)
+        assert [label for label, _ in toc] == [h.replace("[", "").replace("]", "") for h in _headings(md)]
+        html = (pdir / ("index.html" if page == "paper" else "appendix.html")).read_text()
+        ids = re.findall(r'<h[23] id="([^"]+)">', html)
+        assert [a for _, a in toc] == ids
+        assert re.findall(r'<li class="l[23]"><a href="#([^"]+)">', html) == ids
+
+
+def test_per_result_detail_is_in_the_appendix(built):
+    pdir, _ = built
+    md, appendix = (pdir / "paper.md").read_text(), (pdir / "appendix.md").read_text()
+    assert "| metric | unit | stat |" in appendix and "| metric | unit | stat |" not in md
+    assert "### nginx: cfs, fifo, cgfifo (`20260101-000000-nginx-cfs+fifo+cgfifo`)" in appendix
+    assert "make compare POLICIES=" in appendix
+    # the claim links to its result's section in the appendix, in both renderings
+    assert "(appendix.md#nginx-cfs-fifo-cgfifo-20260101-000000-nginx-cfsfifocgfifo)" in md
+    assert 'href="appendix.html#nginx-cfs-fifo-cgfifo-20260101-000000-nginx-cfsfifocgfifo"' in \
+        (pdir / "index.html").read_text()
+    assert 'id="nginx-cfs-fifo-cgfifo-20260101-000000-nginx-cfsfifocgfifo"' in (pdir / "appendix.html").read_text()
+    assert 'href="index.html"' in (pdir / "appendix.html").read_text()
+
+
+def test_limitations_and_the_sections_nothing_was_measured_for(built):
+    pdir, _ = built
+    md = (pdir / "paper.md").read_text()
+    lim = _section(md, "Limitations")
+    for item in ("**Emulation.**", "**Two clocks.**", "**The baseline.**", "**Not measured.**"):
+        assert item in lim
+    assert "EEVDF" in lim and "kernel 7.3.4+deb13-cloud-amd64" in lim and "not measured yet" in lim
+    assert "Not measured" in _section(md, "Time model")
+    assert "No kept result has a cgroup weight sweep" in md
+    assert "No kept results differ only in their clock." in md
+
+
+def test_every_written_figure_is_shown_and_says_it_was_emulated(built):
+    pdir, written = built
+    shown = (pdir / "paper.md").read_text() + (pdir / "appendix.md").read_text()
+    files = sorted((pdir / "figures").iterdir())
+    assert {f.name for f in files} >= {"claims.svg", "overhead.svg"}
+    for f in files:
+        assert f"(figures/{f.name})" in shown, f.name
+    for text in ((pdir / "paper.md").read_text(), (pdir / "appendix.md").read_text()):
+        for caption in re.findall(r"^!\[[^\]]*\]\([^)]+\)\n\n\*(.+)\*$", text, re.M):
+            assert "emulated (QEMU TCG)" in caption
+
+
+def test_a_figure_no_page_shows_fails_the_build(built, monkeypatch):
+    pdir, _ = built
+    real = figures.make_all
+
+    def stray(datasets, out_dir, *a, **kw):
+        out = real(datasets, out_dir, *a, **kw)
+        (out_dir / "stray.svg").write_text("<svg/>")
+        return out
+
+    monkeypatch.setattr(figures, "make_all", stray)
+    with pytest.raises(AnalysisError, match="stray.svg"):
+        paper.build(pdir)
+
+
+def test_verdict_extras_and_time_model_are_shown_when_provided(built, monkeypatch):
+    pdir, _ = built
+    evaluate = paper.evaluate
+
+    def with_extras(claim, paper_dir, results=None):
+        c = evaluate(claim, paper_dir, results)
+        if c.measured is not None:
+            c.tentative = True
+            c.notes = ["a note from the verdict logic"]
+            share = stats.Summary(kind=stats.OTHER, stat="mean", n=3, center=0.6, ci_low=0.55, ci_high=0.65,
+                                  ci_method="percentile", minimum=0.55, maximum=0.65, p10=0.55, p90=0.65,
+                                  values=(0.55, 0.6, 0.65))
+            c.mechanism = [claimfacts.Mechanism(what="CPU share of high (entitled 0.667)", policy="cgfifo",
+                                                role="claimed", measured=share, entitled=0.667)]
+            c.multiple_comparisons = "one family"
+        return c
+
+    monkeypatch.setattr(paper, "evaluate", with_extras)
+    fake = types.ModuleType("analysis.timemodel")
+    fake.table = lambda claims, paper_dir: (["claim", "virtual", "real"], [["cgfifo vs cfs on nginx", "held", "held"]])
+    monkeypatch.setitem(sys.modules, "analysis.timemodel", fake)
+    paper.build(pdir)
+    md = (pdir / "paper.md").read_text()
+    assert "| held, but not due to the idea (tentative) |" in md
+    assert "- A note from the verdict logic." in md
+    assert "**Mechanism.** CPU share of high (entitled 0.667), mean over runs [95% CI]:" in md
+    assert "| cgfifo | claimed | 0.6000 [0.5500, 0.6500] |" in md
+    assert "**Multiple comparisons.** one family" in md
+    assert "| cgfifo vs cfs on nginx | held | held |" in _section(md, "Time model")
