@@ -3,7 +3,7 @@
 #
 #   make setup                                   host packages, toolchain root, guest image
 #   make test                                    unit + integration tests (what .ci/run calls)
-#   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= TARGET=
+#   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= ICOUNT_SHIFT= TARGET=
 #   make compare POLICIES="cfs fifo" WORKLOAD=nginx REPEATS=5   interleaved in one boot
 #   make sweep SWEEP=cgroup-weights               a resumable parameter matrix (EXECUTOR=slurm: a SLURM job array)
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
@@ -19,7 +19,7 @@ SHELL := /bin/bash
 # Values a user gives (make VAR=value, or the environment) are data, never make or shell text: make takes each
 # as typed (no $(...) expansion: $(value)) and exports it; recipes refer to it as "$$VAR" and never paste it into
 # a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
-RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
+RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ICOUNT_SHIFT ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
 	RESULTS SWEEP EXECUTOR JOBS
 ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY CSV
 TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL

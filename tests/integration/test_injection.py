@@ -33,6 +33,7 @@ def payloads(marker):
 RUN_VARS = {
     "POLICY": ("experiment", []), "POLICIES": ("compare", []), "WORKLOAD": ("compare", []),
     "DURATION": ("compare", []), "REPEATS": ("compare", []), "CLOCK": ("compare", []), "ACCEL": ("compare", []),
+    "ICOUNT_SHIFT": ("compare", []),
     "TARGET": ("compare", []), "VM": ("compare", []), "MONITORS": ("compare", []),
     "CGROUPS": ("compare", []), "PRECISION": ("compare", []), "PARAMS": ("compare", []),
     "MAX_REPEATS": ("compare", []), "RESULTS": ("compare", ["DURATION=0"]), "SWEEP": ("sweep", []),
