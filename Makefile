@@ -11,6 +11,7 @@
 #   make selfcheck-host                           TARGET=host run by scxlab inside its sched_ext guest
 #   make selfcheck-kvm                            ACCEL=kvm: scxlab in the guest boots a nested guest under its KVM
 #   make report | figures | paper | publish | verify BUNDLE=... | export   analysis (see analysis/analysis.mk)
+#   make time-model [CLAIMS=...]                  each ratio claim under three time models (analysis/analysis.mk)
 #   make train TRACES="results/..."              the ML yield predictor (see tools/mltrain/mltrain.mk)
 #   ./scxlab experiment|compare|sweep|selfcheck-host|selfcheck-kvm ... VAR=value  the same runs, with the runner's own exit code
 SHELL := /bin/bash
@@ -21,7 +22,7 @@ SHELL := /bin/bash
 # a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
 RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ICOUNT_SHIFT ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
 	RESULTS SWEEP EXECUTOR JOBS
-ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY CSV
+ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY CSV CLAIMS
 TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL
 USER_VARS := $(RUN_VARS) $(ANALYSIS_VARS) $(TRAIN_VARS)
 # what kernel/setup.sh reads from the environment

@@ -86,6 +86,8 @@ ANALYSIS_CASES = {
     ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [], ("publish", "PUBLISH_DIR"): ["RESULT"],
     ("verify", "BUNDLE"): [], ("verify", "SUMS_SHA256"): ["BUNDLE"],
     ("export", "RESULT"): [], ("export", "CSV"): ["RESULT"],
+    # a claim that is not in paper/claims.ini is refused before any compare runs
+    ("time-model", "CLAIMS"): [],
     ("train", "TRACES"): [], ("train", "MODEL"): ["TRACES"], ("train", "SEED"): ["TRACES"],
     ("train", "HORIZON_US"): ["TRACES"], ("train", "SPLIT"): ["TRACES"], ("train", "EPOCHS"): ["TRACES"],
     ("figures", "FORMAT"): ["RESULT"],
