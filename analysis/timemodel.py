@@ -48,6 +48,9 @@ from .report import fmt_ratio, fmt_ratio_ci
 STUDY_MODELS = (("virtual shift=3", "virtual", "3"), ("virtual shift=2", "virtual", "2"), ("real", "real", ""))
 SENSITIVE = "emulation-sensitive"
 NOT_MEASURED = "not measured"
+# a wall-clock (real) result measured beside other work measured that work too: its host's 1-minute
+# load average per CPU at the start or end above this marks the cell (the manifest's host.load_*)
+BUSY_LOAD_PER_CPU = 0.5
 # verdicts that judge nothing, so they cannot disagree with another time model's
 _UNJUDGED = (NOT_MEASURED, "not judged", "not yet measured")
 
@@ -65,6 +68,7 @@ class Cell:
     n_policy: int = 0
     n_baseline: int = 0
     results: list = dataclasses.field(default_factory=list)
+    busy_host: str = ""  # wall-clock time models: why the host was not quiet ("" quiet or not recorded)
 
     @property
     def judged(self):
@@ -99,6 +103,20 @@ def _by_time_model(claim, paper_dir):
     return groups
 
 
+def busy_host(paper_dir, ids):
+    """Why the hosts of wall-clock results ids were not quiet while they ran, "" when they were (or
+    their manifests do not record the load: results from before the host fingerprint)."""
+    busy = []
+    for rid in ids:
+        host = load_result(Path(paper_dir) / "results" / rid).manifest.get("host", {})
+        nproc = host.get("nproc") or 0
+        for when in ("load_start", "load_end"):
+            avg = ((host.get(when) or {}).get("loadavg") or [None])[0]
+            if nproc and avg is not None and avg / nproc > BUSY_LOAD_PER_CPU:
+                busy.append(f"{rid}: load {avg:g} on {nproc} CPUs at the {when[len('load_'):]}")
+    return "; ".join(busy)
+
+
 def columns(claims, paper_dir):
     """The table's time models: the study's, then any other a claim's results were made under."""
     cols = [label for label, _, _ in STUDY_MODELS]
@@ -121,7 +139,8 @@ def row(claim, paper_dir, cols):
         r = c.measured
         cells.append(Cell(tm, verdict=c.verdict, explanation=c.explanation, ratio=getattr(r, "ratio", None),
                           ci_low=getattr(r, "ci_low", None), ci_high=getattr(r, "ci_high", None),
-                          n_policy=c.n_policy, n_baseline=c.n_baseline, results=ids))
+                          n_policy=c.n_policy, n_baseline=c.n_baseline, results=ids,
+                          busy_host=busy_host(paper_dir, ids) if not tm.startswith("virtual") else ""))
     judged = [cell for cell in cells if cell.judged]
     out = Row(claim.id, claim.title, claim.expected, cells)
     if len({cell.verdict for cell in judged}) > 1:
@@ -148,21 +167,23 @@ def cell_text(cell):
     if not cell.judged and cell.ratio is None:
         return cell.verdict
     measured = f"{fmt_ratio(cell.ratio)} {fmt_ratio_ci(cell.ci_low, cell.ci_high)}".strip()
-    return f"{measured} (n={cell.n_policy} vs {cell.n_baseline}): {cell.verdict}"
+    return (f"{measured} (n={cell.n_policy} vs {cell.n_baseline}): {cell.verdict}"
+            + (" (host not quiet)" if cell.busy_host else ""))
+
+
+def blocks(rows):
+    """The table as blocks of the paper's document model (paper.render_markdown / render_html)."""
+    if not rows:
+        return [("p", "No ratio claim: no time-model table.")]
+    head = ["claim", "claimed"] + [cell.time_model for cell in rows[0].cells] + ["time model"]
+    body = [[r.title, fmt_ratio(r.expected)] + [cell_text(c) for c in r.cells]
+            + [r.label or ("verdicts agree" if not r.note else "too few measured")] for r in rows]
+    return [("table", head, body)]
 
 
 def render_markdown(rows):
     """The table as Markdown: a row per claim, a column per time model, and the label."""
-    if not rows:
-        return "No ratio claim: no time-model table.\n"
-    cols = [cell.time_model for cell in rows[0].cells]
-    lines = ["| claim | claimed | " + " | ".join(cols) + " | time model |",
-             "|" + "---|" * (len(cols) + 3)]
-    for r in rows:
-        cells = [cell_text(c).replace("|", "\\|") for c in r.cells]
-        lines.append(f"| {r.title} | {fmt_ratio(r.expected)} | " + " | ".join(cells) + " | "
-                     + (r.label or ("verdicts agree" if not r.note else "too few measured")) + " |")
-    return "\n".join(lines) + "\n"
+    return paper.render_markdown(blocks(rows))
 
 
 # ---------------------------------------------------------------- the study: make time-model

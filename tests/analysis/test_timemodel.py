@@ -12,7 +12,7 @@ import pytest
 
 from analysis import AnalysisError, compare, paper, timemodel
 from analysis.loader import load_result
-from synthetic_results import interleaved, write_result
+from synthetic_results import FINGERPRINT, interleaved, write_result
 
 CFS = [100, 101, 99, 100, 102, 98]
 GAIN = [110, 111, 109, 110, 112, 108]  # +10%, tight: "held" for a claimed +10%
@@ -39,8 +39,8 @@ time_model = {time_model}
 """
 
 
-def _kept(results, pdir, name, model, other):
-    d = write_result(results, name, interleaved(CFS, other), factors=MODELS[model])
+def _kept(results, pdir, name, model, other, host=None):
+    d = write_result(results, name, interleaved(CFS, other), factors=MODELS[model], host=host)
     return paper.add_result(d, pdir).name
 
 
@@ -106,6 +106,19 @@ def test_one_time_model_measured_is_too_few_to_tell(tmp_path, results):
     (row,) = timemodel.table(paper.load_claims(p), p)
     assert row.label == "" and "too few" in row.note
     assert [c.verdict for c in row.cells] == ["held", "not measured", "not measured"]
+
+
+def test_a_real_clock_result_from_a_busy_host_is_marked(tmp_path, results):
+    # FINGERPRINT's host: load 1.5 on 2 CPUs at the end; the same load means nothing under the virtual clock
+    p = tmp_path / "paper"
+    ids = [_kept(results, p, f"20260106-00000{j}-nginx-cfs+fifo", m, GAIN, host=FINGERPRINT)
+           for j, m in enumerate(("virtual shift=3", "real"))]
+    (p / "claims.ini").write_text(CLAIM.format(cid="busy", results=ids[0], time_model=" ".join(ids)))
+    (row,) = timemodel.table(paper.load_claims(p), p)
+    virtual, _, real = row.cells
+    assert virtual.busy_host == "" and "host not quiet" not in timemodel.cell_text(virtual)
+    assert real.busy_host == f"{ids[1]}: load 1.5 on 2 CPUs at the end"
+    assert timemodel.cell_text(real).endswith("held (host not quiet)")
 
 
 def test_the_time_model_comes_from_the_manifest_and_splits_pools(tmp_path, results):
