@@ -378,7 +378,8 @@ static int check_icount_shift(const struct request *r, const char *target, struc
 	long n;
 	if (parse_long(r->icount_shift, 0, ICOUNT_SHIFT_MAX, "ICOUNT_SHIFT", &n, e))
 		return errf(e, "ICOUNT_SHIFT = '%s': give the virtual clock's -icount shift, a whole number from 0 "
-			    "to %d (each guest instruction lasts 2^shift ns of guest time; configs/vms/ default: 3)",
+			    "to %d (each guest instruction lasts 2^shift ns of guest time; without it, the VM config's "
+			    "[clock.virtual] icount decides)",
 			    r->icount_shift, ICOUNT_SHIFT_MAX);
 	if (!strcmp(target, "host"))
 		return errf(e, "ICOUNT_SHIFT = %s does not go with TARGET=host: the host's kernel runs on wall-clock "
