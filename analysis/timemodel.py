@@ -177,7 +177,7 @@ def blocks(rows):
         return [("p", "No ratio claim: no time-model table.")]
     head = ["claim", "claimed"] + [cell.time_model for cell in rows[0].cells] + ["time model"]
     body = [[r.title, fmt_ratio(r.expected)] + [cell_text(c) for c in r.cells]
-            + [r.label or ("verdicts agree" if not r.note else "too few measured")] for r in rows]
+            + [r.label or ("verdicts agree" if not r.note else "too few judged")] for r in rows]
     return [("table", head, body)]
 
 
@@ -369,10 +369,16 @@ def study(paper_dir, results_dir, claim_ids=None, repeats="", duration="", jobs=
     print(f"time-model: done; {folder}/study.json records which claim and time model each result is for. "
           "To keep them for the paper:", flush=True)
     for cid in dict.fromkeys(r[0] for r in runs):
-        made = [e["result"] for e in record["runs"] if e["claim"] == cid and e["result"]]
-        for rid in made:
+        mine = [e for e in record["runs"] if e["claim"] == cid]
+        ok = [e["result"] and e["exit_code"] == 0 for e in mine]
+        valid = [e["result"] for e, good in zip(mine, ok) if good]
+        for rid in valid:
             print(f"  make paper-add RESULT={_quote(str(folder / rid))}")
-        print(f"  claims.ini [claim {cid}]: time_model = {' '.join(made)}")
+        print(f"  claims.ini [claim {cid}]: time_model = {' '.join(valid)}")
+        for e, good in zip(mine, ok):
+            if not good:
+                print(f"  {cid} under {e['time_model']}: no valid result ({e['result'] or 'none'}, exit "
+                      f"{e['exit_code']}); run it again" + (" on a quiet host" if e["time_model"] == "real" else ""))
     return 1 if failed else 0
 
 

@@ -214,7 +214,23 @@ def test_the_study_records_each_result_and_runs_the_real_clock_alone(pdir, tmp_p
     assert all(r["result"] and (folder / r["result"]).is_dir() and r["exit_code"] == 0 for r in record["runs"])
     out = capsys.readouterr().out
     assert "time_model = " in out and "make paper-add RESULT=" in out and "quiet host" in out
-    # a second study never reuses the first one's folder
+    assert "no valid result" not in out
+    # a second study never reuses the first one's folder; an invalid real-clock result (exit 1) is
+    # recorded, but not offered for the paper
     time.sleep(1.1)
-    timemodel.study(pdir, tmp_path / "out", claim_ids=["steady"], runner=fake)
-    assert len(list((tmp_path / "out").iterdir())) == 2
+
+    def invalid_real(argv, env, cwd, label=None, **kw):
+        proc = fake(argv, env, cwd)
+        return subprocess.CompletedProcess(argv, 1 if "CLOCK=real" in argv else 0, stdout=proc.stdout)
+
+    assert timemodel.study(pdir, tmp_path / "out", claim_ids=["steady"], runner=invalid_real) == 1
+    second = max((tmp_path / "out").iterdir())
+    assert second != folder and len(list((tmp_path / "out").iterdir())) == 2
+    record = json.loads((second / "study.json").read_text())
+    real = record["runs"][2]
+    assert real["time_model"] == "real" and real["exit_code"] == 1 and real["result"]
+    out = capsys.readouterr().out
+    assert f"RESULT={second / real['result']}" not in out
+    line = next(ln for ln in out.splitlines() if "time_model = " in ln)
+    assert real["result"] not in line and record["runs"][0]["result"] in line
+    assert "steady under real: no valid result" in out and "on a quiet host" in out
