@@ -3,7 +3,7 @@
 #
 #   make setup                                   host packages, toolchain root, guest image
 #   make test                                    unit + integration tests (what .ci/run calls)
-#   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= TARGET=
+#   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= ICOUNT_SHIFT= TARGET=
 #   make compare POLICIES="cfs fifo" WORKLOAD=nginx REPEATS=5   interleaved in one boot
 #   make sweep SWEEP=cgroup-weights               a resumable parameter matrix (EXECUTOR=slurm: a SLURM job array)
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
@@ -11,6 +11,7 @@
 #   make selfcheck-host                           TARGET=host run by scxlab inside its sched_ext guest
 #   make selfcheck-kvm                            ACCEL=kvm: scxlab in the guest boots a nested guest under its KVM
 #   make report | figures | paper | publish | verify BUNDLE=... | export   analysis (see analysis/analysis.mk)
+#   make time-model [CLAIMS=...]                  each ratio claim under three time models (analysis/analysis.mk)
 #   make train TRACES="results/..."              the ML yield predictor (see tools/mltrain/mltrain.mk)
 #   make check-models                             retrain paper/models from paper/results, compare bytes
 #   ./scxlab experiment|compare|sweep|selfcheck-host|selfcheck-kvm ... VAR=value  the same runs, with the runner's own exit code
@@ -20,9 +21,9 @@ SHELL := /bin/bash
 # Values a user gives (make VAR=value, or the environment) are data, never make or shell text: make takes each
 # as typed (no $(...) expansion: $(value)) and exports it; recipes refer to it as "$$VAR" and never paste it into
 # a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
-RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
+RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ICOUNT_SHIFT ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
 	RESULTS SWEEP EXECUTOR JOBS
-ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY CSV
+ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY CSV CLAIMS
 TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL
 USER_VARS := $(RUN_VARS) $(ANALYSIS_VARS) $(TRAIN_VARS)
 # what kernel/setup.sh reads from the environment

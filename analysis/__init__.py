@@ -12,6 +12,7 @@ Data flows one way, and so do the modules:
     report   the comparison as a terminal table (and JSON)
     figures  matplotlib figures, each stamped with the runs it came from
     paper    the paper: each claim of the sched_ext proposal, what scxlab measured, verdict
+    timemodel each ratio claim's verdict per emulator time model (make time-model, and its table)
     bundle   publishable result bundles with SHA256SUMS, and their verification
     cli      `python3 -m analysis <command>`; `make report|figures|paper|publish|verify`
 

@@ -11,6 +11,9 @@
 #                                          from a modified work tree only with WHY=, recorded beside it)
 #   make reproduce-paper [RESULTS=dir] [DRY_RUN=1] [JOBS=N]  rerun every experiment the paper quotes,
 #                                          N at once (default 1; a real-clock one alone)
+#   make time-model [CLAIMS="id..."] [REPEATS=] [DURATION=] [JOBS=N] [DRY_RUN=1] [RESULTS=dir]
+#                                          each ratio claim's compare under the time models of
+#                                          analysis/timemodel.py (a real-clock one alone: a quiet host)
 #   make publish [RESULT="dir..."] [NAME=] result bundle under build/publish (default: paper's results)
 #   make verify BUNDLE=path [SUMS_SHA256=] check a bundle's integrity
 #   make export [RESULT="dir..."] [CSV=file] every measured value as one long-format CSV (default: the
@@ -32,7 +35,7 @@ SPLIT_RESULT := read -ra result <<<"$${RESULT:-}"
 SWITCH = case "$${$(1):-0}" in 0) ;; 1) flags+=($(2)) ;; *) printf 'make %s: %s is 1 (on) or 0 (off), not %q\n' \
 	"$@" $(1) "$$$(1)" >&2; exit 2 ;; esac
 
-.PHONY: report figures paper paper-add reproduce-paper publish verify export analysis-test
+.PHONY: report figures paper paper-add reproduce-paper time-model publish verify export analysis-test
 
 report:
 	@flags=(); $(call SWITCH,ALLOW_HOST_MISMATCH,--allow-host-mismatch); $(SPLIT_RESULT); \
@@ -53,6 +56,11 @@ paper-add:
 
 reproduce-paper:
 	@flags=(); $(call SWITCH,DRY_RUN,--dry-run); $(ANALYSIS) reproduce-paper --results "$$RESULTS" "$${flags[@]}" --jobs "$${JOBS:-}"
+
+time-model:
+	@flags=(); $(call SWITCH,DRY_RUN,--dry-run); \
+	$(ANALYSIS) time-model --results "$$RESULTS" "$${flags[@]}" --jobs "$${JOBS:-}" --repeats "$${REPEATS:-}" \
+		--duration "$${DURATION:-}" --claims "$${CLAIMS:-}"
 
 publish:
 	@$(SPLIT_RESULT); $(ANALYSIS) publish --out "$$PUBLISH_DIR" $${NAME:+--name "$$NAME"} "$${result[@]}"

@@ -33,6 +33,12 @@ reproduce-paper` (analysis/analysis.mk).
                                    and exit 0 when it declares none
     reproduce-paper [--results DIR] [--dry-run] [--jobs N]
                                    rerun every experiment the paper quotes
+    time-model [--claims 'ID...'] [--results DIR] [--repeats N] [--duration S] [--jobs N] [--dry-run]
+                                   each ratio claim's compare under every time model of the study
+                                   (analysis/timemodel.py), into a new RESULTS/time-model-<time>/
+    time-model-table [--paper-dir DIR]
+                                   claim x time model: ratio, 95% CI, verdict, and which claims
+                                   are emulation-sensitive, from claims.ini's time_model = results
     selfcheck DIR                  what `make selfcheck-host` brought back: every inner result
                                    against its check (analysis/selfcheck.py); DIR becomes
                                    DIR-INVALID when one fails; prints the folder last
@@ -191,6 +197,18 @@ def cmd_reproduce_paper(args):
                            jobs=args.jobs or 1)
 
 
+def cmd_time_model(args):
+    from . import timemodel
+    return timemodel.study(Path(args.paper_dir), Path(args.results), claim_ids=args.claims.split(), repeats=args.repeats,
+                           duration=args.duration, jobs=args.jobs or 1, dry_run=args.dry_run)
+
+
+def cmd_time_model_table(args):
+    from . import paper, timemodel
+    print(timemodel.render_markdown(timemodel.table(paper.load_claims(args.paper_dir), args.paper_dir)), end="")
+    return 0
+
+
 def cmd_selfcheck(args):
     from . import selfcheck
     return selfcheck.main(args.folder)
@@ -288,6 +306,22 @@ def parser():
                         "real clock runs alone")
     s.add_argument("--paper-dir", **paper_dir)
     s.set_defaults(fn=cmd_reproduce_paper)
+
+    s = sub.add_parser("time-model", help="each ratio claim under every time model of the study")
+    s.add_argument("--claims", default="", metavar="'ID ...'",
+                   help="claim ids, separated by blanks (default: every ratio claim)")
+    s.add_argument("--results", default=str(REPO / "results"), help="where the study's folder goes")
+    s.add_argument("--repeats", default="", help="runs per policy (default: the kept results')")
+    s.add_argument("--duration", default="", help="seconds per run (default: the kept results')")
+    s.add_argument("--dry-run", action="store_true", help="print the commands and the estimate only")
+    s.add_argument("--jobs", type=jobs_count, default=None, metavar="N",
+                   help="compares at once (default 1); a real-clock one runs alone")
+    s.add_argument("--paper-dir", **paper_dir)
+    s.set_defaults(fn=cmd_time_model)
+
+    s = sub.add_parser("time-model-table", help="claim x time model: verdicts, and which are emulation-sensitive")
+    s.add_argument("--paper-dir", **paper_dir)
+    s.set_defaults(fn=cmd_time_model_table)
 
     s = sub.add_parser("selfcheck", help="check what make selfcheck-host brought back")
     s.add_argument("folder", help="the selfcheck's folder (results/<id>-selfcheck-host)")

@@ -21,7 +21,8 @@ results one may pool:
     vm.initrd                      how the boot reached the root filesystem (scxlab's initramfs or
                                    the image's); nothing of it runs once the job starts
 
-plus guest.kernel_version (the kernel's build string), the accelerator (factors.accel: kvm or tcg,
+plus guest.kernel_version (the kernel's build string), the icount shift (factors.icount_shift, derived
+from the recorded -icount for results from before ICOUNT_SHIFT=), the accelerator (factors.accel: kvm or tcg,
 derived from the QEMU -accel for results from before ACCEL=, so that those compare as tcg; like the
 clock, runs under KVM and under TCG are never pooled) and, under CLOCK=real only, the host's CPU
 model and core count (wall-clock time makes results depend on the host; the virtual clock does
@@ -67,12 +68,44 @@ def accel(result):
     return qemu.split(",")[0] or None
 
 
+def icount_shift(result):
+    """The virtual clock's time model: factors.icount_shift (each guest instruction lasts 2^shift ns),
+    or for results from before ICOUNT_SHIFT= the shift in the -icount they record (all of them 3);
+    None under the real clock, KVM or TARGET=host, and for an adaptive shift (shift=auto)."""
+    f = result.factors
+    if "icount_shift" in f:
+        return f["icount_shift"]
+    if result.clock != "virtual":
+        return None
+    for opt in ((f.get("clock_qemu") or {}).get("icount") or "").split(","):
+        value = opt[len("shift="):] if opt.startswith("shift=") else opt if "=" not in opt else None
+        if value is not None:
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def time_model(result):
+    """How result's guest kept time, one label per time model: "virtual shift=N" (icount), "real"
+    (multi-threaded TCG on the wall clock), "kvm" or "host" (both on the wall clock, not emulated)."""
+    if result.factors.get("target") == "host":
+        return "host"
+    if accel(result) == "kvm":
+        return "kvm"
+    if result.clock == "virtual":
+        shift = icount_shift(result)
+        return f"virtual shift={shift if shift is not None else '?'}"
+    return result.clock
+
+
 def factor_values(result):
     """The factors that must match for result's runs to be compared with another result's."""
     flat = {k: v for k, v in _flatten(result.factors).items()
             if k not in _POOLABLE and not any(k.startswith(p + ".") for p in _POOLABLE)}
     flat["guest.kernel_version"] = result.manifest.get("guest", {}).get("kernel_version")
     flat["accel"] = accel(result)
+    # as derived for older results too, so that a result from before ICOUNT_SHIFT= pools with a
+    # newer one at the same shift (clock_qemu.icount, compared as well, says the same)
+    flat["icount_shift"] = icount_shift(result)
     if result.clock == "real":
         host = result.manifest.get("host", {})
         flat["host.cpu_model"] = host.get("cpu_model")

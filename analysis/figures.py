@@ -561,7 +561,7 @@ def weight_sweep(datasets, out_dir, formats, notes, rows=None):
 
 # The factors a result's clock decides (compare.factor_values): results of the same policies
 # differing in these only measured the same thing on the two clocks.
-_CLOCK_FACTORS = ("clock", "clock_qemu.", "host.cpu_model", "host.nproc")
+_CLOCK_FACTORS = ("clock", "clock_qemu.", "icount_shift", "host.cpu_model", "host.nproc")
 
 
 def _differs_in_clock_only(a, b):

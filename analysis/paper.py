@@ -32,6 +32,11 @@ claims.ini, one section per claim:
     model     = (kind model) model files kept under the paper's folder (space-separated), e.g.
                 models/x.json; every one is judged; empty: not yet measured
     needs     = what is missing before it can be measured (shown while nothing is listed)
+    ablations = other policies of the same results the claimed policy is also compared with
+    time_model = (kind ratio) ids under results/ of the claim's runs under each emulator time model
+                (`make time-model`), grouped by the time model their manifests record
+                (analysis/timemodel.py); empty: the time-model table says "not measured"
+An unknown key is an error naming the accepted ones.
 
 A model's accuracy is a proportion of held-out rows, but rows of one trace are not independent:
 its interval resamples whole traces (analysis/mlmodel.py recomputes each trace's held-out rows
@@ -47,6 +52,7 @@ the claimed policy, and is checked against Holm over the paper's claim compariso
 (correct_claims()).
 """
 import configparser
+import difflib
 import gzip
 import json
 import hashlib
@@ -208,6 +214,8 @@ class Claim:
     # policy with its key idea switched off), so a gain over cfs is not credited to that idea
     # when the ablations gain as much
     ablations: list = field(default_factory=list)
+    # results of the claim's policies under each emulator time model (analysis/timemodel.py)
+    time_model: list = field(default_factory=list)
     # filled by evaluate()
     ablation_ratios: list = field(default_factory=list)  # (ablation, stats.Ratio, n, n_ablation)
     dataset: object = None
@@ -235,6 +243,10 @@ class Claim:
     notes: list = field(default_factory=list)
 
 
+CLAIM_KEYS = ("title", "claim", "source", "kind", "policy", "metric", "expected", "results", "model", "needs",
+              "ablations", "time_model")
+
+
 def load_claims(paper_dir):
     path = Path(paper_dir) / "claims.ini"
     if not path.is_file():
@@ -250,9 +262,17 @@ def load_claims(paper_dir):
             raise AnalysisError(f"{path}: section [{section}] is not a [claim <id>]")
         s = cp[section]
         where = f"{path} [{section}]"
+        for key in s:
+            if key not in CLAIM_KEYS:
+                near = difflib.get_close_matches(key, CLAIM_KEYS, n=1)
+                raise AnalysisError(f"{where}: unknown key {key!r}" + (f" (did you mean {near[0]}?)" if near else "")
+                                    + f"; the keys are {', '.join(CLAIM_KEYS)}")
         kind = s.get("kind", "ratio")
         if kind not in ("ratio", "value", "model"):
             raise AnalysisError(f"{where}: kind must be ratio, value or model, not {kind!r}")
+        if s.get("time_model", "").strip() and kind != "ratio":
+            raise AnalysisError(f"{where}: time_model = is for kind = ratio claims (a policy's ratio to cfs "
+                                f"under each time model), not kind = {kind}")
         for key in ("title", "claim", "source", "expected") + (("policy",) if kind != "model" else ()):
             if not s.get(key, "").strip():
                 raise AnalysisError(f"{where}: needs {key} =")
@@ -264,7 +284,8 @@ def load_claims(paper_dir):
                             source=s["source"].strip(), kind=kind, policy=s.get("policy", "").strip(),
                             metric=s.get("metric", "").strip(), expected=expected,
                             results=s.get("results", "").split(), needs=s.get("needs", "").strip(),
-                            model=s.get("model", "").strip(), ablations=s.get("ablations", "").split()))
+                            model=s.get("model", "").strip(), ablations=s.get("ablations", "").split(),
+                            time_model=s.get("time_model", "").split()))
     return claims
 
 
@@ -552,7 +573,7 @@ def build(paper_dir, results=None):
     paper_dir = Path(paper_dir)
     claims = correct_claims([evaluate(c, paper_dir, results) for c in load_claims(paper_dir)])
     datasets = [pool([load_result(d)]) for d in paper_result_dirs(paper_dir, results)]
-    return write_paper(paper_dir, claims, datasets)
+    return write_paper(paper_dir, claims, datasets, results)
 
 
 # ---------------------------------------------------------------- rerunning what the paper quotes

@@ -413,27 +413,16 @@ def _clock_sentences(groups, comparisons):
     return out
 
 
-def _time_model_blocks(claims, paper_dir):
-    """The claims' verdicts under each emulator time model, when analysis.timemodel provides
-    them: timemodel.table(claims, paper_dir) -> (header, rows) or a list of dicts/dataclasses."""
-    try:
-        from . import timemodel
-    except ImportError:
-        timemodel = None
-    table = getattr(timemodel, "table", None)
-    rows = table(claims, paper_dir) if table else None
-    if not rows:
-        return [P("Not measured: no claim's results are kept under more than one emulator time model (virtual "
-                  "clocks of other icount shifts, the real clock), so no claim's verdict is known to hold under "
-                  "another time model.")]
-    if isinstance(rows, tuple) and len(rows) == 2:
-        header, body = rows
-    else:
-        dicts = [dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r) for r in rows]
-        header = list(dicts[0])
-        body = [[str(d.get(h, "")) for h in header] for d in dicts]
-    return [P("Each claim's verdict under each emulator time model (a verdict that changes with the time model "
-              "is *emulation-sensitive*):"), ("table", [str(h) for h in header], [[str(c) for c in r] for r in body])]
+def _time_model_blocks(claims, paper_dir, rows):
+    """The claims' verdicts under each emulator time model (analysis/timemodel.py: rows from
+    timemodel.table), or why there are none."""
+    from . import timemodel
+    if not any(cell.judged for r in rows for cell in r.cells):
+        return [P("Not measured: no claim names results under an emulator time model (`time_model =` in "
+                  "claims.ini; `make time-model` makes them: the virtual clock at two icount shifts and the real "
+                  "clock), so no claim's verdict is known to hold under another time model.")]
+    return [P("Each claim's verdict under each emulator time model (`make time-model`); a claim whose verdict "
+              f"changes with the time model is *{timemodel.SENSITIVE}*:")] + timemodel.blocks(rows)
 
 
 def _limitations(claims, datasets, clock_text):
@@ -470,7 +459,7 @@ def _limitations(claims, datasets, clock_text):
     return [("ul", items)]
 
 
-def document(claims, datasets, figs, fig_notes, paper_dir, comparisons):
+def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=None):
     """The paper (main page). figs: the figures it shows; per-result ones go to the appendix."""
     by_kind = {}
     for f in figs:
@@ -490,8 +479,15 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons):
                  f"`{BASELINE}` baseline of the same boot: " + "; ".join(f"{n} *{v}*" for v, n in counts.items())
                  + ". A verdict compares the claimed value with the 95% interval of what was measured; a gain "
                    "its ablation (the idea switched off) shares is not credited to the idea."))
-    doc.append(("table", ["claim", "claimed", "measured [95% CI]", "verdict"],
-                [[c.title, claimed_text(c), measured_text(c), _verdict_text(c)] for c in claims]))
+    from . import timemodel
+    time_rows = timemodel.table(claims, paper_dir, results)
+    sensitive = timemodel.labels(time_rows)
+    doc.append(("table", ["claim", "claimed", "measured [95% CI]", "verdict", "time model"],
+                [[c.title, claimed_text(c), measured_text(c), _verdict_text(c), sensitive.get(c.id, "")]
+                 for c in claims]))
+    if sensitive:
+        doc.append(P(f"*{timemodel.SENSITIVE}*: the claim's verdict changes with the emulator's time model "
+                     f"(see [Time model](#time-model)), so it says more about the emulator than about the policy."))
     for f in by_kind.get("claims", []):
         doc.append(_figure(f, paper_dir))
     doc.append(("h2", "Claims"))
@@ -556,7 +552,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons):
     if clock_text:
         doc.append(("ul", clock_text))
     doc.append(("h2", "Time model"))
-    doc += _time_model_blocks(claims, paper_dir)
+    doc += _time_model_blocks(claims, paper_dir, time_rows)
     doc.append(("h2", "Limitations"))
     doc += _limitations(claims, datasets, clock_text)
     doc.append(("h2", "Method"))
@@ -603,7 +599,7 @@ def _resolve_claim_links(doc, anchors_of_results, appendix):
     return out
 
 
-def write_paper(paper_dir, claims, datasets):
+def write_paper(paper_dir, claims, datasets, results=None):
     """Draws the figures and writes paper.md, index.html, appendix.md, appendix.html; returns
     the paths written. Fails if a figure written would be shown by neither page."""
     paper_dir = Path(paper_dir)
@@ -631,7 +627,7 @@ def write_paper(paper_dir, claims, datasets):
             per_result.setdefault(f.ids[0], []).append(f)
     shown_per_result = {id(f) for fs in per_result.values() for f in fs}
     main_figs = [f for f in figs if id(f) not in shown_per_result or f.kind == "latency"]
-    main, anchors_of_results = document(claims, datasets, main_figs, notes, paper_dir, comparisons)
+    main, anchors_of_results = document(claims, datasets, main_figs, notes, paper_dir, comparisons, results)
     appendix = appendix_document(claims, datasets, per_result, notes, paper_dir, comparisons)
     main = _resolve_claim_links(main, anchors_of_results, appendix)
     texts = {f"{PAPER}.md": render_markdown(main), "index.html": render_html(main),

@@ -1,4 +1,5 @@
 #include "experiment.h"
+#include "qemu.h"
 #include "selfcheck.h"
 #include "sha256.h"
 
@@ -363,6 +364,51 @@ static int resolve_accel(struct experiment *x, const struct request *r, struct e
 	return 0;
 }
 
+/*
+ * ICOUNT_SHIFT= chooses the virtual clock's time model, so it means CLOCK=virtual (given for
+ * ACCEL=auto's choice too: it takes TCG) and is refused where there is no instruction count:
+ * CLOCK=real, ACCEL=kvm, TARGET=host. Checked before the VM config is read, so that the error
+ * is about the request.
+ */
+static int check_icount_shift(const struct request *r, const char *target, struct request *on_target,
+			      struct err *e)
+{
+	if (!r->icount_shift || !*r->icount_shift)
+		return 0;
+	long n;
+	if (parse_long(r->icount_shift, 0, ICOUNT_SHIFT_MAX, "ICOUNT_SHIFT", &n, e))
+		return errf(e, "ICOUNT_SHIFT = '%s': give the virtual clock's -icount shift, a whole number from 0 "
+			    "to %d (each guest instruction lasts 2^shift ns of guest time; without it, the VM config's "
+			    "[clock.virtual] icount decides)",
+			    r->icount_shift, ICOUNT_SHIFT_MAX);
+	if (!strcmp(target, "host"))
+		return errf(e, "ICOUNT_SHIFT = %s does not go with TARGET=host: the host's kernel runs on wall-clock "
+			    "time, with no instruction count", r->icount_shift);
+	if (r->clock && *r->clock && strcmp(r->clock, "virtual"))
+		return errf(e, "ICOUNT_SHIFT = %s sets the virtual clock's time model; CLOCK = '%s' has none: give "
+			    "CLOCK=virtual (or leave CLOCK out), or leave ICOUNT_SHIFT out", r->icount_shift, r->clock);
+	if (r->accel && !strcmp(r->accel, "kvm"))
+		return errf(e, "ICOUNT_SHIFT = %s sets the virtual clock's time model, which only TCG has; ACCEL=kvm "
+			    "runs on the real clock: use ACCEL=tcg (or leave ACCEL out), or leave ICOUNT_SHIFT out",
+			    r->icount_shift);
+	on_target->clock = "virtual";
+	return 0;
+}
+
+/* The -icount the guest boots with: the VM config's, its shift replaced by ICOUNT_SHIFT=; and
+ * the shift recorded (factors.icount_shift) either way. After resolve_accel (KVM drops icount). */
+static int apply_icount_shift(struct experiment *x, const struct request *r, struct err *e)
+{
+	if (r->icount_shift && *r->icount_shift) {
+		if (!*x->icount)
+			return errf(e, "ICOUNT_SHIFT = %s: %s has no -icount under the virtual clock ([clock.virtual] "
+				    "icount =), so there is no shift to set", r->icount_shift, x->vm.path);
+		x->icount = x->icount_owned = icount_with_shift(x->icount, strtol(r->icount_shift, NULL, 10));
+	}
+	x->icount_shift = icount_shift_of(x->icount);
+	return 0;
+}
+
 /* A policy's [requires] section: the least VM it can run on (e.g. pair needs SMT siblings). */
 static int check_requirements(const struct experiment *x, const struct policy_def *p, struct err *e)
 {
@@ -558,10 +604,10 @@ int experiment_load(struct experiment *x, const char *configs_dir, const struct 
 				    "time (real); leave CLOCK out or give CLOCK=real", r->clock);
 		on_target.clock = "real";
 	}
-	if (load_vm(x, configs_dir, &on_target, e))
+	if (check_icount_shift(r, target, &on_target, e) || load_vm(x, configs_dir, &on_target, e))
 		return -1;
 	x->target = target;
-	if (resolve_accel(x, r, e))
+	if (resolve_accel(x, &on_target, e) || apply_icount_shift(x, r, e))
 		return -1;
 
 	struct strv names = { 0 };
@@ -690,6 +736,7 @@ void experiment_free(struct experiment *x)
 	if (x->has_tree)
 		cgtree_free(&x->tree);
 	cfg_free(&x->vm);
+	free(x->icount_owned);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -772,7 +819,7 @@ char *request_command(const char *prefix, const struct request *r)
 		{ "DURATION", r->duration },	{ "REPEATS", r->repeats },   { "CLOCK", r->clock },
 		{ "TARGET", r->target },	{ "VM", r->vm },	     { "MONITORS", r->monitors },
 		{ "CGROUPS", r->cgroups },	{ "PARAMS", r->params },     { "PRECISION", r->precision },
-		{ "MAX_REPEATS", r->max_repeats }, { "ACCEL", r->accel },
+		{ "MAX_REPEATS", r->max_repeats }, { "ACCEL", r->accel }, { "ICOUNT_SHIFT", r->icount_shift },
 	};
 	struct strv words = { 0 };
 	strv_push(&words, prefix);

@@ -45,6 +45,9 @@ struct request {
 	const char *workload;
 	const char *duration, *repeats, *clock, *target, *vm;	/* NULL or "" = the config's default */
 	const char *accel;	/* ACCEL=: kvm, tcg or auto (NULL or "" = auto) */
+	/* ICOUNT_SHIFT=: the virtual clock's -icount shift instead of the VM config's (NULL or "" =
+	 * the config's); it implies CLOCK=virtual */
+	const char *icount_shift;
 	/* what the host runner found out about this machine's KVM before loading (kvm_probe()):
 	 * ACCEL=auto takes KVM when kvm_usable; kvm_why says why not (or what worked) */
 	bool kvm_usable;
@@ -60,6 +63,11 @@ struct experiment {
 	 * module the root disk needs and switches to it) or "image" (the image's Debian initrd) */
 	const char *initrd;
 	const char *clock, *accel, *icount;
+	/* the time model under the virtual clock: icount's shift (2^shift ns of guest time per
+	 * instruction), from ICOUNT_SHIFT= or the VM config; -1 when there is none (real clock,
+	 * KVM, TARGET=host) or it is adaptive (shift=auto). icount_owned: icount when rewritten. */
+	long icount_shift;
+	char *icount_owned;
 	/* The accelerator that runs the guest: "kvm" (vCPUs are host threads doing KVM_RUN, real
 	 * clock only) or "tcg" (QEMU's emulator, either clock); "none" under TARGET=host. accel_why
 	 * says how it was chosen (ACCEL= given, or auto and why), and accel_fell_back that auto

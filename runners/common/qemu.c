@@ -1,4 +1,7 @@
 /* The QEMU command line of a guest boot (see qemu.h). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "qemu.h"
 
 void qemu_argv(const struct experiment *x, const char *image, const char *initrd, const char *jobtar,
@@ -31,4 +34,35 @@ void qemu_argv(const struct experiment *x, const char *image, const char *initrd
 	strv_pushf(a, "file=%s,if=virtio,format=raw,readonly=on", jobtar);
 	strv_push(a, "-drive");
 	strv_pushf(a, "file=%s,if=virtio,format=raw", resdisk);
+}
+
+long icount_shift_of(const char *icount)
+{
+	long shift = -1;
+	char *copy = xstrdup(icount ? icount : ""), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		/* QEMU also takes a bare number as the shift (-icount 3) */
+		const char *v = !strncmp(t, "shift=", 6) ? t + 6 : strchr(t, '=') ? NULL : t;
+		char *end;
+		if (!v)
+			continue;
+		long n = strtol(v, &end, 10);
+		shift = (*v && !*end && n >= 0 && n <= ICOUNT_SHIFT_MAX) ? n : -1;
+	}
+	free(copy);
+	return shift;
+}
+
+char *icount_with_shift(const char *icount, long shift)
+{
+	struct strv opts = { 0 };
+	strv_pushf(&opts, "shift=%ld", shift);
+	char *copy = xstrdup(icount ? icount : ""), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strncmp(t, "shift=", 6) && strchr(t, '='))
+			strv_push(&opts, t);
+	free(copy);
+	char *s = strv_join(&opts, ",");
+	strv_free(&opts);
+	return s;
 }

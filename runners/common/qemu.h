@@ -17,4 +17,15 @@
 void qemu_argv(const struct experiment *x, const char *image, const char *initrd, const char *jobtar,
 	       const char *resdisk, struct strv *a);
 
+/*
+ * The -icount value's shift (each guest instruction lasts 2^shift ns of guest time), the one
+ * number that sets the virtual clock's time model: 0 to ICOUNT_SHIFT_MAX, or -1 when icount
+ * has none (empty: the real clock) or an adaptive one (shift=auto, which no run can repeat).
+ */
+#define ICOUNT_SHIFT_MAX 10
+long icount_shift_of(const char *icount);
+/* icount with its shift replaced by (or, with none, led by) shift=N; its other options kept
+ * in order. Caller frees. */
+char *icount_with_shift(const char *icount, long shift);
+
 #endif

@@ -37,9 +37,12 @@ char *reproduce_script(const struct experiment *x, const char *id, const char *c
 	char *reps = x->precision_pct > 0 ? xasprintf("PRECISION=%g MAX_REPEATS=%ld", x->precision_pct, x->repeats)
 					  : xasprintf("REPEATS=%ld", x->repeats);
 	/* the accelerator that ran, so that a rerun on a machine without it fails clearly rather than
-	 * making a result that cannot be compared (none under TARGET=host: nothing to pin) */
-	char *accel = strcmp(x->accel_kind ? x->accel_kind : "none", "none") ? xasprintf(" ACCEL=%s", x->accel_kind)
-									 : xstrdup("");
+	 * making a result that cannot be compared (none under TARGET=host: nothing to pin); and under
+	 * the virtual clock its time model, the icount shift, which a VM config's default could change */
+	const char *kind = x->accel_kind ? x->accel_kind : "none";
+	char *accel = !strcmp(kind, "none")    ? xstrdup("")
+		      : x->icount_shift >= 0 ? xasprintf(" ACCEL=%s ICOUNT_SHIFT=%ld", kind, x->icount_shift)
+					     : xasprintf(" ACCEL=%s", kind);
 	char *text = xasprintf(
 		   "#!/bin/sh\n"
 		   "# Reruns the experiment behind this result directory (%s).\n"

@@ -257,6 +257,8 @@ static json_t *manifest_factors(struct ctx *c, json_t *guest, const char *krel)
 	json_object_set_new(factors, "clock", json_string(x->clock));
 	json_object_set_new(factors, "accel", json_string(x->accel_kind));
 	json_object_set_new(factors, "clock_qemu", json_pack("{s:s, s:s}", "accel", x->accel, "icount", x->icount));
+	/* the virtual clock's time model as a number the analysis groups by (null: none, real clock) */
+	json_object_set_new(factors, "icount_shift", x->icount_shift >= 0 ? json_integer(x->icount_shift) : json_null());
 	json_object_set_new(factors, "target", json_string(x->target));
 	json_object_set_new(factors, "vm", vm_factors(c));
 	json_object_set_new(factors, "kernel_release", json_string(guest_rel ? guest_rel : krel));

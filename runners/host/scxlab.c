@@ -2,7 +2,7 @@
  * scxlab: the host-side experiment runner (what `make experiment` and `make compare` call).
  *
  *   scxlab run --policies "cfs fifo" --workload nginx [--duration S] [--repeats N]
- *              [--clock virtual|real] [--target vm|host]
+ *              [--clock virtual|real] [--icount-shift N] [--target vm|host]
  *
  * 1. Reads configs/ (runners/common/experiment.c) and refuses bad input before touching
  *    anything: the error names the problem and the valid choices; exit code 2.
@@ -69,6 +69,8 @@ static void usage(FILE *f)
 	      "  --duration S      seconds per measured run (default: the workload's config)\n"
 	      "  --repeats N       runs per policy (default 1)\n"
 	      "  --clock C         virtual (default; deterministic, QEMU -icount) or real (MTTCG)\n"
+	      "  --icount-shift N  the virtual clock's -icount shift, 0-10 (default: the VM config's, 3): each\n"
+	      "                    guest instruction lasts 2^N ns of guest time; implies --clock virtual\n"
 	      "  --target T        vm (default; boots the guest) or host (needs sched_ext here)\n"
 	      "  --accel A         auto (default: KVM where /dev/kvm runs a guest, else TCG), kvm or tcg;\n"
 	      "                    KVM runs on the real clock only\n"
@@ -202,7 +204,7 @@ int main(int argc, char **argv)
 		{ "repeats", 1, 0, 'n' },  { "clock", 1, 0, 'c' },    { "target", 1, 0, 't' },
 		{ "vm", 1, 0, 'v' },       { "policy", 1, 0, 'P' },   { "monitors", 1, 0, 'M' },
 		{ "cgroups", 1, 0, 'G' },  { "precision", 1, 0, 'X' }, { "max-repeats", 1, 0, 'Y' },
-		{ "params", 1, 0, 'A' },    { "accel", 1, 0, 'a' },
+		{ "params", 1, 0, 'A' },    { "accel", 1, 0, 'a' },    { "icount-shift", 1, 0, 'S' },
 		{ "repo", 1, 0, 'R' },     { "configs", 1, 0, 'C' },  { "results", 1, 0, 'r' },
 		{ "build", 1, 0, 'b' },    { "image", 1, 0, 'i' },    { "command", 1, 0, 'm' },
 		{ "invoked-as", 1, 0, 'I' }, { "check", 0, 0, 'K' },   { "help", 0, 0, 'h' },
@@ -246,6 +248,7 @@ int main(int argc, char **argv)
 		case 'G': o.req.cgroups = optarg; break;
 		case 'A': o.req.params = optarg; break;
 		case 'a': o.req.accel = optarg; break;
+		case 'S': o.req.icount_shift = optarg; break;
 		case 'X': o.req.precision = optarg; break;
 		case 'Y': o.req.max_repeats = optarg; break;
 		case 'R': o.repo = optarg; break;
@@ -326,8 +329,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	char *started = iso_time_now();
 	fp_sample_take("", getpid(), &c.load_start);
-	progress(&c, "%s: %zu policies x %ld repeats on %s, %ld s each (+%ld s warm-up), target=%s, clock=%s",
-		 c.id, c.x.npol, c.x.repeats, c.x.wl.name, c.x.duration, c.x.warmup, c.x.target, c.x.clock);
+	char shift[32] = "";
+	if (c.x.icount_shift >= 0)
+		snprintf(shift, sizeof(shift), " (icount shift=%ld)", c.x.icount_shift);
+	progress(&c, "%s: %zu policies x %ld repeats on %s, %ld s each (+%ld s warm-up), target=%s, clock=%s%s",
+		 c.id, c.x.npol, c.x.repeats, c.x.wl.name, c.x.duration, c.x.warmup, c.x.target, c.x.clock, shift);
 	record_checkout(&c);
 	double t_job = mono_now();
 	build_job(&c);

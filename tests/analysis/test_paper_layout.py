@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from analysis import AnalysisError, claimfacts, figures, paper, stats
+from analysis import AnalysisError, claimfacts, figures, paper, stats, timemodel
 from synthetic_results import claim_section, interleaved_nginx, write_result
 
 CLAIMS = (claim_section("idea", title="cgfifo vs cfs on nginx", policy="cgfifo", expected=1.03,
@@ -136,14 +136,22 @@ def test_verdict_extras_and_time_model_are_shown_when_provided(built, monkeypatc
         return c
 
     monkeypatch.setattr(paper, "evaluate", with_extras)
-    fake = types.ModuleType("analysis.timemodel")
-    fake.table = lambda claims, paper_dir: (["claim", "virtual", "real"], [["cgfifo vs cfs on nginx", "held", "held"]])
-    monkeypatch.setitem(sys.modules, "analysis.timemodel", fake)
+    def table(claims, paper_dir, results=None):  # one claim judged under two time models, the verdicts differing
+        c = next(c for c in claims if c.kind == "ratio")
+        return [timemodel.Row(c.id, c.title, c.expected, [
+            timemodel.Cell("virtual shift=3", verdict="held", ratio=1.2, ci_low=1.1, ci_high=1.3, n_policy=5,
+                           n_baseline=5),
+            timemodel.Cell("real", verdict="did not hold", ratio=0.9, ci_low=0.8, ci_high=0.95, n_policy=5,
+                           n_baseline=5)], label=timemodel.SENSITIVE)]
+    monkeypatch.setattr(timemodel, "table", table)
     paper.build(pdir)
     md = (pdir / "paper.md").read_text()
-    assert "| held, but not due to the idea (tentative) |" in md
+    assert "| held, but not due to the idea (tentative) | emulation-sensitive |" in md
+    assert "*emulation-sensitive*: the claim's verdict changes with the emulator's time model" in md
     assert "- A note from the verdict logic." in md
     assert "**Mechanism.** CPU share of high (entitled 0.667), mean over runs [95% CI]:" in md
     assert "| cgfifo | claimed | 0.6000 [0.5500, 0.6500] |" in md
     assert "**Multiple comparisons.** one family" in md
-    assert "| cgfifo vs cfs on nginx | held | held |" in _section(md, "Time model")
+    tm = _section(md, "Time model")
+    assert "| claim | claimed | virtual shift=3 | real | time model |" in tm
+    assert "+20.0% [+10.0%, +30.0%] (n=5 vs 5): held" in tm and "did not hold" in tm and "emulation-sensitive |" in tm

@@ -112,3 +112,22 @@ def test_a_missing_workload_script_is_refused_before_the_boot(configs, results):
     proc = runner("run", "--configs", str(configs), "--policies", "cfs", "--workload", "nginx", "--image",
                   env["IMAGE_DIR"], results=results)
     assert_refused(proc, results, f"{ini}: [workload] start = strat.sh:", "is not an executable file")
+
+
+@pytest.mark.parametrize("extra,says", [
+    (["ICOUNT_SHIFT=11"], "ICOUNT_SHIFT = '11': give the virtual clock's -icount shift, a whole number from 0 to 10"),
+    (["ICOUNT_SHIFT=auto"], "a whole number from 0 to 10"),
+    (["ICOUNT_SHIFT=2", "CLOCK=real"], "CLOCK = 'real' has none"),
+    (["ICOUNT_SHIFT=2", "ACCEL=kvm"], "ACCEL=kvm runs on the real clock"),
+])
+def test_a_bad_icount_shift_is_refused_before_the_boot(results, extra, says):
+    proc = subprocess.run([str(REPO / "scxlab"), "compare", "POLICIES=cfs fifo", "WORKLOAD=perf-pipe", *extra,
+                           f"RESULTS={results}"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert_refused(proc, results, says)
+
+
+def test_icount_shift_belongs_to_one_boot(results):
+    # a sweep's points take their clocks from its config: the variable is refused, not ignored
+    proc = make("sweep", "SWEEP=smoke", "ICOUNT_SHIFT=2", results=results, timeout=300)
+    assert proc.returncode == 2 and "ICOUNT_SHIFT applies to experiment and compare" in proc.stderr, proc.stderr
+    assert sorted(os.listdir(results)) == []

@@ -33,6 +33,7 @@ def payloads(marker):
 RUN_VARS = {
     "POLICY": ("experiment", []), "POLICIES": ("compare", []), "WORKLOAD": ("compare", []),
     "DURATION": ("compare", []), "REPEATS": ("compare", []), "CLOCK": ("compare", []), "ACCEL": ("compare", []),
+    "ICOUNT_SHIFT": ("compare", []),
     "TARGET": ("compare", []), "VM": ("compare", []), "MONITORS": ("compare", []),
     "CGROUPS": ("compare", []), "PRECISION": ("compare", []), "PARAMS": ("compare", []),
     "MAX_REPEATS": ("compare", []), "RESULTS": ("compare", ["DURATION=0"]), "SWEEP": ("sweep", []),
@@ -85,6 +86,8 @@ ANALYSIS_CASES = {
     ("publish", "NAME"): ["RESULT"], ("publish", "RESULT"): [], ("publish", "PUBLISH_DIR"): ["RESULT"],
     ("verify", "BUNDLE"): [], ("verify", "SUMS_SHA256"): ["BUNDLE"],
     ("export", "RESULT"): [], ("export", "CSV"): ["RESULT"],
+    # a claim that is not in paper/claims.ini is refused before any compare runs
+    ("time-model", "CLAIMS"): [],
     ("train", "TRACES"): [], ("train", "MODEL"): ["TRACES"], ("train", "SEED"): ["TRACES"],
     ("train", "HORIZON_US"): ["TRACES"], ("train", "SPLIT"): ["TRACES"], ("train", "EPOCHS"): ["TRACES"],
     ("figures", "FORMAT"): ["RESULT"],

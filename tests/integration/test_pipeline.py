@@ -154,7 +154,7 @@ def test_summary_and_reproduce_script(compare):
     rep = d / "reproduce.sh"
     assert rep.stat().st_mode & stat.S_IXUSR
     text = rep.read_text()
-    assert ("exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual ACCEL=tcg TARGET=vm "
+    assert ("exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual ACCEL=tcg ICOUNT_SHIFT=3 TARGET=vm "
             "VM=default MONITORS='' CGROUPS='' PARAMS='' \"$@\"\n") in text
     for name in ["console.log", "qemu-command.txt", "plan.ini", "image-versions.txt"]:
         assert (d / "raw" / name).exists(), name
@@ -210,6 +210,21 @@ def test_real_clock_is_recorded(results_elsewhere):
     m = load(result_dir(proc) / "manifest.json")
     assert m["factors"]["clock"] == "real"
     assert "thread=multi" in m["factors"]["clock_qemu"]["accel"] and m["factors"]["clock_qemu"]["icount"] == ""
+    assert m["factors"]["icount_shift"] is None
+
+
+def test_another_icount_shift_boots_and_is_recorded(results_root):
+    # the time model as a factor: the virtual clock at shift 2 (4 ns an instruction) instead of the
+    # VM config's 3, in the QEMU command line, the manifest and reproduce.sh
+    proc = make("experiment", "POLICY=fifo", "WORKLOAD=perf-pipe", "DURATION=3", "REPEATS=1", "ICOUNT_SHIFT=2",
+                results=results_root)
+    assert proc.returncode == 0, proc.stderr
+    d = result_dir(proc)
+    f = load(d / "manifest.json")["factors"]
+    assert f["clock"] == "virtual" and f["icount_shift"] == 2 and f["clock_qemu"]["icount"] == "shift=2,sleep=off"
+    assert " -icount shift=2,sleep=off " in (d / "raw/qemu-command.txt").read_text()
+    assert " ICOUNT_SHIFT=2 " in (d / "reproduce.sh").read_text()
+    assert "(icount shift=2)" in proc.stderr
 
 
 @pytest.mark.parametrize("args, words", [

@@ -78,6 +78,78 @@ static void test_qemu_argv_per_clock_and_shape(void **state)
 	assert_string_equal(after(&a, "-smp", 0), "4,sockets=1,cores=2,threads=2");
 	assert_string_equal(after(&a, "-icount", 0), "shift=3,sleep=off");	/* the default clock */
 	strv_free(&a);
+
+	/* ICOUNT_SHIFT: the virtual clock's shift replaced, its other options kept; it means CLOCK=virtual */
+	r.vm = NULL;
+	r.icount_shift = "2";
+	boot_argv(&r, &a);
+	assert_string_equal(after(&a, "-accel", 0), "tcg,thread=single");
+	assert_string_equal(after(&a, "-icount", 0), "shift=2,sleep=off");
+	strv_free(&a);
+}
+
+/* The -icount value's shift, read and replaced; shift=auto and a real clock's empty icount have none. */
+static void test_icount_shift(void **state)
+{
+	assert_int_equal(icount_shift_of("shift=3,sleep=off"), 3);
+	assert_int_equal(icount_shift_of("sleep=off,shift=10"), 10);
+	assert_int_equal(icount_shift_of("4"), 4);
+	assert_int_equal(icount_shift_of("shift=auto,sleep=off"), -1);
+	assert_int_equal(icount_shift_of("shift=11"), -1);
+	assert_int_equal(icount_shift_of("shift=3x"), -1);
+	assert_int_equal(icount_shift_of(""), -1);
+	assert_int_equal(icount_shift_of(NULL), -1);
+	char *s = icount_with_shift("shift=3,sleep=off", 0);
+	assert_string_equal(s, "shift=0,sleep=off");
+	free(s);
+	s = icount_with_shift("sleep=off,align=off,shift=auto", 5);
+	assert_string_equal(s, "shift=5,sleep=off,align=off");
+	free(s);
+	s = icount_with_shift("3", 2);
+	assert_string_equal(s, "shift=2");
+	free(s);
+	assert_int_equal(icount_shift_of(s = icount_with_shift("sleep=off", 7)), 7);
+	free(s);
+}
+
+/* ICOUNT_SHIFT is recorded as the experiment's shift, and refused with what has no instruction count. */
+static void test_icount_shift_request(void **state)
+{
+	struct experiment x;
+	struct request r = { .policies = "cfs fifo" };
+	load(&x, &r);
+	assert_int_equal(x.icount_shift, 3);	/* configs/vms/default.ini */
+	experiment_free(&x);
+	r.icount_shift = "4";
+	load(&x, &r);
+	assert_int_equal(x.icount_shift, 4);
+	assert_string_equal(x.clock, "virtual");
+	assert_string_equal(x.icount, "shift=4,sleep=off");
+	experiment_free(&x);
+	r.icount_shift = NULL;
+	r.clock = "real";
+	load(&x, &r);
+	assert_int_equal(x.icount_shift, -1);
+	experiment_free(&x);
+
+	static const struct { const char *shift, *clock, *accel, *target, *says; } bad[] = {
+		{ "11", NULL, NULL, NULL, "whole number from 0 to 10" },
+		{ "-1", NULL, NULL, NULL, "whole number from 0 to 10" },
+		{ "auto", NULL, NULL, NULL, "whole number from 0 to 10" },
+		{ "3 ", NULL, NULL, NULL, "whole number from 0 to 10" },
+		{ "3", "real", NULL, NULL, "CLOCK = 'real' has none" },
+		{ "3", NULL, "kvm", NULL, "ACCEL=kvm runs on the real clock" },
+		{ "3", NULL, NULL, "host", "does not go with TARGET=host" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct request b = { .policies = "cfs fifo", .workload = "nginx", .icount_shift = bad[i].shift,
+				     .clock = bad[i].clock, .accel = bad[i].accel, .target = bad[i].target };
+		struct err e = { 0 };
+		assert_int_not_equal(experiment_load(&x, "configs", &b, &e), 0);
+		if (!strstr(e.msg, bad[i].says))
+			fail_msg("ICOUNT_SHIFT=%s: '%s' lacks '%s'", bad[i].shift, e.msg, bad[i].says);
+		experiment_free(&x);
+	}
 }
 
 /* Runs script with a stand-in make (it prints each argument on its own line) and git (at the
@@ -134,11 +206,11 @@ static void test_reproduce_script(void **state)
 	assert_true(has_line(s, "# Original command: make compare?POLICIES='x'??"));
 	assert_true(has_line(s, "# Reruns the experiment behind this result directory (20261202-000000-nginx-cfs+fifo)."));
 	assert_true(has_line(s, "exec make compare POLICIES='cfs fifo' WORKLOAD=nginx DURATION=3 REPEATS=2 CLOCK=virtual "
-			      "ACCEL=tcg TARGET=vm VM=default MONITORS='' CGROUPS='' PARAMS='connections=8 threads=1' \"$@\""));
+			      "ACCEL=tcg ICOUNT_SHIFT=3 TARGET=vm VM=default MONITORS='' CGROUPS='' PARAMS='connections=8 threads=1' \"$@\""));
 	/* what make gets: each value one argument, and the caller's overrides last */
 	char *got = make_args_of(s);
 	assert_string_equal(got, "compare\nPOLICIES=cfs fifo\nWORKLOAD=nginx\nDURATION=3\nREPEATS=2\nCLOCK=virtual\n"
-			    "ACCEL=tcg\nTARGET=vm\nVM=default\nMONITORS=\nCGROUPS=\nPARAMS=connections=8 threads=1\nDURATION=2\n");
+			    "ACCEL=tcg\nICOUNT_SHIFT=3\nTARGET=vm\nVM=default\nMONITORS=\nCGROUPS=\nPARAMS=connections=8 threads=1\nDURATION=2\n");
 	free(got);
 	free(s);
 	/* no command given */
@@ -198,6 +270,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_argv_per_clock_and_shape),
 		cmocka_unit_test(test_reproduce_script),
+		cmocka_unit_test(test_icount_shift),
+		cmocka_unit_test(test_icount_shift_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
