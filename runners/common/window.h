@@ -1,0 +1,80 @@
+/*
+ * The measured window: the stretch of time the workload's client itself measures, which the
+ * agent's counters (perf stat, cgroup usage, schedstat, sched_ext events, bpf-stats) must cover
+ * and nothing more, so that a count per request or per second, or a CPU share, is over the
+ * same time as the metric it is set against.
+ *
+ * A client marks its window by writing the line "start" and then the line "end" to the FIFO
+ * named by $SCXLAB_MARK (workloads/lib/mark.sh for scripts, workloads/lib/wrk-report.lua for
+ * wrk). A workload whose config says `window = lifetime` (an external one, or one whose client
+ * cannot mark) is measured from the spawn of its clients to their exit instead, as before.
+ * This file is the agent's pure arithmetic of it, under tests/unit/test_window.c.
+ */
+#ifndef SCXLAB_WINDOW_H
+#define SCXLAB_WINDOW_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/*
+ * How far the window may be from the client's own duration (and an instance's window from
+ * the intersection of all of them) before the run is flagged: 2 % of it, at least 0.2 s.
+ * 2 % keeps a per-unit cost's error under the run-to-run spread of every workload here
+ * (CV 5-12 % under the real clock); 0.2 s is what a client still spends between its mark
+ * and its own clock reading when it starts (wrk: creating its other threads) under a loaded
+ * emulator, which no mark can remove, and would otherwise flag every short run.
+ */
+#define WINDOW_TOL_REL 0.02
+#define WINDOW_TOL_MIN_S 0.2
+
+enum mark { MARK_NONE, MARK_START, MARK_END, MARK_BAD };
+
+/* Bytes of one client's FIFO not yet ending in a newline, and the marks it has given. */
+struct markbuf {
+	char line[64];
+	size_t len;
+	bool overlong;		/* the current line is longer than any mark: it is a bad one */
+};
+
+/* One line (no newline; trailing blanks and a CR allowed): start, end, or bad ("" is MARK_NONE). */
+enum mark mark_parse(const char *line);
+
+/*
+ * Feeds n bytes read from a client's FIFO; every complete line becomes a mark in out[] (at
+ * most max; later ones are dropped and counted as bad). Returns how many were stored.
+ */
+size_t mark_feed(struct markbuf *b, const char *data, size_t n, enum mark *out, size_t max);
+
+/* One instance's window, in seconds since the clients were spawned; -1 where not marked. */
+struct window {
+	double start, end;
+};
+#define WINDOW_UNMARKED ((struct window){ -1, -1 })
+
+/*
+ * Records mark m at time t: a start must come first and once, an end after it and once.
+ * 0, or -1 with e saying what was out of order.
+ */
+int window_mark(struct window *w, enum mark m, double t, struct err *e);
+/* Both ends marked, end not before start. */
+bool window_complete(const struct window *w);
+double window_length(const struct window *w);
+
+/* The intersection of n complete windows (last start, first end); -1 when they do not overlap. */
+int window_intersect(const struct window *w, size_t n, struct window *out);
+
+/* The tolerance for a window of reference length ref_s (see WINDOW_TOL_REL). */
+double window_tolerance(double ref_s);
+
+/*
+ * run.json's "window": source ("marks" or "lifetime"), start_s, end_s, length_s, each instance's
+ * window (and its client_duration_s where client_s[i] >= 0, the duration its client reported),
+ * tolerance_rel, tolerance_min_s, agrees, and disagreements (why not, one line each).
+ * run (the window the agent's counters cover) and inst[n] are in seconds since the spawn.
+ */
+json_t *window_json(const char *source, const struct window *run, const struct window *inst,
+		    const double *client_s, size_t n);
+
+#endif
