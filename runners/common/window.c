@@ -1,5 +1,6 @@
 /* The measured window's arithmetic (window.h says what the window is and why). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "window.h"
@@ -140,4 +141,22 @@ json_t *window_json(const char *source, const struct window *run, const struct w
 	json_object_set_new(j, "agrees", json_boolean(json_array_size(why) == 0));
 	json_object_set_new(j, "disagreements", why);
 	return j;
+}
+
+long procstat_running(const char *text)
+{
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, "procs_running ", 14))
+			continue;
+		char *end;
+		long v = strtol(p + 14, &end, 10);
+		return end > p + 14 && v >= 0 ? v : -1;
+	}
+	return -1;
+}
+
+bool quiet_feed(struct quiet *q, long running)
+{
+	q->in_a_row = running >= 0 && running <= QUIET_RUNNING ? q->in_a_row + 1 : 0;
+	return q->in_a_row >= QUIET_SAMPLES;
 }

@@ -77,4 +77,26 @@ double window_tolerance(double ref_s);
 json_t *window_json(const char *source, const struct window *run, const struct window *inst,
 		    const double *client_s, size_t n);
 
+/*
+ * Draining the warm-up ([workload] drain = N): a warm-up client that exits leaves behind the
+ * requests it had queued (apache-CGI: 32 connections' CGI processes of 3-8 s each under
+ * emulation), which would otherwise run in the measured window. After the warm-up the agent
+ * waits, at most N seconds, for the machine to go quiet: /proc/stat's procs_running (runnable
+ * tasks, the agent reading it included) at most QUIET_RUNNING in QUIET_SAMPLES samples in a
+ * row, QUIET_STEP_MS apart (0.5 s: longer than a policy loader's or a kernel thread's burst,
+ * shorter than any queued request).
+ */
+#define QUIET_RUNNING 1
+#define QUIET_SAMPLES 5
+#define QUIET_STEP_MS 100
+
+/* procs_running from /proc/stat's text, or -1 when it has none. */
+long procstat_running(const char *text);
+
+/* Counts quiet samples in a row; quiet_feed() says whether the last QUIET_SAMPLES all were. */
+struct quiet {
+	int in_a_row;
+};
+bool quiet_feed(struct quiet *q, long running);
+
 #endif

@@ -150,6 +150,34 @@ static void test_window_json_instances(void **state)
 	json_decref(j);
 }
 
+static void test_procs_running(void **state)
+{
+	assert_int_equal(procstat_running("cpu 1 2 3\nctxt 10\nprocs_running 3\nprocs_blocked 0\n"), 3);
+	assert_int_equal(procstat_running("procs_running 1"), 1);
+	assert_int_equal(procstat_running("cpu 1\nprocs_blocked 0\n"), -1);
+	assert_int_equal(procstat_running("procs_running x\n"), -1);
+	assert_int_equal(procstat_running(NULL), -1);
+	/* the kept run's /proc/stat (taken by the agent itself: one task running, the reader) */
+	char *t = read_file("tests/unit/data/fifo-proc-stat-before.txt", NULL);
+	assert_non_null(t);
+	assert_true(procstat_running(t) >= 1);
+	free(t);
+}
+
+/* Quiet only after QUIET_SAMPLES quiet samples in a row; a busy one starts the count again. */
+static void test_quiet(void **state)
+{
+	struct quiet q = { 0 };
+	for (int i = 1; i < QUIET_SAMPLES; i++)
+		assert_false(quiet_feed(&q, 1));
+	assert_false(quiet_feed(&q, 4));	/* a queued request still running */
+	for (int i = 1; i < QUIET_SAMPLES; i++)
+		assert_false(quiet_feed(&q, i % 2));
+	assert_true(quiet_feed(&q, 0));
+	assert_true(quiet_feed(&q, 1));
+	assert_false(quiet_feed(&q, -1));	/* unreadable is not quiet */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +188,8 @@ int main(void)
 		cmocka_unit_test(test_tolerance),
 		cmocka_unit_test(test_window_json_agreement),
 		cmocka_unit_test(test_window_json_instances),
+		cmocka_unit_test(test_procs_running),
+		cmocka_unit_test(test_quiet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
