@@ -4,12 +4,36 @@
 --
 -- Any error (connect, read, write, timeout, or a non-2xx/3xx status) makes the measurement
 -- invalid: a server that fails requests finishes them faster, and would look better.
+--
+-- The measured window (runners/common/window.h): wrk counts from `start = time_us()`, taken in
+-- its main thread right after it created its threads, to the end of their join; then it calls
+-- done(). Each thread's setup() runs in the main thread just before that thread is created, so
+-- the last one (the client passes the thread count as SCXLAB_WRK_THREADS) is as close before
+-- wrk's start as a script can get, and done() as close after its end. Without $SCXLAB_MARK
+-- (the warm-up, or wrk run by hand) nothing is marked.
+local function mark(what)
+   local path = os.getenv("SCXLAB_MARK")
+   if path == nil or path == "" then return end
+   local f = assert(io.open(path, "w"))
+   f:write(what .. "\n")
+   f:close()
+end
+
+local threads_set_up = 0
+setup = function(thread)
+   threads_set_up = threads_set_up + 1
+   if threads_set_up == (tonumber(os.getenv("SCXLAB_WRK_THREADS") or "") or 1) then
+      mark("start")
+   end
+end
+
 local function json_metric(name, unit, value, higher)
    return string.format('{"name": "%s", "unit": "%s", "value": %.6f, "higher_is_better": %s}',
                         name, unit, value, higher and "true" or "false")
 end
 
 done = function(summary, latency, requests)
+   mark("end")
    local secs = summary.duration / 1e6
    local e = summary.errors
    local errors = e.connect + e.read + e.write + e.status + e.timeout

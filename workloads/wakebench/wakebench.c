@@ -26,9 +26,13 @@
  *
  * Writes DIR/metrics.json in scxlab's metric contract (percentiles p50 p90 p99 p99.9, mean
  * and max of both latencies, requests per second; invalid when no request was measured) and
- * DIR/histogram.tsv (the measured buckets, ns). Prints a summary on stdout.
+ * DIR/histogram.tsv (the measured buckets, ns). Prints a summary on stdout. Under scxlab it marks
+ * the measured window's start and end for the agent ($SCXLAB_MARK, runners/common/window.h) while
+ * every thread is alive, so the agent's counters (and its per-task sample) cover exactly those S
+ * seconds; metrics.json's duration_s is the window's length as wakebench measured it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -146,6 +150,22 @@ static void *msg_main(void *arg)
 		futex_wake(&m->w[i].seq);
 	}
 	return NULL;
+}
+
+/* Tells the scxlab agent that the measured window starts or ends now (a line to the FIFO
+ * $SCXLAB_MARK); nothing without it (run by hand). A failure is said, not fatal: the agent
+ * then finds the window unmarked and says so. */
+static void mark(const char *what)
+{
+	const char *p = getenv("SCXLAB_MARK");
+	if (!p || !*p)
+		return;
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || dprintf(fd, "%s\n", what) < 0)
+		fprintf(stderr, "wakebench: warning: could not mark the window's %s in %s: %s\n", what, p,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 static void sleep_s(double s)
@@ -273,11 +293,13 @@ int main(int argc, char **argv)
 
 	if (warmup_s > 0)
 		sleep_s(warmup_s);
+	mark("start");
 	uint64_t t0 = now_ns();
 	atomic_store(&phase, MEASURE);
 	sleep_s(runtime_s);
 	atomic_store(&phase, STOP);
 	uint64_t t1 = now_ns();
+	mark("end");
 	for (int i = 0; i < nmsg; i++)
 		pthread_join(m[i].tid, NULL);
 	for (size_t i = 0; i < (size_t)nmsg * (size_t)nworkers; i++)
@@ -307,9 +329,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wakebench: error: cannot write %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	fprintf(f, "{\"valid\": %s, \"reason\": \"%s\",\n \"settings\": {\"message_threads\": %d, \"workers_per_thread\": %d, "
+	fprintf(f, "{\"valid\": %s, \"reason\": \"%s\", \"duration_s\": %.6f,\n \"settings\": {\"message_threads\": %d, \"workers_per_thread\": %d, "
 		"\"work_iters\": %ld, \"warmup_s\": %g, \"runtime_s\": %g, \"measured_s\": %.6f, \"warmup_requests\": %llu},\n"
-		" \"metrics\": [", valid ? "true" : "false", reason, nmsg, nworkers, work_iters, warmup_s, runtime_s, window,
+		" \"metrics\": [", valid ? "true" : "false", reason, window, nmsg, nworkers, work_iters, warmup_s, runtime_s, window,
 		(unsigned long long)req_warm.n);
 	if (valid) {
 		bool first = true;
