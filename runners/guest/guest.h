@@ -166,6 +166,7 @@ void tree_usage(struct run *r, bool after);
 void record_shares(struct run *r);
 
 /* marks.c */
+void sampling_priority(struct run *r, pid_t pid, bool high);
 void marks_open(struct run *r);
 void marks_env(struct run *r, struct inst *in, struct strv *env);
 void marks_poll(struct run *r, int timeout_ms);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,23 @@
 #include <unistd.h>
 
 #include "guest.h"
+
+/*
+ * The agent's reaction to a mark, and perf's to its commands, must not wait for the policy under
+ * test to give them a CPU: in a 10 s apache run under fifo the samples at the window's start came
+ * up to 1 s after the mark, behind the queued CGI processes. So during the measurement they run in
+ * the kernel's RT class (SCHED_FIFO, which sched_ext never schedules), at its lowest priority, with
+ * SCHED_RESET_ON_FORK so that the clients they start are ordinary tasks of the policy under test.
+ * Their own CPU time is small (a poll every 100 ms; the samples). Where the kernel refuses (a host
+ * without CAP_SYS_NICE), a note says so and the samples may come late (window.sampling_s).
+ */
+void sampling_priority(struct run *r, pid_t pid, bool high)
+{
+	struct sched_param p = { .sched_priority = high ? 1 : 0 };
+	if (sched_setscheduler(pid, high ? SCHED_FIFO | SCHED_RESET_ON_FORK : SCHED_OTHER, &p))
+		say(PROTO_RUN_NOTE " %d could not %s the RT class for %s: %s", r->index, high ? "enter" : "leave",
+		    pid ? "perf stat" : "the agent", strerror(errno));
+}
 
 static char *fifo_path(struct run *r, const struct inst *in)
 {

@@ -97,6 +97,8 @@ static bool perf_stat_start(struct run *r, void **state)
 		strv_push(&argv, out);
 		s->pid = spawn(argv.v, log, NULL, NULL);
 		strv_free(&argv);
+		if (s->pid > 0)
+			sampling_priority(r, s->pid, true);	/* it must answer at once (marks.c) */
 		free(log);
 		free(out);
 		/* perf answers a ping once its counters are open: before that an "enable" at the window's

@@ -67,6 +67,7 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 	bool sysrq_done = false;
 	enter_phase(r, watch ? "measurement" : "warm-up");
 	if (watch) {
+		sampling_priority(r, 0, true);
 		marks_open(r);
 		if (!r->marks) {
 			r->win.start = 0;
@@ -132,8 +133,10 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 		else
 			usleep(100000);
 	}
-	if (watch)
+	if (watch) {
 		marks_finish(r);
+		sampling_priority(r, 0, false);
+	}
 	for (size_t i = 0; i < r->ninst && watch; i++) {
 		char lab[32];
 		int code = exit_code_of(r->inst[i].status);
