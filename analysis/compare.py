@@ -284,7 +284,7 @@ def window_notes(dataset):
     notes = []
     legacy = [r.label for r in runs if r.window_source == "legacy"]
     lifetime = [r.label for r in runs if r.window_source == "lifetime"]
-    flagged = [r.label for r in runs if r.window_agrees is False]
+    flagged = [r for r in runs if r.window_agrees is False]
     if legacy:
         notes.append(f"legacy: {len(legacy)} of {len(runs)} valid runs predate the measured window; their per-unit "
                      "costs and cgroup shares are over the clients' whole lifetime (start-up and exit included: "
@@ -293,8 +293,11 @@ def window_notes(dataset):
         notes.append(f"{len(lifetime)} of {len(runs)} valid runs are of a workload that does not mark its window: "
                      "their costs and shares are over the clients' lifetime")
     if flagged:
-        notes.append("measured window off from the client's own duration by more than max(2 %, 0.2 s) in "
-                     f"{', '.join(flagged)} (run.json window.disagreements): their costs and shares are less exact")
+        w = flagged[0].info["window"]
+        notes.append("measured window off from the client's own duration by more than its tolerance "
+                     f"(max({w.get('tolerance_rel', 0) * 100:g} %, {w.get('tolerance_min_s', 0):g} s)) in "
+                     f"{', '.join(r.label for r in flagged)} (run.json window.disagreements): their costs and "
+                     "shares are less exact")
     return notes
 
 

@@ -20,14 +20,17 @@
 
 /*
  * How far the window may be from the client's own duration (and an instance's window from
- * the intersection of all of them) before the run is flagged: 2 % of it, at least 0.2 s.
- * 2 % keeps a per-unit cost's error under the run-to-run spread of every workload here
- * (CV 5-12 % under the real clock); 0.2 s is what a client still spends between its mark
- * and its own clock reading when it starts (wrk: creating its other threads) under a loaded
- * emulator, which no mark can remove, and would otherwise flag every short run.
+ * the intersection of all of them) before the run is flagged: 5 % of it, at least 0.5 s.
+ * 5 % bounds a per-unit cost's error from the window at about the run-to-run spread under
+ * the real clock (CV 5-12 %), a third or less of the bias the clients' lifetime gave (apache:
+ * +15 to +50 %, which is flagged). The 0.5 s is what no mark removes: wrk's end is marked by a sleeper it
+ * starts with the start mark (wrk-report.lua), an ordinary task the policy under test
+ * schedules, which started 0.2-0.7 s late under apache's load, and wrk's own clock includes
+ * joining its threads (up to 0.7 s there); with 2 % and 0.2 s, 3 of 4 marked 10 s apache runs
+ * of 2026-12-02 were flagged for those alone.
  */
-#define WINDOW_TOL_REL 0.02
-#define WINDOW_TOL_MIN_S 0.2
+#define WINDOW_TOL_REL 0.05
+#define WINDOW_TOL_MIN_S 0.5
 
 enum mark { MARK_NONE, MARK_START, MARK_END, MARK_BAD };
 

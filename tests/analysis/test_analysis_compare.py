@@ -285,9 +285,9 @@ def _window(source="marks", agrees=True, length=5.0):
     inst = {"instance": 1, "start_s": 0.2, "end_s": 0.2 + length, "length_s": length, "exit_s": length + 0.5,
             "client_duration_s": 5.0}
     return {"source": source, "start_s": 0.2, "end_s": 0.2 + length, "length_s": length, "sampling_s": [0.1, 0.05],
-            "instances": [inst], "tolerance_rel": 0.02, "tolerance_min_s": 0.2, "agrees": agrees,
+            "instances": [inst], "tolerance_rel": 0.05, "tolerance_min_s": 0.5, "agrees": agrees,
             "disagreements": [] if agrees else ["instance 1: its window (6.000 s) differs from the duration its "
-                                                "client reported (5.000 s) by more than 0.200 s"]}
+                                                "client reported (5.000 s) by more than 0.500 s"]}
 
 
 def test_window_notes_say_what_costs_are_over(results):
@@ -307,7 +307,7 @@ def test_window_notes_say_what_costs_are_over(results):
     runs = interleaved(CFS, FIFO, window=_window())
     runs[3]["window"] = _window(agrees=False, length=6.0)
     flagged = notes(runs)
-    assert any("max(2 %, 0.2 s)" in n and "#4" in n and "#2" not in n for n in flagged)
+    assert any("max(5 %, 0.5 s)" in n and "#4" in n and "#2" not in n for n in flagged)
     # the report shows the notes
     d = write_result(results, "20260101-000009-w", runs)
     assert "#4 (run.json window.disagreements)" in render_text(compare(pool([load_result(d)])))

@@ -92,8 +92,8 @@ static void test_window_intersect(void **state)
 
 static void test_tolerance(void **state)
 {
-	assert_float_equal(window_tolerance(30), 0.6, 1e-9);	/* 2 % */
-	assert_float_equal(window_tolerance(3), 0.2, 1e-9);	/* the floor */
+	assert_float_equal(window_tolerance(30), 1.5, 1e-9);	/* 5 % */
+	assert_float_equal(window_tolerance(3), 0.5, 1e-9);	/* the floor */
 }
 
 /* One apache instance: the marked window agrees with wrk's 30.06 s; the old lifetime (34.47 s) does not. */
