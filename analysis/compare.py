@@ -314,6 +314,31 @@ def _direction(ratio, higher_is_better):
     return "better" if (ratio.ratio > 1.0) == bool(higher_is_better) else "worse"
 
 
+def window_notes(dataset):
+    """What the valid runs' costs (monitor:*, sched.* per unit) and cgroup shares are measured
+    over, when it is not the client's own window, and which runs' windows are flagged
+    (schemas/README.md, measure_s and window)."""
+    runs = [r for r in dataset.runs if r.valid]
+    notes = []
+    legacy = [r.label for r in runs if r.window_source == "legacy"]
+    lifetime = [r.label for r in runs if r.window_source == "lifetime"]
+    flagged = [r for r in runs if r.window_agrees is False]
+    if legacy:
+        notes.append(f"legacy: {len(legacy)} of {len(runs)} valid runs predate the measured window; their per-unit "
+                     "costs and cgroup shares are over the clients' whole lifetime (start-up and exit included: "
+                     "apache's was 34-45 s for wrk's 30 s), not over the client's own measurement")
+    if lifetime:
+        notes.append(f"{len(lifetime)} of {len(runs)} valid runs are of a workload that does not mark its window: "
+                     "their costs and shares are over the clients' lifetime")
+    if flagged:
+        w = flagged[0].info["window"]
+        notes.append("measured window off from the client's own duration by more than its tolerance "
+                     f"(max({w.get('tolerance_rel', 0) * 100:g} %, {w.get('tolerance_min_s', 0):g} s)) in "
+                     f"{', '.join(r.label for r in flagged)} (run.json window.disagreements): their costs and "
+                     "shares are less exact")
+    return notes
+
+
 def compare(dataset, baseline=BASELINE, metrics=None, seed=stats.SEED, n_resamples=stats.N_RESAMPLES,
             confidence=stats.CONFIDENCE):
     """Every metric (or those named), every policy, against baseline's runs of the same dataset."""
@@ -326,6 +351,7 @@ def compare(dataset, baseline=BASELINE, metrics=None, seed=stats.SEED, n_resampl
         notes.append(f"every {baseline} run is invalid: absolute values only, no ratios")
     notes += provenance_notes(dataset)
     notes += host_notes(dataset)
+    notes += window_notes(dataset)
     invalid = {p: len(dataset.runs_of(p, valid=False)) for p in policies}
     if any(invalid.values()):
         notes.append("invalid runs excluded: " + ", ".join(f"{p} {n}" for p, n in invalid.items() if n))

@@ -69,6 +69,22 @@ class Run:
     def label(self):
         return f"{self.result_id}#{self.index}"
 
+    @property
+    def window_source(self):
+        """What the run's counters, costs and shares are over (schemas/README.md, measure_s and
+        window): "marks" (the client's own measured window), "lifetime" (its workload does not
+        mark: the clients' spawn to exit), or "legacy" (a result from before the window was
+        recorded: always the clients' lifetime, though nothing in it says so)."""
+        window = self.info.get("window")
+        return window.get("source", "legacy") if isinstance(window, dict) else "legacy"
+
+    @property
+    def window_agrees(self):
+        """False when run.json flags the window as off from the client's own duration (or from the
+        other instances'); None when there is no window record (legacy)."""
+        window = self.info.get("window")
+        return window.get("agrees") if isinstance(window, dict) else None
+
 
 @dataclass
 class Result:

@@ -270,6 +270,8 @@ static int load_workload(struct workload_def *w, const char *configs_dir, const 
 	    load_programs(w, e) ||
 	    cfg_get_long(&w->cfg, "workload", "duration", 10, 1, 3600, &w->duration, e) ||
 	    cfg_get_long(&w->cfg, "workload", "warmup", 0, 0, 600, &w->warmup, e) ||
+	    cfg_get_long(&w->cfg, "workload", "drain", 0, 0, 600, &w->drain, e) ||
+	    cfg_get_choice(&w->cfg, "workload", "window", "lifetime", "marks|lifetime", &w->window, e) ||
 	    check_param_types(w, e))
 		return -1;
 	return 0;
@@ -495,9 +497,11 @@ int plan_check(const struct cfg *p, struct err *e)
 		return selfcheck_plan_check(p, e);
 	if (cfg_get_long(p, "plan", "runs", 0, 1, 100000, &runs, e) ||
 	    plan_long(p, "plan", "duration", 0, 1, 3600, e) || plan_long(p, "plan", "warmup", 0, 0, 600, e) ||
+	    plan_long(p, "plan", "drain", 0, 0, 600, e) ||
 	    plan_long(p, "plan", "load_timeout", 15, 1, 600, e) || plan_long(p, "plan", "min_repeats", 3, 0, 1000, e) ||
 	    cfg_get_choice(p, "plan", "clock", "virtual", "virtual|real", &v, e) ||
-	    cfg_get_choice(p, "plan", "target", "vm", "vm|host", &v, e))
+	    cfg_get_choice(p, "plan", "target", "vm", "vm|host", &v, e) ||
+	    cfg_get_choice(p, "workload", "window", "lifetime", "marks|lifetime", &v, e))
 		return -1;
 	if ((v = cfg_get(p, "plan", "precision_pct")) && parse_double(v, 0, 50, "plan: [plan] precision_pct", &pct, e))
 		return -1;
@@ -762,6 +766,8 @@ void experiment_plan(const struct experiment *x, struct cfg *plan)
 	cfg_set(plan, "plan", "duration", buf);
 	snprintf(buf, sizeof(buf), "%ld", x->warmup);
 	cfg_set(plan, "plan", "warmup", buf);
+	snprintf(buf, sizeof(buf), "%ld", x->warmup > 0 ? x->wl.drain : 0);	/* nothing to drain without a warm-up */
+	cfg_set(plan, "plan", "drain", buf);
 	snprintf(buf, sizeof(buf), "%ld", x->load_timeout);
 	cfg_set(plan, "plan", "load_timeout", buf);
 	cfg_set(plan, "plan", "clock", x->clock);
@@ -788,6 +794,7 @@ void experiment_plan(const struct experiment *x, struct cfg *plan)
 	cfg_set(plan, "workload", "client", x->wl.client);
 	cfg_set(plan, "workload", "stop", x->wl.stop);
 	cfg_set(plan, "workload", "headline", x->wl.headline);
+	cfg_set(plan, "workload", "window", x->wl.window);
 	for (size_t i = 0; i < x->wl.cfg.n; i++)
 		if (!strcmp(x->wl.cfg.v[i].section, "params"))
 			cfg_set(plan, "workload.params", x->wl.cfg.v[i].key, x->wl.cfg.v[i].value);

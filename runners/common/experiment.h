@@ -30,8 +30,10 @@ struct workload_def {
 	char *name;
 	struct cfg cfg;
 	const char *dir, *start, *client, *stop, *headline;
+	const char *window;	/* "marks": the client marks its measured window; "lifetime": it does not (window.h) */
 	const char *programs;	/* what its scripts run, checked on PATH before a TARGET=host run ("" unknown) */
 	long duration, warmup;
+	long drain;		/* seconds at most to wait after the warm-up for the machine to go quiet (window.h) */
 };
 
 struct request {

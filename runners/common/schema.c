@@ -35,7 +35,8 @@ SCHEMA(CFG_POLICY, "policy",
 SCHEMA(CFG_WORKLOAD, "workload",
 	{ "workload", "description" }, { "workload", "dir" }, { "workload", "start" }, { "workload", "client" },
 	{ "workload", "stop" }, { "workload", "headline" }, { "workload", "duration" }, { "workload", "warmup" },
-	{ "workload", "programs" },
+	{ "workload", "programs" }, { "workload", "window", "choice marks|lifetime" },
+	{ "workload", "drain" },
 	{ "params", "*" }, { "types", "*" });
 
 /* configs/cgroups/NAME.ini: read by cgtree_from_cfg() (cgroups.c) */
@@ -59,11 +60,11 @@ SCHEMA(CFG_SWEEP, "sweep",
 
 /* plan.ini: written by experiment_plan() on the host, read by the guest agent */
 SCHEMA(CFG_PLAN, "plan",
-	{ "plan", "workload" }, { "plan", "runs" }, { "plan", "duration" }, { "plan", "warmup" },
+	{ "plan", "workload" }, { "plan", "runs" }, { "plan", "duration" }, { "plan", "warmup" }, { "plan", "drain" },
 	{ "plan", "load_timeout" }, { "plan", "clock" }, { "plan", "target" }, { "plan", "monitors" },
 	{ "plan", "policies" }, { "plan", "precision_pct" }, { "plan", "min_repeats" },
 	{ "workload", "dir" }, { "workload", "start" }, { "workload", "client" }, { "workload", "stop" },
-	{ "workload", "headline" },
+	{ "workload", "headline" }, { "workload", "window", "choice marks|lifetime" },
 	{ "workload.params", "*" },
 	{ "tree", "name" }, { "tree", "cpu_controller" },
 	{ "cgroup.<path>", "weight" },

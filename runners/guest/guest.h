@@ -12,6 +12,8 @@
  *   policy.c     loading the policy, watching it stay in charge, stopping it, the kernel's verdict
  *   cgroups.c    the run's cgroup tree: creation, removal, CPU usage, shares
  *   metrics.c    the run's metrics.json from its instances' (runners/common/instmetrics.c)
+ *   marks.c      the measured window: the clients' marks (runners/common/window.h), the
+ *                counters sampled at its ends, run.json's window and measure_s
  *   monitors.c   the table of monitors, starting and stopping them around the measurement
  *   mon_*.c      one monitor each (struct monitor)
  */
@@ -27,6 +29,7 @@
 #include "config.h"
 #include "protocol.h"
 #include "util.h"
+#include "window.h"
 
 struct agent {
 	struct cfg plan;
@@ -36,7 +39,7 @@ struct agent {
 	bool pid1;
 	bool have_perf;
 	char *kmsg_last;	/* not PID 1: the kernel log's last line at the previous read (take_dmesg) */
-	long nruns, duration, warmup, load_timeout;
+	long nruns, duration, warmup, drain, load_timeout;
 };
 
 #define MAX_MONITORS 16
@@ -50,7 +53,11 @@ struct inst {
 	pid_t pid;
 	int status;
 	bool done;
-	long long usage0, usage1;	/* cpu.stat usage_usec around the measurement */
+	long long usage0, usage1;	/* cpu.stat usage_usec at the measured window's ends */
+	int mark_fd;		/* the read end of its $SCXLAB_MARK FIFO, -1 when none */
+	struct markbuf mark_buf;
+	struct window win;	/* its window as marked (or its lifetime), seconds since the spawn */
+	double exit_s;		/* when its client exited, seconds since the spawn */
 };
 
 struct run {
@@ -68,6 +75,7 @@ struct run {
 	json_t *j;		/* run.json */
 	json_t *reasons;	/* why invalid */
 	pid_t loader_pid;
+	pid_t perf_pid;		/* the perf-stat monitor's perf: no workload task (mon_schedstat.c) */
 	int loader_status;
 	bool loader_reaped;
 	bool ejected;
@@ -75,6 +83,12 @@ struct run {
 	const char *phase;	/* "load", "server start", "warm-up", "measurement", "teardown" */
 	double phase_t0;
 	bool root_cpu_added;	/* tree_make enabled the cpu controller at the cgroup root; tree_remove undoes it */
+	bool marks;		/* the workload's clients mark their window ([workload] window = marks) */
+	char *mark_dir;		/* the FIFOs' folder (outside raw/: a FIFO is no result) */
+	double spawn_t;		/* mono_now() when the measured clients were spawned */
+	struct window win;	/* the window the counters cover, seconds since the spawn */
+	bool win_open, win_closed;
+	double win_cost[2];	/* seconds the agent spent sampling at the window's start and end */
 	bool mon_started[MAX_MONITORS];	/* per row of the monitor table */
 	void *mon_state[MAX_MONITORS];
 };
@@ -85,6 +99,11 @@ struct run {
  * just after, in reverse order, and only for those whose start() returned true. stop() writes
  * what it keeps into the run's raw/ and returns its summary, which goes into run.json under
  * monitors.<summary> (NULL: nothing there). Every monitor is one row of the table in monitors.c.
+ * A monitor that counts (rather than traces) takes its samples in window_start() and
+ * window_end(), called at the measured window's ends (marks.c), both in table order, so that
+ * each monitor samples at the same delay after either end and its counts span the window's
+ * length; each is called at most once, and stop() copes with neither having run (a client
+ * that never marked: the run is invalid then).
  */
 struct monitor {
 	const char *name;	/* the name MONITORS= takes (optional ones) or describes it */
@@ -93,6 +112,8 @@ struct monitor {
 	const char *summary;	/* its key under run.json's "monitors", NULL when it has none */
 	bool (*start)(struct run *r, void **state);
 	json_t *(*stop)(struct run *r, void *state);
+	void (*window_start)(struct run *r, void *state);	/* optional */
+	void (*window_end)(struct run *r, void *state);		/* optional */
 };
 extern const struct monitor *const monitor_table[];
 extern const size_t monitor_count;
@@ -101,6 +122,7 @@ bool monitor_on(struct agent *a, const char *name);
 int monitors_check(const char *words, struct err *e);
 void monitors_start(struct run *r);
 void monitors_stop(struct run *r);
+void monitors_window(struct run *r, bool end);
 
 /* init.c */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -126,7 +148,10 @@ void enter_phase(struct run *r, const char *phase);
 
 /* workload.c */
 /* The environment of a workload script (SCXLAB_*, WL_<PARAM>), into *env; the caller strv_free()s it. */
-void workload_env(struct agent *a, const struct inst *in, const char *out, long duration, struct strv *env);
+/* The environment of one instance's script: SCXLAB_OUT, _DURATION, _WORKLOAD_DIR, _INSTANCE (K),
+ * _INSTANCES (how many run side by side) and the WL_<PARAM> values (the instance's overrides first). */
+void workload_env(struct agent *a, const struct inst *in, size_t ninst, const char *out, long duration,
+		  struct strv *env);
 char *script_path(struct agent *a, const char *which);
 int run_script(struct run *r, struct inst *in, const char *which, long duration, double timeout, const char *log);
 const char *inst_label(struct run *r, struct inst *in, char *buf, size_t len);
@@ -142,6 +167,15 @@ bool tree_make(struct run *r);
 void tree_remove(struct run *r);
 void tree_usage(struct run *r, bool after);
 void record_shares(struct run *r);
+
+/* marks.c */
+void sampling_priority(struct run *r, pid_t pid, bool high);
+void marks_open(struct run *r);
+void marks_env(struct run *r, struct inst *in, struct strv *env);
+void marks_poll(struct run *r, int timeout_ms);
+void window_open(struct run *r);
+void window_close(struct run *r);
+void marks_finish(struct run *r);
 
 /* metrics.c */
 void take_metrics(struct run *r);

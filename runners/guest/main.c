@@ -276,6 +276,7 @@ int main(int argc, char **argv)
 	if (cfg_get_long(&a.plan, "plan", "runs", 0, 1, 100000, &a.nruns, &e) ||
 	    cfg_get_long(&a.plan, "plan", "duration", 0, 1, 3600, &a.duration, &e) ||
 	    cfg_get_long(&a.plan, "plan", "warmup", 0, 0, 600, &a.warmup, &e) ||
+	    cfg_get_long(&a.plan, "plan", "drain", 0, 0, 600, &a.drain, &e) ||
 	    cfg_get_long(&a.plan, "plan", "load_timeout", 15, 1, 600, &a.load_timeout, &e))
 		fatal(&a, "%s", e.msg);
 	if (mkdir_p(a.results, 0755))

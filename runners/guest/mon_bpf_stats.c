@@ -1,10 +1,11 @@
 /*
  * The bpf-stats monitor (MONITORS=bpf-stats): the kernel's run count and run time of every
- * struct_ops program during the measurement, summarised per program by
+ * struct_ops program during the measured window, summarised per program by
  * runners/common/bpfstats.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bpfstats.h"
@@ -40,18 +41,39 @@ static json_t *bpf_prog_stats(struct run *r, bool before)
 }
 
 
+/* The snapshots at the window's start and end (NULL until taken). */
+struct bpf_samples {
+	json_t *before, *after;
+};
+
 static bool bpf_stats_start(struct run *r, void **state)
 {
-	*state = bpf_prog_stats(r, true);
+	*state = xmalloc(sizeof(struct bpf_samples));
+	memset(*state, 0, sizeof(struct bpf_samples));
 	return true;
+}
+
+static void bpf_stats_window_start(struct run *r, void *state)
+{
+	((struct bpf_samples *)state)->before = bpf_prog_stats(r, true);
+}
+
+static void bpf_stats_window_end(struct run *r, void *state)
+{
+	((struct bpf_samples *)state)->after = bpf_prog_stats(r, false);
 }
 
 static json_t *bpf_stats_stop(struct run *r, void *state)
 {
-	json_t *before = state, *after = bpf_prog_stats(r, false);
-	json_t *summary = bpf_stats_delta(before, after);
-	json_decref(before);
-	json_decref(after);
+	struct bpf_samples *s = state;
+	json_t *summary = NULL;
+	if (s->before && !s->after)	/* the window never closed: still put kernel.bpf_stats_enabled back */
+		s->after = bpf_prog_stats(r, false);
+	else if (s->before)
+		summary = bpf_stats_delta(s->before, s->after);
+	json_decref(s->before);
+	json_decref(s->after);
+	free(s);
 	return summary;
 }
 
@@ -62,4 +84,6 @@ const struct monitor bpf_stats_monitor = {
 	.summary = "bpf_prog_stats",
 	.start = bpf_stats_start,
 	.stop = bpf_stats_stop,
+	.window_start = bpf_stats_window_start,
+	.window_end = bpf_stats_window_end,
 };

@@ -1,7 +1,7 @@
 /*
  * The schedstat monitor (always on): what the scheduler did during the measurement, from the
- * kernel's own counters, whichever class is in charge. Right before and right after the
- * measurement it reads /proc/schedstat (per CPU: yields, wakeups local and remote, time run
+ * kernel's own counters, whichever class is in charge. At the measured window's start and end
+ * (runners/guest/marks.c) it reads /proc/schedstat (per CPU: yields, wakeups local and remote, time run
  * and waited on the runqueue, timeslices; `schedstats=enable` is on the guest's command line),
  * /proc/stat (idle ticks), sched_ext's event counters (/sys/kernel/sched_ext/root/events, only
  * while a sched_ext scheduler is loaded) and the schedstat of every task of the workload
@@ -10,9 +10,9 @@
  * (runners/guest/metrics.c).
  *
  * The workload's tasks: every user-space thread except the agent's (its own binary: itself and its
- * heartbeat child) and the policy's loader (in the guest nothing else runs; the monitors that start after this one and stop before it leave no
- * thread alive at its end). A task counts when it is alive at the end: tasks that exited during
- * the measurement (a client's, a CGI script's) are in the per-CPU totals only. The lists are kept
+ * heartbeat child), the policy's loader and the perf-stat monitor's perf (in the guest nothing
+ * else runs; the other monitors leave no thread alive when the samples are taken). A task counts when it is alive at the window's end: tasks that exited during
+ * it (a client's, a CGI script's) are in the per-CPU totals only. The lists are kept
  * as raw/task-schedstat-{before,after}.txt ("tid starttime run_ns run_delay_ns timeslices comm").
  * Under TARGET=host (the agent is not PID 1) the machine's other processes could not be told
  * apart, so there is no task list there, and the per-CPU counters include whatever else ran.
@@ -88,7 +88,7 @@ static char *task_list(struct run *r)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid_t pid = (pid_t)atol(de->d_name);
-		if (pid == getpid() || (r->loader_pid > 0 && pid == r->loader_pid) ||
+		if (pid == getpid() || (r->loader_pid > 0 && pid == r->loader_pid) || (r->perf_pid > 0 && pid == r->perf_pid) ||
 		    (have_self && is_agent(de->d_name, &self)))
 			continue;
 		add_tasks_of(&lines, de->d_name);
@@ -121,23 +121,44 @@ static void sample_free(struct sample *s)
 	free(s->tasks);
 }
 
+/* The samples at the window's start and end; taken[k] once sample k was. */
+struct samples {
+	struct sample s[2];
+	bool taken[2];
+};
+
 static bool schedstat_start(struct run *r, void **state)
 {
-	struct sample *s = calloc(1, sizeof(*s));
-	if (!s)
-		return false;
-	take(r, s, "before");
-	*state = s;
+	*state = xmalloc(sizeof(struct samples));
+	memset(*state, 0, sizeof(struct samples));
 	return true;
+}
+
+static void schedstat_window_start(struct run *r, void *state)
+{
+	struct samples *ss = state;
+	take(r, &ss->s[0], "before");
+	ss->taken[0] = true;
+}
+
+static void schedstat_window_end(struct run *r, void *state)
+{
+	struct samples *ss = state;
+	take(r, &ss->s[1], "after");
+	ss->taken[1] = true;
 }
 
 static json_t *schedstat_stop(struct run *r, void *state)
 {
-	struct sample *b = state, a = { 0 };
-	take(r, &a, "after");
+	struct samples *ss = state;
+	struct sample *b = &ss->s[0], *a = &ss->s[1];
 	struct err e = { 0 };
-	json_t *summary = sm_summary(b->schedstat, a.schedstat, b->procstat, a.procstat, b->events, a.events, b->tasks,
-				     a.tasks, &e);
+	json_t *summary = NULL;
+	if (!ss->taken[0] || !ss->taken[1])
+		errf(&e, "the measured window was never %s", ss->taken[0] ? "closed" : "opened");
+	else
+		summary = sm_summary(b->schedstat, a->schedstat, b->procstat, a->procstat, b->events, a->events,
+				     b->tasks, a->tasks, &e);
 	/* The counters describe the run, they are not its measurement: without them it stays valid and says why. */
 	if (!summary) {
 		say(PROTO_RUN_NOTE " %d no scheduler statistics: %s", r->index, e.msg);
@@ -146,8 +167,8 @@ static json_t *schedstat_stop(struct run *r, void *state)
 		json_object_set_new(summary, "tasks_skipped",
 				    json_string("TARGET=host: other processes share the machine, so no per-task sample"));
 	sample_free(b);
-	sample_free(&a);
-	free(b);
+	sample_free(a);
+	free(ss);
 	return summary;
 }
 
@@ -158,4 +179,6 @@ const struct monitor schedstat_monitor = {
 	.summary = "schedstat",
 	.start = schedstat_start,
 	.stop = schedstat_stop,
+	.window_start = schedstat_window_start,
+	.window_end = schedstat_window_end,
 };

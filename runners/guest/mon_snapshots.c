@@ -1,6 +1,6 @@
 /*
  * The snapshots monitor (always on): /proc/schedstat, the sched_ext sysfs tree and /proc/stat
- * right before and right after the measurement, kept as they are in raw/ for the analysis.
+ * at the measured window's start and end, kept as they are in raw/ for the analysis.
  */
 #include <stdlib.h>
 
@@ -23,13 +23,21 @@ static void snapshot(struct run *r, const char *when)
 
 static bool snapshots_start(struct run *r, void **state)
 {
-	snapshot(r, "before");
 	return true;
+}
+
+static void snapshots_window_start(struct run *r, void *state)
+{
+	snapshot(r, "before");
+}
+
+static void snapshots_window_end(struct run *r, void *state)
+{
+	snapshot(r, "after");
 }
 
 static json_t *snapshots_stop(struct run *r, void *state)
 {
-	snapshot(r, "after");
 	return NULL;
 }
 
@@ -40,4 +48,6 @@ const struct monitor snapshots_monitor = {
 	.summary = NULL,
 	.start = snapshots_start,
 	.stop = snapshots_stop,
+	.window_start = snapshots_window_start,
+	.window_end = snapshots_window_end,
 };

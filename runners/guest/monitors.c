@@ -4,10 +4,11 @@
  * a word of EXTRA_MONITORS (runners/common/experiment.h, what requests are checked against),
  * which tests/unit/test_guest_monitors.c checks against this table.
  *
- * Order matters: start() runs top to bottom, stop() bottom to top, so the snapshots enclose
- * every other monitor, the schedstat monitor's task lists see none of the later monitors'
- * processes (they start after its first list and are gone before its last), and perf stat
- * counts only the measurement itself.
+ * Order matters: start() runs top to bottom, stop() bottom to top; the schedstat monitor's
+ * task lists leave out perf stat (which runs across the window) by its pid. At the window's ends the
+ * samples are taken top to bottom at both ends, perf stat's (a write to its control FIFO)
+ * first and the schedstat monitor's (which the sched.* metrics come from) next, so that
+ * each monitor's counts span the window's length and the ones the costs come from lag least.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,11 @@
 extern const struct monitor snapshots_monitor, schedstat_monitor, sched_trace_monitor, bpf_stats_monitor,
 	perf_stat_monitor;
 const struct monitor *const monitor_table[] = {
-	&snapshots_monitor,
+	&perf_stat_monitor,
 	&schedstat_monitor,
+	&snapshots_monitor,
 	&sched_trace_monitor,
 	&bpf_stats_monitor,
-	&perf_stat_monitor,
 };
 const size_t monitor_count = sizeof(monitor_table) / sizeof(monitor_table[0]);
 _Static_assert(sizeof(monitor_table) / sizeof(monitor_table[0]) <= MAX_MONITORS, "raise MAX_MONITORS");
@@ -75,5 +76,16 @@ void monitors_stop(struct run *r)
 			json_object_set_new(json_object_get(r->j, "monitors"), m->summary, summary);
 		else
 			json_decref(summary);
+	}
+}
+
+/* The counting monitors' samples at one end of the measured window (see struct monitor). */
+void monitors_window(struct run *r, bool end)
+{
+	for (size_t i = 0; i < monitor_count; i++) {
+		const struct monitor *m = monitor_table[i];
+		void (*hook)(struct run *, void *) = end ? m->window_end : m->window_start;
+		if (r->mon_started[i] && hook)
+			hook(r, r->mon_state[i]);
 	}
 }

@@ -38,12 +38,6 @@ void enter_phase(struct run *r, const char *phase)
 }
 
 
-/*
- * Runs every instance's client at once (in its cgroup) and waits for all of them, checking
- * every 100 ms that the policy is still in charge (the warm-up too, so that an ejection there
- * is reported as one). When watch is set (the measurement), also presses SysRq-S when the
- * policy config asks for it.
- */
 /* Kills every client still running (their process groups) and reaps it. */
 static void kill_clients(struct run *r)
 {
@@ -54,9 +48,17 @@ static void kill_clients(struct run *r)
 		kill(-in->pid, SIGKILL);
 		waitpid(in->pid, &in->status, 0);
 		in->done = true;
+		in->exit_s = mono_now() - r->spawn_t;
 	}
 }
 
+/*
+ * Runs every instance's client at once (in its cgroup) and waits for all of them, checking
+ * every 100 ms that the policy is still in charge (the warm-up too, so that an ejection there
+ * is reported as one). When watch is set (the measurement), the clients mark their window
+ * (marks.c, which samples the counters at its ends; without marks, around the clients'
+ * lifetime), and SysRq-S is pressed when the policy config asks for it.
+ */
 static void run_clients(struct run *r, const char *sub, long duration, bool watch)
 {
 	struct agent *a = r->a;
@@ -64,7 +66,16 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 	char *argv[] = { script, NULL };
 	bool sysrq_done = false;
 	enter_phase(r, watch ? "measurement" : "warm-up");
+	if (watch) {
+		sampling_priority(r, 0, true);
+		marks_open(r);
+		if (!r->marks) {
+			r->win.start = 0;
+			window_open(r);
+		}
+	}
 	double t0 = mono_now();
+	r->spawn_t = t0;
 	for (size_t i = 0; i < r->ninst; i++) {
 		struct inst *in = &r->inst[i];
 		char *out = sub ? xasprintf("%s/%s", in->out, sub) : xstrdup(in->out);
@@ -72,7 +83,9 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 		mkdir_p(out, 0755);
 		in->done = false;
 		struct strv env;
-		workload_env(a, in, out, duration, &env);
+		workload_env(a, in, r->ninst, out, duration, &env);
+		if (watch)
+			marks_env(r, in, &env);
 		in->pid = spawn_in(argv, log, env.v, out, in->cg);
 		strv_free(&env);
 		if (in->pid < 0) {
@@ -86,8 +99,12 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 		size_t running = 0;
 		for (size_t i = 0; i < r->ninst; i++) {
 			struct inst *in = &r->inst[i];
-			if (!in->done && waitpid(in->pid, &in->status, WNOHANG) == in->pid)
+			if (!in->done && waitpid(in->pid, &in->status, WNOHANG) == in->pid) {
 				in->done = true;
+				in->exit_s = mono_now() - t0;
+				if (watch && !r->marks)
+					in->win = (struct window){ 0, in->exit_s };
+			}
 			running += !in->done;
 		}
 		if (!running)
@@ -111,10 +128,15 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 			invalid(r, "a client ran %ld s past its duration and was killed", (long)(mono_now() - t0 - duration));
 			break;
 		}
-		usleep(100000);
+		if (watch)
+			marks_poll(r, 100);
+		else
+			usleep(100000);
 	}
-	if (watch)
-		json_object_set_new(r->j, "measure_s", json_real(mono_now() - t0));
+	if (watch) {
+		marks_finish(r);
+		sampling_priority(r, 0, false);
+	}
 	for (size_t i = 0; i < r->ninst && watch; i++) {
 		char lab[32];
 		int code = exit_code_of(r->inst[i].status);
@@ -125,13 +147,40 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 	free(script);
 }
 
-/* Step 4: the measured clients, with the monitors around them and the policy watched. */
+/*
+ * Step 3b: after the warm-up, the requests its clients left queued are let run out before the
+ * measurement (runners/common/window.h: quiet_feed), at most [plan] drain seconds; run.json's
+ * "drain" says how long it took, or that the machine never went quiet (a note, not a fault: the
+ * measurement then starts with some of the warm-up's work still running, as it did before).
+ */
+static void drain(struct run *r)
+{
+	struct quiet q = { 0 };
+	double t0 = mono_now();
+	long running = -1;
+	bool quiet = false;
+	while (!quiet && !agent_stop && mono_now() - t0 < r->a->drain) {
+		char *text = read_file("/proc/stat", NULL);
+		running = procstat_running(text);
+		free(text);
+		quiet = quiet_feed(&q, running);
+		if (!quiet)
+			usleep(QUIET_STEP_MS * 1000);
+		still_in_charge(r);
+	}
+	double waited = mono_now() - t0;
+	json_object_set_new(r->j, "drain", json_pack("{s:I, s:f, s:b}", "limit_s", (json_int_t)r->a->drain, "waited_s",
+						     waited, "quiet", quiet));
+	if (!quiet)
+		say(PROTO_RUN_NOTE " %d the machine was not quiet %ld s after the warm-up (%ld tasks running): the "
+		    "measurement starts with some of the warm-up's work still running", r->index, r->a->drain, running);
+}
+
+/* Step 4: the measured clients, with the monitors around them (sampling at the window's ends) and the policy watched. */
 static void measure(struct run *r)
 {
 	monitors_start(r);
-	tree_usage(r, false);
 	run_clients(r, NULL, r->a->duration, true);
-	tree_usage(r, true);
 	monitors_stop(r);
 }
 
@@ -174,6 +223,8 @@ bool do_run(struct agent *a, int index, double *headline)
 		in->cg = r.has_tree ? xasprintf("/sys/fs/cgroup/%s/%s", CGROUP_ROOT, r.tree.inst[i].cgroup) : NULL;
 		in->params = r.has_tree ? r.tree.inst[i].params : "";
 		in->usage0 = in->usage1 = -1;
+		in->mark_fd = -1;
+		in->win = WINDOW_UNMARKED;
 		mkdir_p(in->out, 0755);
 	}
 
@@ -203,6 +254,8 @@ bool do_run(struct agent *a, int index, double *headline)
 		if (a->warmup > 0) {
 			say(PROTO_PHASE " %d %s %ld", index, phase_names[2], a->warmup);
 			run_clients(&r, "warmup", a->warmup, false);
+			if (a->drain > 0)
+				drain(&r);
 		}
 		say(PROTO_PHASE " %d %s %ld", index, phase_names[3], a->duration);
 		measure(&r);

@@ -20,7 +20,8 @@ static char *override_of(const char *overrides, const char *key)
 	return found;
 }
 
-void workload_env(struct agent *a, const struct inst *in, const char *out, long duration, struct strv *envp)
+void workload_env(struct agent *a, const struct inst *in, size_t ninst, const char *out, long duration,
+		  struct strv *envp)
 {
 	struct strv env = { 0 };
 	const char *wdir = cfg_get(&a->plan, "workload", "dir");
@@ -28,6 +29,7 @@ void workload_env(struct agent *a, const struct inst *in, const char *out, long 
 	strv_pushf(&env, "SCXLAB_DURATION=%ld", duration);
 	strv_pushf(&env, "SCXLAB_WORKLOAD_DIR=%s/%s", a->job_dir, wdir);
 	strv_pushf(&env, "SCXLAB_INSTANCE=%d", in->k);
+	strv_pushf(&env, "SCXLAB_INSTANCES=%zu", ninst);
 	for (size_t i = 0; i < a->plan.n; i++) {
 		if (strcmp(a->plan.v[i].section, "workload.params"))
 			continue;
@@ -55,7 +57,7 @@ int run_script(struct run *r, struct inst *in, const char *which, long duration,
 	char *argv[] = { script, NULL };
 	char *logp = xasprintf("%s/%s", in->out, log);
 	struct strv env;
-	workload_env(r->a, in, in->out, duration, &env);
+	workload_env(r->a, in, r->ninst, in->out, duration, &env);
 	int rc = run_cmd_in(argv, logp, env.v, in->out, timeout, in->cg);
 	strv_free(&env);
 	free(logp);

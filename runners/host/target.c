@@ -209,7 +209,7 @@ void run_vm(struct ctx *c)
 	free(line);
 
 	c->target_started = true;
-	double per_run = (x->warmup + x->duration) * 3.0 + 180;
+	double per_run = (x->warmup + x->duration) * 3.0 + (x->warmup > 0 ? x->wl.drain : 0) + 180;
 	progress(c, "booting the guest: %ld vCPU, %ld MiB, clock=%s (%s%s%s)", x->vcpus, x->memory_mb, x->clock,
 		 x->accel, *x->icount ? ", icount " : "", x->icount);
 	/* budgets at the guest's pace; a guest silent for longer than a boot may take is stuck */

@@ -82,6 +82,8 @@ def run_record(index, repeat, policy, config, ok, metrics, headline, r):
                      "kernel_sched_ext_messages": [f'<6>[   10.0] sched_ext: BPF scheduler "{policy}" disabled ({reason})']})
         if not ok:
             info.update({"left_charge_phase": "measurement", "left_charge_after_s": 1.0})
+    if "window" in r:
+        info["window"] = r["window"]
     if "perf" in r:
         info["monitors"] = {"perf_stat": r["perf"]}
     if "schedstat" in r:
@@ -132,7 +134,8 @@ def plan_ini(f, runs):
 
 def write_result(root, run_id, runs, factors=None, command=None, valid=None, guest=None, host=None, times=None):
     """runs: list of dicts {policy, metrics (list, or a number = requests/s), valid=True,
-    perf={...}, schedstat={...} (run.json's monitors.schedstat), measure_s=5.0,
+    perf={...}, schedstat={...} (run.json's monitors.schedstat), measure_s=5.0, window={...} (run.json's
+    window; absent: a legacy run),
     cgroups=[(path, entitled, achieved) per instance]}. host: fields added to (or replacing)
     manifest "host", e.g. FINGERPRINT. times: fields added to manifest "times" (e.g. phases_s).
     Returns the result directory."""

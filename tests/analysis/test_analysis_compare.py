@@ -278,3 +278,36 @@ def test_newest_result_and_expansion(results):
     assert expand([results]) == [old, new]
     with pytest.raises(AnalysisError, match="given twice"):
         expand([old, old])
+
+
+def _window(source="marks", agrees=True, length=5.0):
+    """run.json's window as the agent writes it (runners/common/window.c), one instance."""
+    inst = {"instance": 1, "start_s": 0.2, "end_s": 0.2 + length, "length_s": length, "exit_s": length + 0.5,
+            "client_duration_s": 5.0}
+    return {"source": source, "start_s": 0.2, "end_s": 0.2 + length, "length_s": length, "sampling_s": [0.1, 0.05],
+            "instances": [inst], "tolerance_rel": 0.05, "tolerance_min_s": 0.5, "agrees": agrees,
+            "disagreements": [] if agrees else ["instance 1: its window (6.000 s) differs from the duration its "
+                                                "client reported (5.000 s) by more than 0.500 s"]}
+
+
+def test_window_notes_say_what_costs_are_over(results):
+    """Old results (no window) are named legacy, costs over the clients' lifetime; runs of a workload
+    that does not mark say so; a flagged window names its runs; marked, agreeing runs need no note."""
+    def notes(runs):
+        d = write_result(results, f"20260101-00000{len(list(results.iterdir()))}-w", runs)
+        return compare(pool([load_result(d)]), metrics=["requests_per_sec"]).notes
+
+    marked = notes(interleaved(CFS, FIFO, window=_window()))
+    assert not any("window" in n or "legacy" in n for n in marked)
+    legacy = notes(interleaved(CFS, FIFO))
+    assert any(n.startswith("legacy: 10 of 10 valid runs") and "lifetime" in n for n in legacy)
+    life = notes(interleaved(CFS, FIFO, window=_window("lifetime")))
+    assert any("10 of 10 valid runs are of a workload that does not mark" in n for n in life)
+    assert not any(n.startswith("legacy") for n in life)
+    runs = interleaved(CFS, FIFO, window=_window())
+    runs[3]["window"] = _window(agrees=False, length=6.0)
+    flagged = notes(runs)
+    assert any("max(5 %, 0.5 s)" in n and "#4" in n and "#2" not in n for n in flagged)
+    # the report shows the notes
+    d = write_result(results, "20260101-000009-w", runs)
+    assert "#4 (run.json window.disagreements)" in render_text(compare(pool([load_result(d)])))

@@ -68,7 +68,8 @@ def cfg_plan_rows():
     """(section, key) rows of CFG_PLAN in runners/common/schema.c."""
     src = (REPO / "runners/common/schema.c").read_text()
     body = re.search(r"SCHEMA\(CFG_PLAN, \"plan\",(.*?)\);", src, re.S).group(1)
-    return set(re.findall(r'\{ "([^"]+)", "([^"]+)" \}', body))
+    # a row may carry a value type as a third string ({ "workload", "window", "choice marks|lifetime" })
+    return set(re.findall(r'\{ "([^"]+)", "([^"]+)"(?:, "[^"]*")? \}', body))
 
 
 def test_plan_schema_agrees_with_the_c_table():

@@ -125,6 +125,32 @@ def test_every_run_is_valid_with_metrics_and_raw_data(compare):
             assert run["sched_ext_at_start"] == "state=disabled ops=(none)"
 
 
+def test_counters_cover_the_clients_own_window(compare):
+    """wrk marks its window (workloads/lib/wrk-report.lua): run.json's window is the client's,
+    within the stated tolerance of the duration wrk itself reports, measure_s is its length, the
+    client lived longer than it (what measure_s used to be), and perf stat counted only inside it
+    (turned on and off once each through its control FIFO; CPU time no more than the vCPUs can
+    give in the window, and most of that, since nginx and wrk keep both busy)."""
+    d = result_dir(compare[0])
+    m = load(d / "manifest.json")
+    vcpus = m["factors"]["vm"]["vcpus"]
+    for entry in m["runs"]:
+        run = load(d / entry["dir"] / "run.json")
+        w = run["window"]
+        assert w["source"] == "marks" and w["agrees"] is True, w
+        assert run["measure_s"] == w["length_s"]
+        inst = w["instances"][0]
+        wrk = load(d / entry["dir"] / "raw" / "metrics.json")["duration_s"]
+        assert inst["client_duration_s"] == pytest.approx(wrk, abs=1e-6)
+        assert abs(w["length_s"] - wrk) <= max(w["tolerance_rel"] * wrk, w["tolerance_min_s"])
+        assert 0 < w["start_s"] < w["end_s"] < inst["exit_s"]
+        log = (d / entry["dir"] / "raw" / "perf-stat.log").read_text()
+        assert log.count("Events enabled") == 1 and log.count("Events disabled") == 2, log
+        cpu_s = run["monitors"]["perf_stat"]["task-clock"] / 1e3
+        assert 0.8 * vcpus * w["length_s"] <= cpu_s <= 1.02 * vcpus * (w["length_s"] + sum(w["sampling_s"])), \
+            (cpu_s, w)
+
+
 def test_fresh_result_satisfies_the_contract(compare):
     """Every file of a freshly written result validates against schemas/ (strictly: no legacy
     forms), through the analysis loader: a runner change that breaks the contract fails here."""

@@ -196,6 +196,12 @@ def test_wakebench_runs_are_valid_with_latency_percentiles(wakebench_result):
         n = got["requests"]["value"]
         assert n > 100
         assert got["requests_per_sec"]["value"] == pytest.approx(n / settings["measured_s"], rel=1e-6)
+        # wakebench marks its own window while its threads live: the counters cover those seconds, and
+        # the per-task sample has its 2 message threads and 8 workers (sched.tasks_sampled was 0)
+        w = run["window"]
+        assert w["source"] == "marks" and w["agrees"] is True, w
+        assert w["instances"][0]["client_duration_s"] == pytest.approx(settings["measured_s"], abs=1e-6)
+        assert got["sched.tasks_sampled"]["value"] >= 10
 
 
 def test_wakebench_keeps_its_histogram(wakebench_result):
@@ -279,6 +285,10 @@ def test_cpuspin_under_a_4to1_tree_gives_cfs_its_entitled_shares(results_root):
     m, (run,) = run_dirs(result_dir(proc))
     info = load(run / "run.json")
     assert info["valid"], info.get("invalid_reasons")
+    # the clients wait for each other before marking, so the instances' windows agree and the
+    # run's (their intersection) is nearly the whole duration
+    assert info["window"]["source"] == "marks" and info["window"]["agrees"], info["window"]
+    assert info["window"]["length_s"] > 3.5, info["window"]
     inst = {i["cgroup"]: i for i in info["cgroups"]["instances"]}
     high = next(i for i in inst.values() if i["weight"] == 400)
     low = next(i for i in inst.values() if i["weight"] == 100)

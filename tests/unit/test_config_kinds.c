@@ -245,6 +245,12 @@ static void test_plan_is_checked_as_the_guest_reads_it(void **state)
 	assert_int_equal(plan_check(&plan, &e), -1);
 	assert_non_null(strstr(e.msg, "[workload.params] mpm = 'a;b' is not a word"));
 	cfg_set(&plan, "workload.params", "mpm", "event");
+	cfg_set(&plan, "workload", "window", "always");
+	assert_int_equal(plan_check(&plan, &e), -1);
+	assert_non_null(strstr(e.msg, "window"));
+	assert_non_null(strstr(e.msg, "marks|lifetime"));
+	cfg_set(&plan, "workload", "window", "lifetime");
+	assert_int_equal(plan_check(&plan, &e), 0);
 	cfg_set(&plan, "instance.2", "params", "port=1|2");
 	assert_int_equal(plan_check(&plan, &e), -1);
 	assert_non_null(strstr(e.msg, "[instance.2] params: port = '1|2' is not a word"));

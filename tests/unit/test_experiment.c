@@ -201,6 +201,8 @@ static void test_plan_carries_everything_the_guest_needs(void **state)
 	assert_string_equal(cfg_get(&plan, "plan", "duration"), "5");
 	assert_string_equal(cfg_get(&plan, "workload", "dir"), "workloads/nginx");
 	assert_string_equal(cfg_get(&plan, "workload", "headline"), "requests_per_sec");
+	/* nginx's client (wrk-report.lua) marks its window; the agent must know to wait for the marks */
+	assert_string_equal(cfg_get(&plan, "workload", "window"), "marks");
 	assert_string_equal(cfg_get(&plan, "workload.params", "port"), cfg_get(&x.wl.cfg, "params", "port"));
 	assert_string_equal(cfg_get(&plan, "run.1", "policy"), "cfs");
 	assert_string_equal(cfg_get(&plan, "run.1", "loader"), "");

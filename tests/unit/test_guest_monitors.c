@@ -43,6 +43,12 @@ static void test_rows_complete_and_distinct(void **state)
 		assert_non_null(m->stop);
 		if (!m->raw || !*m->raw)
 			fail_msg("monitor %s does not say what it writes into raw/", m->name);
+		/* a window's counts need both ends: a start sample with no end one would be a delta of nothing */
+		if (!m->window_start != !m->window_end)
+			fail_msg("monitor %s samples only one end of the measured window", m->name);
+		/* the counting monitors sample at the window's ends, not at the clients' spawn and exit */
+		if (has_word("perf-stat snapshots schedstat bpf-stats", m->name) && !m->window_start)
+			fail_msg("monitor %s counts but takes no sample at the measured window's ends", m->name);
 		for (size_t j = 0; j < i; j++) {
 			assert_string_not_equal(m->name, monitor_table[j]->name);
 			if (m->summary && monitor_table[j]->summary)

@@ -11,10 +11,8 @@
 set -euo pipefail
 cd "$SCXLAB_OUT"
 die() { echo "cyclictest client: $*" >&2; exit 2; }
-for n in THREADS INTERVAL_US HIST_MAX_US PRIORITY; do
-    v=WL_$n
-    [[ ${!v-} =~ ^[0-9]+$ ]] || die "param ${n,,} = '${!v-}' is not a non-negative integer"
-done
+. "$SCXLAB_WORKLOAD_DIR/../lib/common.sh"
+need_uint 0 THREADS INTERVAL_US HIST_MAX_US PRIORITY
 case "$WL_SYSTEM_TUNING" in
     yes) tuning=(); tuning_desc="cyclictest's own (cpu_dma_latency held at 0)";;
     no) tuning=(--default-system); tuning_desc="none (--default-system)";;
@@ -30,6 +28,8 @@ threads=$WL_THREADS
 cmd=(cyclictest -q -m --policy="$WL_POLICY" "${prio[@]}" -i "$WL_INTERVAL_US" -t "$threads" -a
      -D "$SCXLAB_DURATION" -h "$WL_HIST_MAX_US" --histfile=/dev/null --json=cyclictest.json "${tuning[@]}")
 echo "${cmd[*]}" > cyclictest-command.txt
+# the window: cyclictest's -D run (its own start-up and the checks below are left out)
+mark start
 "${cmd[@]}" > cyclictest.out 2>&1 &
 pid=$!
 # the kernel's word on the measurement threads' policy, read once they all exist
@@ -45,6 +45,7 @@ for t in /proc/$pid/task/*; do
 done
 rc=0
 wait "$pid" || rc=$?
+mark end
 cat cyclictest.out
 [ "$rc" -eq 0 ] || die "cyclictest exited with code $rc; see cyclictest.out"
 [ -s cyclictest.json ] || die "cyclictest wrote no cyclictest.json"

@@ -10,11 +10,9 @@
 set -euo pipefail
 cd "$SCXLAB_OUT"
 die() { echo "hackbench client: $*" >&2; exit 2; }
-for n in GROUPS FDS LOOPS DATASIZE; do
-    v=WL_$n
-    [[ ${!v-} =~ ^[1-9][0-9]*$ ]] || die "param ${n,,} = '${!v-}' is not a positive integer"
-done
-for p in THREADS PIPE; do v=WL_$p; [[ ${!v-} =~ ^(yes|no)$ ]] || die "param ${p,,} = '${!v-}' must be yes or no"; done
+. "$SCXLAB_WORKLOAD_DIR/../lib/common.sh"
+need_uint 1 GROUPS FDS LOOPS DATASIZE
+need_yesno THREADS PIPE
 mode=(); [ "$WL_THREADS" = yes ] && mode+=(-T); [ "$WL_PIPE" = yes ] && mode+=(-p)
 cmd=(hackbench -g "$WL_GROUPS" -f "$WL_FDS" -l "$WL_LOOPS" -s "$WL_DATASIZE" "${mode[@]}")
 echo "${cmd[*]}" > hackbench-command.txt

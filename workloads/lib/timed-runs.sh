@@ -1,12 +1,17 @@
 # Sourced by workload clients that repeat one benchmark command until SCXLAB_DURATION seconds
-# have passed (at least once). The caller defines die() and runs in $SCXLAB_OUT.
+# have passed (at least once). The caller defines die(), sources common.sh (for mark) and runs
+# in $SCXLAB_OUT.
 #
 # timed_runs LOG EXTRACT CMD...: runs CMD again and again, appends every output to LOG and
 # each run's time in seconds, as the awk program EXTRACT finds it in the output, to times.txt.
+# The measured window is the whole loop: the time between runs (this loop's own work, each
+# run's start-up before the benchmark starts its clock) is in it, so it is a little longer
+# than the sum of the run times the metrics are computed from.
 timed_runs() {
     local log=$1 extract=$2 start=$SECONDS out t
     shift 2
     : > "$log"; : > times.txt
+    mark start
     while :; do
         out=$("$@" 2>&1) || { printf '%s\n' "$out" >> "$log"; die "$1 failed; see $log"; }
         printf '%s\n' "$out" >> "$log"
@@ -15,6 +20,7 @@ timed_runs() {
         echo "$t" >> times.txt
         [ $((SECONDS - start)) -lt "$SCXLAB_DURATION" ] || break
     done
+    mark end
 }
 
 # message_metrics PER_RUN TOOL COMMAND: metrics.json of a messaging benchmark (hackbench and its

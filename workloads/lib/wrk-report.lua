@@ -4,6 +4,40 @@
 --
 -- Any error (connect, read, write, timeout, or a non-2xx/3xx status) makes the measurement
 -- invalid: a server that fails requests finishes them faster, and would look better.
+--
+-- The measured window (runners/common/window.h): wrk counts from `start = time_us()`, taken in
+-- its main thread right after it created its threads, sleeps for its duration, sets its stop
+-- flag, joins its threads, and only then reads the clock again. Each thread's setup() runs in
+-- the main thread just before that thread is created, so the last one (the client passes the
+-- thread count as SCXLAB_WRK_THREADS) marks the start as close before wrk's clock as a script
+-- can. The end is marked by a sleeper started there for the same duration, so at about the
+-- moment wrk sets its stop flag: wrk's join takes a few timer ticks of its threads after that
+-- (in the window's agreement tolerance), but done() comes only after wrk has computed its
+-- statistics over a latency array as long as its timeout in microseconds (2.8 s after the end
+-- of a 10 s apache run with --timeout 30s), which the counters must not include. The sleeper's
+-- shell takes the FIFO's name from the environment, not from this text; the duration is digits.
+-- Without $SCXLAB_MARK (the warm-up, or wrk run by hand) nothing is marked.
+local function mark_window()
+   local path = os.getenv("SCXLAB_MARK")
+   if path == nil or path == "" then return end
+   local seconds = os.getenv("SCXLAB_DURATION") or ""
+   assert(seconds:match("^%d+$"), "SCXLAB_DURATION is not a whole number of seconds: " .. seconds)
+   local f = assert(io.open(path, "w"))
+   f:write("start\n")
+   f:close()
+   local rc = os.execute("(sleep " .. seconds .. " && printf 'end\\n' > \"$SCXLAB_MARK\") &")
+   -- wrk's LuaJIT returns the shell's status (0); a Lua 5.2+ would return true
+   assert(rc == 0 or rc == true, "could not start the sleeper that marks the window's end")
+end
+
+local threads_set_up = 0
+setup = function(thread)
+   threads_set_up = threads_set_up + 1
+   if threads_set_up == (tonumber(os.getenv("SCXLAB_WRK_THREADS") or "") or 1) then
+      mark_window()
+   end
+end
+
 local function json_metric(name, unit, value, higher)
    return string.format('{"name": "%s", "unit": "%s", "value": %.6f, "higher_is_better": %s}',
                         name, unit, value, higher and "true" or "false")

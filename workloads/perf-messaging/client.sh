@@ -8,11 +8,9 @@
 set -euo pipefail
 cd "$SCXLAB_OUT"
 die() { echo "perf-messaging client: $*" >&2; exit 2; }
-for n in GROUPS LOOPS; do
-    v=WL_$n
-    [[ ${!v-} =~ ^[1-9][0-9]*$ ]] || die "param ${n,,} = '${!v-}' is not a positive integer"
-done
-for p in THREADS PIPE; do v=WL_$p; [[ ${!v-} =~ ^(yes|no)$ ]] || die "param ${p,,} = '${!v-}' must be yes or no"; done
+. "$SCXLAB_WORKLOAD_DIR/../lib/common.sh"
+need_uint 1 GROUPS LOOPS
+need_yesno THREADS PIPE
 mode=(); [ "$WL_THREADS" = yes ] && mode+=(-t); [ "$WL_PIPE" = yes ] && mode+=(-p)
 cmd=(perf bench --format=simple sched messaging -g "$WL_GROUPS" -l "$WL_LOOPS" "${mode[@]}")
 echo "${cmd[*]}" > perf-bench-command.txt

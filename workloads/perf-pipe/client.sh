@@ -9,8 +9,9 @@
 set -euo pipefail
 cd "$SCXLAB_OUT"
 die() { echo "perf-pipe client: $*" >&2; exit 2; }
-[[ ${WL_LOOPS-} =~ ^[1-9][0-9]*$ ]] || die "param loops = '${WL_LOOPS-}' is not a positive integer"
-[[ ${WL_THREADS-} =~ ^(yes|no)$ ]] || die "param threads = '${WL_THREADS-}' must be yes or no"
+. "$SCXLAB_WORKLOAD_DIR/../lib/common.sh"
+need_uint 1 LOOPS
+need_yesno THREADS
 mode=(); [ "$WL_THREADS" = yes ] && mode=(-T)
 cmd=(perf bench --format=simple sched pipe -l "$WL_LOOPS" "${mode[@]}")
 echo "${cmd[*]}" > perf-bench-command.txt

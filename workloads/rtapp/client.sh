@@ -19,11 +19,9 @@
 set -euo pipefail
 cd "$SCXLAB_OUT"
 die() { echo "rtapp client: $*" >&2; exit 2; }
-for n in TASKS PERIOD_US DUTY_PCT; do
-    v=WL_$n
-    [[ ${!v-} =~ ^[1-9][0-9]*$ ]] || die "param ${n,,} = '${!v-}' is not a positive integer"
-done
-[[ ${WL_CALIBRATION_NS-} =~ ^[0-9]+$ ]] || die "param calibration_ns = '${WL_CALIBRATION_NS-}' is not a non-negative integer"
+. "$SCXLAB_WORKLOAD_DIR/../lib/common.sh"
+need_uint 1 TASKS PERIOD_US DUTY_PCT
+need_uint 0 CALIBRATION_NS
 case "$WL_POLICY" in
     other) kpolicy=SCHED_OTHER;;
     fifo) kpolicy=SCHED_FIFO;;
@@ -45,7 +43,11 @@ rm -f rtapp-*.log
 cmd=(rt-app taskset.json)
 echo "${cmd[*]}" > rt-app-command.txt
 rc=0
+# the window: rt-app's whole run (its threads are born after the start and gone before the end,
+# so the per-task schedstat sample has none of them: sched.tasks_sampled is 0, see README)
+mark start
 "${cmd[@]}" > rt-app.out 2>&1 || rc=$?
+mark end
 tail -n 20 rt-app.out
 [ "$rc" -eq 0 ] || die "rt-app exited with code $rc; see rt-app.out"
 

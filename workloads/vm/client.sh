@@ -2,6 +2,8 @@
 # Measure the nested vCPUs' progress over SCXLAB_DURATION seconds of the outer clock;
 # vmprogress writes $SCXLAB_OUT/metrics.json (see its header for how the clocks are mapped).
 set -eu
+die() { echo "vm client: $*" >&2; exit 2; }
+. "$SCXLAB_WORKLOAD_DIR/../lib/common.sh"
 prefix=/tmp/scxlab-vm
 log=$prefix/nested-console.log
 qemu_pid=$(cat "$prefix/qemu.pid" 2>/dev/null || true)
@@ -18,5 +20,10 @@ while ! grep -q ' VMB 0 ' "$log" 2>/dev/null && [ $i -lt 100 ] && kill -0 "$qemu
 done
 cg=
 [ "${WL_NEIGHBOURS:-0}" -gt 0 ] && cg=/sys/fs/cgroup/scxlab-vm-neighbour
-exec "$SCXLAB_WORKLOAD_DIR/bin/vmprogress" measure --log "$log" --duration "$SCXLAB_DURATION" \
-    --qemu-pid "$qemu_pid" --neighbour-cgroup "$cg" --out "$SCXLAB_OUT/metrics.json"
+# the measured window: vmprogress's measurement (waiting for the nested boot above is left out)
+mark start
+rc=0
+"$SCXLAB_WORKLOAD_DIR/bin/vmprogress" measure --log "$log" --duration "$SCXLAB_DURATION" \
+    --qemu-pid "$qemu_pid" --neighbour-cgroup "$cg" --out "$SCXLAB_OUT/metrics.json" || rc=$?
+mark end
+exit "$rc"

@@ -6,13 +6,12 @@
 # policy under test schedules every one of them.
 # metrics.json (written by wakebench): wakeup and request latency percentiles, requests/s.
 # Raw: histogram.tsv (the measured buckets), wakebench.out (its summary), the command.
+# wakebench marks the measured window itself (after its warm-up, while its threads are alive).
 set -euo pipefail
 cd "$SCXLAB_OUT"
 die() { echo "wakebench client: $*" >&2; exit 2; }
-for n in MESSAGE_THREADS WORKERS WORK_ITERS WARMUP_S; do
-    v=WL_$n
-    [[ ${!v-} =~ ^[0-9]+$ ]] || die "param ${n,,} = '${!v-}' is not a non-negative integer"
-done
+. "$SCXLAB_WORKLOAD_DIR/../lib/common.sh"
+need_uint 0 MESSAGE_THREADS WORKERS WORK_ITERS WARMUP_S
 cmd=("$SCXLAB_WORKLOAD_DIR/bin/wakebench" --message-threads "$WL_MESSAGE_THREADS" --workers "$WL_WORKERS"
      --work-iters "$WL_WORK_ITERS" --warmup "$WL_WARMUP_S" --runtime "$SCXLAB_DURATION" --out "$SCXLAB_OUT")
 echo "${cmd[*]}" > wakebench-command.txt

@@ -26,9 +26,13 @@
  *
  * Writes DIR/metrics.json in scxlab's metric contract (percentiles p50 p90 p99 p99.9, mean
  * and max of both latencies, requests per second; invalid when no request was measured) and
- * DIR/histogram.tsv (the measured buckets, ns). Prints a summary on stdout.
+ * DIR/histogram.tsv (the measured buckets, ns). Prints a summary on stdout. Under scxlab it marks
+ * the measured window's start and end for the agent ($SCXLAB_MARK, runners/common/window.h) while
+ * every thread is alive, so the agent's counters (and its per-task sample) cover exactly those S
+ * seconds; metrics.json's duration_s is the window's length as wakebench measured it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -70,6 +74,10 @@ static int nmsg = 2, nworkers = 4;
 static long work_iters = 2000;
 static double warmup_s = 1, runtime_s = 5;
 static _Atomic int phase = WARMUP;
+/* Set once the agent has had time to sample the end of the window: until then the threads stay
+ * alive (idle), so that its per-task sample at the end still finds them (see main). */
+static _Atomic uint32_t released;
+#define HOLD_AFTER_END_S 1.0
 
 static uint64_t now_ns(void)
 {
@@ -140,12 +148,30 @@ static void *msg_main(void *arg)
 			futex_wait(&m->pending, left);
 		m->rounds++;
 	}
+	while (!atomic_load(&released))
+		futex_wait(&released, 0);
 	for (int i = 0; i < nworkers; i++) {
 		m->w[i].quit = true;
 		atomic_fetch_add_explicit(&m->w[i].seq, 1, memory_order_release);
 		futex_wake(&m->w[i].seq);
 	}
 	return NULL;
+}
+
+/* Tells the scxlab agent that the measured window starts or ends now (a line to the FIFO
+ * $SCXLAB_MARK); nothing without it (run by hand). A failure is said, not fatal: the agent
+ * then finds the window unmarked and says so. */
+static void mark(const char *what)
+{
+	const char *p = getenv("SCXLAB_MARK");
+	if (!p || !*p)
+		return;
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || dprintf(fd, "%s\n", what) < 0)
+		fprintf(stderr, "wakebench: warning: could not mark the window's %s in %s: %s\n", what, p,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 static void sleep_s(double s)
@@ -273,11 +299,21 @@ int main(int argc, char **argv)
 
 	if (warmup_s > 0)
 		sleep_s(warmup_s);
+	mark("start");
 	uint64_t t0 = now_ns();
 	atomic_store(&phase, MEASURE);
 	sleep_s(runtime_s);
 	atomic_store(&phase, STOP);
 	uint64_t t1 = now_ns();
+	mark("end");
+	/* The agent samples every task's schedstat right after the end mark (at once: it runs in the RT
+	 * class then); threads that had already exited would be missing from that sample, so they are
+	 * held, idle, for longer than its sampling takes (0.07-0.1 s in the runs of 2026-12-02). */
+	if (getenv("SCXLAB_MARK"))
+		sleep_s(HOLD_AFTER_END_S);
+	atomic_store(&released, 1);
+	for (int i = 0; i < nmsg; i++)
+		futex_wake(&released);
 	for (int i = 0; i < nmsg; i++)
 		pthread_join(m[i].tid, NULL);
 	for (size_t i = 0; i < (size_t)nmsg * (size_t)nworkers; i++)
@@ -307,9 +343,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wakebench: error: cannot write %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	fprintf(f, "{\"valid\": %s, \"reason\": \"%s\",\n \"settings\": {\"message_threads\": %d, \"workers_per_thread\": %d, "
+	fprintf(f, "{\"valid\": %s, \"reason\": \"%s\", \"duration_s\": %.6f,\n \"settings\": {\"message_threads\": %d, \"workers_per_thread\": %d, "
 		"\"work_iters\": %ld, \"warmup_s\": %g, \"runtime_s\": %g, \"measured_s\": %.6f, \"warmup_requests\": %llu},\n"
-		" \"metrics\": [", valid ? "true" : "false", reason, nmsg, nworkers, work_iters, warmup_s, runtime_s, window,
+		" \"metrics\": [", valid ? "true" : "false", reason, window, nmsg, nworkers, work_iters, warmup_s, runtime_s, window,
 		(unsigned long long)req_warm.n);
 	if (valid) {
 		bool first = true;
