@@ -45,7 +45,7 @@ usage; u0=$usage; t0=$EPOCHREALTIME
 read -r -t "$SCXLAB_DURATION" -u 9 _ || true
 usage; u1=$usage; t1=$EPOCHREALTIME
 mark end
-[[ $u0 =~ ^[0-9]+$ && $u1 =~ ^[0-9]+$ ]] || die "no usage_usec in $stat"
+[[ -n $u0 && -n $u1 && $u0$u1 != *[!0-9]* ]] || die "no usage_usec in $stat"
 printf 'cgroup\t%s\nusage_usec_before\t%s\nusage_usec_after\t%s\ns_before\t%s\ns_after\t%s\n' \
     "$cg" "$u0" "$u1" "$t0" "$t1" > usage.txt
 jq -n --argjson u0 "$u0" --argjson u1 "$u1" --argjson t0 "$t0" --argjson t1 "$t1" --arg cg "$cg" '
