@@ -2,7 +2,7 @@
 #include "qemu.h"
 
 void qemu_argv(const struct experiment *x, const char *image, const char *initrd, const char *jobtar,
-	       const char *resdisk, struct strv *a)
+	       const char *resdisk, const struct qemu_snap *snap, struct strv *a)
 {
 	strv_push(a, x->qemu);
 	strv_split_push(a, "-name scxlab -display none -serial stdio -monitor none -no-reboot -nic none");
@@ -24,11 +24,27 @@ void qemu_argv(const struct experiment *x, const char *image, const char *initrd
 	strv_push(a, "-initrd");
 	strv_push(a, initrd);
 	strv_push(a, "-append");
-	strv_push(a, x->cmdline);
+	if (snap)
+		strv_pushf(a, "%s " SNAPSHOT_CMDLINE_FLAG, x->cmdline);
+	else
+		strv_push(a, x->cmdline);
 	strv_push(a, "-drive");
-	strv_pushf(a, "file=%s/rootfs.ext4,if=virtio,format=raw,snapshot=on", image);
+	/* a saved guest's memory assumes what it wrote to its root disk: an overlay file kept with
+	 * the state (snapshot=on's would vanish with the QEMU that saved it) */
+	if (snap)
+		strv_pushf(a, "file=%s,if=virtio,format=qcow2", snap->overlay);
+	else
+		strv_pushf(a, "file=%s/rootfs.ext4,if=virtio,format=raw,snapshot=on", image);
 	strv_push(a, "-drive");
 	strv_pushf(a, "file=%s,if=virtio,format=raw,readonly=on", jobtar);
 	strv_push(a, "-drive");
 	strv_pushf(a, "file=%s,if=virtio,format=raw", resdisk);
+	if (snap && snap->qmp) {
+		strv_push(a, "-qmp");
+		strv_pushf(a, "unix:%s,server=on,wait=off", snap->qmp);
+	}
+	if (snap && snap->incoming) {
+		strv_push(a, "-incoming");
+		strv_pushf(a, "file:%s", snap->incoming);
+	}
 }
