@@ -61,7 +61,9 @@ static void test_qemu_argv_saving_and_restoring(void **state)
 		assert_string_equal(after(a, "-drive", 1), after(&cold, "-drive", 1));
 		assert_string_equal(after(a, "-drive", 2), after(&cold, "-drive", 2));
 		assert_string_equal(after(a, "-icount", 0), "shift=3,sleep=off");
+		assert_string_equal(after(a, "-global", 0), "migration.mapped-ram=on");
 	}
+	assert_null(after(&cold, "-global", 0));
 	assert_string_equal(after(&s, "-drive", 0), "file=/c/tmp/root.qcow2,if=virtio,format=qcow2");
 	assert_string_equal(after(&s, "-qmp", 0), "unix:/tmp/q.sock,server=on,wait=off");
 	assert_null(after(&s, "-incoming", 0));

@@ -53,6 +53,7 @@ static void test_key_covers_what_shapes_the_booted_guest(void **state)
 	assert_non_null(strstr(base, "file=JOB-DISK,"));
 	assert_non_null(strstr(base, "-icount shift=3,sleep=off"));
 	assert_non_null(strstr(base, SNAPSHOT_CMDLINE_FLAG));
+	assert_non_null(strstr(base, "-global migration.mapped-ram=on"));
 	assert_null(strstr(base, "-incoming"));
 	assert_null(strstr(base, "-qmp"));
 	free(base);
