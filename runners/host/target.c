@@ -217,8 +217,9 @@ static int boot_once(struct ctx *c, const char *initrd, const char *jobtar, cons
 
 	c->target_started = true;
 	double per_run = (x->warmup + x->duration) * 3.0 + 180;
-	progress(c, "%s the guest: %ld vCPU, %ld MiB, clock=%s (%s%s%s)", snap ? "restoring" : "booting", x->vcpus,
-		 x->memory_mb, x->clock, x->accel, *x->icount ? ", icount " : "", x->icount);
+	progress(c, "booting the guest%s%s: %ld vCPU, %ld MiB, clock=%s (%s%s%s)", snap ? " from snapshot " : "",
+		 snap ? c->snapshot_key : "", x->vcpus, x->memory_mb, x->clock, x->accel, *x->icount ? ", icount " : "",
+		 x->icount);
 	/* budgets at the guest's pace; a guest silent for longer than a boot may take is stuck */
 	double silence = x->boot_timeout > 300 ? x->boot_timeout : 300;
 	int rc = follow(c, a.v, x->boot_timeout, per_run * c->nruns + c->extra_run_budget_s, silence, 0.5);
