@@ -44,6 +44,11 @@ void qemu_argv(const struct experiment *x, const char *image, const char *initrd
 	if (snap) {
 		strv_push(a, "-global");
 		strv_push(a, "migration.mapped-ram=on");
+		/* the guest is saved stopped, so that no guest time passes while it is written; without
+		 * the source's run state in the file, the restoring QEMU starts the guest by itself
+		 * (with it, the guest would wake stopped and need a QMP cont) */
+		strv_push(a, "-global");
+		strv_push(a, "migration.store-global-state=off");
 	}
 	if (snap && snap->qmp) {
 		strv_push(a, "-qmp");

@@ -16,7 +16,8 @@
  * (read-only) and the results disk. a.v is NULL-terminated, ready for execvp.
  * snap (NULL for a cold boot): a boot that is saved or restored (runners/common/snapshot.h):
  * the root disk is snap->overlay (qcow2), the kernel command line gets SNAPSHOT_CMDLINE_FLAG,
- * and after the drives come the state's format (-global migration.mapped-ram=on) and -qmp
+ * and after the drives come the state's format (-global migration.mapped-ram=on, and store-global-state=off: a
+ * restore starts the guest by itself) and -qmp
  * (saving) or -incoming (restoring).
  */
 void qemu_argv(const struct experiment *x, const char *image, const char *initrd, const char *jobtar,

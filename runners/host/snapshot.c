@@ -4,7 +4,7 @@
  * experiment's overhead, and it is the same in every boot of a VM shape and clock. So the
  * first run that needs a shape boots it once more with scxlab.snapshot=1, where the
  * initramfs stops and waits for a job (kernel/initramfs/init.c), and saves it with QMP
- * (migrate to a file, quit) into $SCXLAB_CACHE/snapshots/<key>/: the state, the
+ * (stop, migrate to a file, quit) into $SCXLAB_CACHE/snapshots/<key>/: the state, the
  * root disk's qcow2 overlay (what the guest had written to its root when it was saved) and
  * key.txt (what the key hashes). Every run of that shape then starts QEMU with the same
  * command line plus -incoming, on its own copy of the overlay, with its job tar padded to
@@ -79,10 +79,10 @@ static int qmp(FILE *f, const char *cmd, json_t **answer, char *why, size_t len)
 	return -1;
 }
 
-/* Saves the guest into state and tells QEMU to quit. Saved running, not after a QMP stop: the
- * restoring QEMU takes the saved run state over, so a guest saved stopped would wake stopped
- * (and need a QMP cont). The guest only polls its job disk meanwhile; the migration stops it
- * for its last pass. */
+/* Stops the guest, saves it into state and tells QEMU to quit. Stopped at once: under the
+ * virtual clock an idle guest's time jumps ahead, and a guest saved while running would wake
+ * minutes of kernel uptime older than a cold-booted one (its delayed kernel work done). The
+ * command line's store-global-state=off keeps the stop out of the file, so a restore runs. */
 static int qmp_save(const char *sock, const char *state, char *why, size_t len)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -101,9 +101,9 @@ static int qmp_save(const char *sock, const char *state, char *why, size_t len)
 	char *migrate = json_dumps(uri, JSON_COMPACT);
 	int rc = -1;
 	if (qmp(f, NULL, NULL, why, len) || qmp(f, "{\"execute\":\"qmp_capabilities\"}", NULL, why, len) ||
-	    qmp(f, migrate, NULL, why, len))
+	    qmp(f, "{\"execute\":\"stop\"}", NULL, why, len) || qmp(f, migrate, NULL, why, len))
 		goto out;
-	/* a file migration of an idle guest: seconds; each query answers at once */
+	/* a file migration of a stopped guest: seconds; each query answers at once */
 	for (int i = 0; i < 6000; i++) {
 		json_t *st = NULL;
 		if (qmp(f, "{\"execute\":\"query-migrate\"}", &st, why, len))
@@ -182,8 +182,9 @@ static int snapshot_make(struct ctx *c, const char *dir, const char *key_text, c
 	double limit = 3.0 * (double)x->boot_timeout;
 	bool ready = false, exited = false, boot_error = false;
 	int status = 0;
+	/* looked at often: the guest's time runs on until it is stopped */
 	while (!ready && !exited && !boot_error && !interrupted && mono_now() - t0 < limit) {
-		usleep(200000);
+		usleep(20000);
 		char *log = read_file(console, NULL);
 		ready = log && strstr(log, PROTO_PREFIX PROTO_SNAPSHOT_READY);
 		boot_error = log && !ready && strstr(log, PROTO_PREFIX PROTO_BOOT_ERROR);

@@ -62,6 +62,7 @@ static void test_qemu_argv_saving_and_restoring(void **state)
 		assert_string_equal(after(a, "-drive", 2), after(&cold, "-drive", 2));
 		assert_string_equal(after(a, "-icount", 0), "shift=3,sleep=off");
 		assert_string_equal(after(a, "-global", 0), "migration.mapped-ram=on");
+		assert_string_equal(after(a, "-global", 1), "migration.store-global-state=off");
 	}
 	assert_null(after(&cold, "-global", 0));
 	assert_string_equal(after(&s, "-drive", 0), "file=/c/tmp/root.qcow2,if=virtio,format=qcow2");
