@@ -14,7 +14,8 @@
  * stops short of init=: it says "SCXLAB snapshot-ready" and waits for a job on /dev/vdb,
  * which is all zeros while the host saves the guest. Each restore attaches a job disk of the
  * same size holding a tar; the wait reads the disk's first block with O_DIRECT, past the page
- * cache that would go on showing the zeros, and once a valid tar header is there it drops
+ * cache that would go on showing the zeros, and once a valid tar header is there it sets the
+ * clock to the job's packing time (the header's mtime), drops
  * the job and results disks' cached blocks (the kernel read them when it probed the disks)
  * and goes on to init=, which unpacks the job as in a cold boot.
  *
@@ -110,6 +111,13 @@ static void wait_for_job(void)
 			break;
 		nanosleep(&tick, NULL);
 	}
+	/* The guest's clock is the snapshot's, behind by however long ago it was made: take the
+	 * job's packing time to the second, so that kernel/guest-init's unpacking already runs on
+	 * about the host's time (the agent then sets it exactly from boot-fresh.txt). */
+	long long packed = tar_header_mtime(block);
+	struct timespec now = { .tv_sec = (time_t)packed };
+	if (packed > 0)
+		clock_settime(CLOCK_REALTIME, &now);
 	flush_cached("/dev/vdb");
 	flush_cached("/dev/vdc");
 }

@@ -30,4 +30,18 @@ static inline bool tar_header_valid(const unsigned char b[512])
 	return sum == want;
 }
 
+/* The header's mtime (seconds since the epoch), -1 when the field is not octal digits. The
+ * first header of a job is its folder, which the host last changed when it wrote the job's
+ * boot-fresh.txt just before packing it: the host's time then, to the second. */
+static inline long long tar_header_mtime(const unsigned char b[512])
+{
+	long long v = 0;
+	int i = 136, n = 0;
+	while (i < 148 && b[i] == ' ')
+		i++;
+	for (; i < 148 && b[i] >= '0' && b[i] <= '7'; i++, n++)
+		v = v * 8 + (b[i] - '0');
+	return n && (i == 148 || b[i] == '\0' || b[i] == ' ') ? v : -1;
+}
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "experiment.h"
 #include "qemu.h"
@@ -110,6 +111,15 @@ static void test_tar_header_on_the_job_disk(void **state)
 	unsigned char *b = (unsigned char *)read_file(tar, &len);
 	assert_int_equal(len, SNAPSHOT_JOB_DISK_BYTES);
 	assert_true(tar_header_valid(b));
+	/* the first member is the job folder: its mtime is when the host last wrote into it */
+	struct stat st;
+	assert_int_equal(stat(src, &st), 0);
+	assert_int_equal(tar_header_mtime(b), (long long)st.st_mtime);
+	unsigned char junk[512] = { 0 };
+	memcpy(junk + 136, "12x", 3);
+	assert_int_equal(tar_header_mtime(junk), -1);
+	memset(junk + 136, 0, 12);
+	assert_int_equal(tar_header_mtime(junk), -1);
 	/* the disk the snapshot was saved with: all zeros */
 	assert_false(tar_header_valid(b + len - 512));
 	/* a block that is not all there yet: the checksum no longer matches */
