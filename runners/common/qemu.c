@@ -30,9 +30,13 @@ void qemu_argv(const struct experiment *x, const char *image, const char *initrd
 		strv_push(a, x->cmdline);
 	strv_push(a, "-drive");
 	/* a saved guest's memory assumes what it wrote to its root disk: an overlay file kept with
-	 * the state (snapshot=on's would vanish with the QEMU that saved it) */
+	 * the state (snapshot=on's would vanish with the QEMU that saved it). cache=unsafe as
+	 * snapshot=on's own overlay has: the guest's flushes are not passed on to the host's disk.
+	 * The copy is thrown away after the run, and with host flushes a guest waiting for one
+	 * idles while the virtual clock jumps ahead: the restored guest sat 47 s of guest time
+	 * between two runs where a cold one sat none, and its cfs throughput came out ~2% lower. */
 	if (snap)
-		strv_pushf(a, "file=%s,if=virtio,format=qcow2", snap->overlay);
+		strv_pushf(a, "file=%s,if=virtio,format=qcow2,cache=unsafe", snap->overlay);
 	else
 		strv_pushf(a, "file=%s/rootfs.ext4,if=virtio,format=raw,snapshot=on", image);
 	strv_push(a, "-drive");

@@ -65,10 +65,10 @@ static void test_qemu_argv_saving_and_restoring(void **state)
 		assert_string_equal(after(a, "-global", 1), "migration.store-global-state=off");
 	}
 	assert_null(after(&cold, "-global", 0));
-	assert_string_equal(after(&s, "-drive", 0), "file=/c/tmp/root.qcow2,if=virtio,format=qcow2");
+	assert_string_equal(after(&s, "-drive", 0), "file=/c/tmp/root.qcow2,if=virtio,format=qcow2,cache=unsafe");
 	assert_string_equal(after(&s, "-qmp", 0), "unix:/tmp/q.sock,server=on,wait=off");
 	assert_null(after(&s, "-incoming", 0));
-	assert_string_equal(after(&in, "-drive", 0), "file=/st/.root.qcow2,if=virtio,format=qcow2");
+	assert_string_equal(after(&in, "-drive", 0), "file=/st/.root.qcow2,if=virtio,format=qcow2,cache=unsafe");
 	assert_string_equal(after(&in, "-incoming", 0), "file:/c/k/state");
 	assert_null(after(&in, "-qmp", 0));
 	/* the same machine at save and restore: only the root overlay's path and -qmp/-incoming differ */

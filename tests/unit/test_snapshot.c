@@ -50,7 +50,7 @@ static void test_key_covers_what_shapes_the_booted_guest(void **state)
 	}
 	/* paths are named by their role: the staging folder of a run is not part of it */
 	assert_null(strstr(base, "/st/"));
-	assert_non_null(strstr(base, "file=ROOT-OVERLAY,if=virtio,format=qcow2"));
+	assert_non_null(strstr(base, "file=ROOT-OVERLAY,if=virtio,format=qcow2,cache=unsafe"));
 	assert_non_null(strstr(base, "file=JOB-DISK,"));
 	assert_non_null(strstr(base, "-icount shift=3,sleep=off"));
 	assert_non_null(strstr(base, SNAPSHOT_CMDLINE_FLAG));
