@@ -5,6 +5,7 @@
 #   make test                                    unit + integration tests (what .ci/run calls)
 #   make experiment POLICY=fifo WORKLOAD=nginx   one policy: DURATION= REPEATS= CLOCK= ICOUNT_SHIFT= TARGET=
 #   make compare POLICIES="cfs fifo" WORKLOAD=nginx REPEATS=5   interleaved in one boot
+#                                                (SNAPSHOT=1: restore the saved booted guest; default 0, cold)
 #   make sweep SWEEP=cgroup-weights               a resumable parameter matrix (EXECUTOR=slurm: a SLURM job array)
 #   make bench-overhead                           what each policy costs (perf pipe, hackbench)
 #   make bench-suite                              where an experiment's time goes, per clock (suite.md)
@@ -22,7 +23,7 @@ SHELL := /bin/bash
 # as typed (no $(...) expansion: $(value)) and exports it; recipes refer to it as "$$VAR" and never paste it into
 # a command line. ./scxlab maps the run variables to the runner's arguments. A misspelt variable is refused.
 RUN_VARS := POLICY POLICIES WORKLOAD DURATION REPEATS CLOCK ICOUNT_SHIFT ACCEL TARGET VM MONITORS CGROUPS PRECISION PARAMS MAX_REPEATS \
-	RESULTS SWEEP EXECUTOR JOBS
+	RESULTS SWEEP EXECUTOR JOBS SNAPSHOT
 ANALYSIS_VARS := RESULT FIGURES FORMAT NAME BUNDLE SUMS_SHA256 PUBLISH_DIR DRY_RUN ALLOW_HOST_MISMATCH WHY CSV CLAIMS
 TRAIN_VARS := TRACES SEED HORIZON_US SPLIT EPOCHS MODEL
 USER_VARS := $(RUN_VARS) $(ANALYSIS_VARS) $(TRAIN_VARS)

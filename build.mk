@@ -74,9 +74,11 @@ $(B)/workloads/vm/kvmcheck: workloads/vm/kvmcheck.c runners/common/kvmprobe.c ru
 # scxlab's initramfs (kernel/initramfs/): its /init and the image's own virtio_blk module, the one
 # driver the guest kernel needs to reach its root filesystem that is not built in. [vm] initrd =
 # scxlab boots with it; the image's Debian initrd stays beside it for initrd = image.
-$(B)/kernel/initramfs/%: kernel/initramfs/%.c
+# (/init includes the few runners/common headers it shares with the host: the snapshot flag,
+# the console event it prints, the tar header check)
+$(B)/kernel/initramfs/%: kernel/initramfs/%.c runners/common/protocol.h runners/common/snapshot.h runners/common/tarhdr.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -static $< -o $@
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Irunners/common -static $< -o $@
 $(B)/kernel/virtio_blk.ko.xz: $(IMAGE_DIR)/rootfs.ext4 $(IMAGE_DIR)/kernel-release
 	@mkdir -p $(dir $@)
 	rm -f $@.tmp

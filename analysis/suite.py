@@ -13,7 +13,13 @@ per point:
                       merging metrics, the manifest itself)
     overhead_s        wall_s - measured_s: everything beyond DURATION x runs (warm-up included)
 
-and, measured by ./scxlab bench-suite before the sweep (host-steps.json in the sweep's folder),
+Each point also says how its guest started (manifest times.boot_path: "cold", or "snapshot":
+restored from a saved booted guest, runners/host/snapshot.c) and how much of its boot went into
+making that snapshot (snapshot_made_s: the first point of a clock whose snapshot was not cached
+yet); points made before snapshots existed record neither and are shown as "not recorded"
+(they all booted cold, but the suite does not invent the field).
+
+And, measured by ./scxlab bench-suite before the sweep (host-steps.json in the sweep's folder),
 a cached `make setup` and a no-op `make build`, each repeated. Each quantity is summarized per
 clock by its median with a 95% bootstrap interval (stats.summarize, kind "time"), over the
 repeats; the points' result folders are named so that every figure can be traced to its run.
@@ -80,8 +86,10 @@ def suite(sweep_dir):
     for label, res in sw.results:
         q = point_times(res)
         clock = res.clock
+        t = res.manifest.get("times") or {}
         points.append({"point": label, "clock": clock, "result": res.id,
-                       "duration_s": res.factors.get("duration_s"), "runs": len(res.runs), **q})
+                       "duration_s": res.factors.get("duration_s"), "runs": len(res.runs),
+                       "boot_path": t.get("boot_path"), "snapshot_made_s": t.get("snapshot_made_s"), **q})
         for k in QUANTITIES:
             by_clock.setdefault(clock, {}).setdefault(k, []).append(q[k])
     clocks = {c: {k: _summary(v) for k, v in qs.items()} for c, qs in sorted(by_clock.items())}
@@ -101,23 +109,38 @@ def _fmt(s):
     return f"{s['median']:.1f} [{s['ci_low']:.1f}, {s['ci_high']:.1f}] (n={s['n']})"
 
 
+def _boot_path(point):
+    return point.get("boot_path") or "not recorded"
+
+
 def to_markdown(doc):
     lines = ["# Where an experiment's time goes (make bench-suite)", "",
              "Wall seconds on this host, median over repeats with a 95% bootstrap interval. One run of",
              "fifo on nginx per point; the guest is emulated (QEMU TCG), so these are the suite's costs",
              "here, not a property of sched_ext. overhead = wall time beyond DURATION x runs (warm-up",
              "included); per run = policy load + server start + teardown.", "",
-             "| clock | boot | per run | assembly | overhead | wall |", "|---|---|---|---|---|---|"]
+             "| clock | boot | per run | assembly | overhead | wall | boot paths |", "|---|---|---|---|---|---|---|"]
     for clock, q in doc["clocks"].items():
-        lines.append(f"| {clock} | " + " | ".join(_fmt(q.get(k)) for k in QUANTITIES) + " |")
+        paths = {}
+        for p in doc["points"]:
+            if p["clock"] == clock:
+                name = _boot_path(p)
+                paths[name] = paths.get(name, 0) + 1
+        lines.append(f"| {clock} | " + " | ".join(_fmt(q.get(k)) for k in QUANTITIES) + " | "
+                     + ", ".join(f"{k} {n}" for k, n in sorted(paths.items())) + " |")
     if doc.get("host_steps"):
         h = doc["host_steps"]
         lines += ["", f"Cached `make setup`: {_fmt(h['setup_s'])} s; no-op `make build`: {_fmt(h['build_s'])} s."]
-    lines += ["", "| point | clock | boot | per run | assembly | overhead | wall | result |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "Boot path: cold, or snapshot (restored from a saved booted guest); \"+ made N s\": N s of",
+              "that boot went into making the snapshot, once per clock and VM shape.", "",
+              "| point | clock | boot | per run | assembly | overhead | wall | boot path | result |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for p in doc["points"]:
         cells = " | ".join("-" if p[k] is None else f"{p[k]:.1f}" for k in QUANTITIES)
-        lines.append(f"| {p['point']} | {p['clock']} | {cells} | `{p['result']}` |")
+        path = _boot_path(p)
+        if p.get("snapshot_made_s"):
+            path += f" + made {p['snapshot_made_s']:.1f} s"
+        lines.append(f"| {p['point']} | {p['clock']} | {cells} | {path} | `{p['result']}` |")
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,15 @@
  * (scxlab's /sbin/scxlab-init). Nothing of the initramfs is needed afterwards; the little
  * memory it holds is left in place.
  *
+ * A boot made to be saved (scxlab.snapshot=1 on the command line; runners/host/snapshot.c)
+ * stops short of init=: it says "SCXLAB snapshot-ready" and waits for a job on /dev/vdb,
+ * which is all zeros while the host saves the guest. Each restore attaches a job disk of the
+ * same size holding a tar; the wait reads the disk's first block with O_DIRECT, past the page
+ * cache that would go on showing the zeros, and once a valid tar header is there it sets the
+ * clock to the job's packing time (the header's mtime), drops
+ * the job and results disks' cached blocks (the kernel read them when it probed the disks)
+ * and goes on to init=, which unpacks the job as in a cold boot.
+ *
  * Any failure is printed as the boot error line the host runner reports ("SCXLAB boot-error
  * ...") and the guest powers off at once, as kernel/guest-init does.
  */
@@ -19,12 +28,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "protocol.h"
+#include "snapshot.h"
+#include "tarhdr.h"
 
 #ifndef MODULE_INIT_COMPRESSED_FILE
 #define MODULE_INIT_COMPRESSED_FILE 4
@@ -59,6 +74,52 @@ static int cmdline_value(const char *cmdline, const char *key, char *out, size_t
 		p = end;
 	}
 	return 0;
+}
+
+/* Whether word is one of the kernel command line's words. */
+static int cmdline_has(const char *cmdline, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = cmdline; (p = strstr(p, word)); p += n)
+		if ((p == cmdline || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* Drops a block device's cached blocks, so that the next buffered read goes to the disk. */
+static void flush_cached(const char *dev)
+{
+	int fd = open(dev, O_RDONLY);
+	if (fd < 0 || ioctl(fd, BLKFLSBUF, 0))
+		fail("drop the cached blocks of %s", dev);
+	close(fd);
+}
+
+/* The snapshot point (see the top): returns once /dev/vdb holds a job. */
+static void wait_for_job(void)
+{
+	static unsigned char block[4096] __attribute__((aligned(4096)));
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	printf(PROTO_PREFIX PROTO_SNAPSHOT_READY "\n");
+	fflush(stdout);
+	for (;;) {
+		int fd = open("/dev/vdb", O_RDONLY | O_DIRECT);
+		ssize_t got = fd >= 0 ? pread(fd, block, sizeof(block), 0) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (got >= 512 && tar_header_valid(block))
+			break;
+		nanosleep(&tick, NULL);
+	}
+	/* The guest's clock is the snapshot's, behind by however long ago it was made: take the
+	 * job's packing time to the second, so that kernel/guest-init's unpacking already runs on
+	 * about the host's time (the agent then sets it exactly from boot-fresh.txt). */
+	long long packed = tar_header_mtime(block);
+	struct timespec now = { .tv_sec = (time_t)packed };
+	if (packed > 0)
+		clock_settime(CLOCK_REALTIME, &now);
+	flush_cached("/dev/vdb");
+	flush_cached("/dev/vdc");
 }
 
 int main(void)
@@ -116,6 +177,8 @@ int main(void)
 		fail("move /dev to the root filesystem");
 	if (chdir("/root") || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/"))
 		fail("switch to the root filesystem");
+	if (cmdline_has(cmdline, SNAPSHOT_CMDLINE_FLAG))
+		wait_for_job();
 	char *argv[] = { init, NULL };
 	execv(init, argv);
 	fail("exec %s", init);

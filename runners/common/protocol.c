@@ -27,6 +27,7 @@ static const struct {
 	[EV_WARNING] = { PROTO_WARNING, "t" },
 	[EV_HEARTBEAT] = { PROTO_HEARTBEAT, "f" },
 	[EV_PRECISION] = { PROTO_PRECISION, "t" },
+	[EV_SNAPSHOT_READY] = { PROTO_SNAPSHOT_READY, "" },
 };
 
 const char *proto_name(enum proto_event ev)

@@ -6,7 +6,7 @@
  * and the host runner (runners/host/scxlab.c, on_guest_line) reads them back with
  * proto_parse() to show progress and to pace its deadlines. kernel/guest-init, a shell
  * script, and the initramfs' /init (kernel/initramfs/init.c) print the one event they can
- * (boot-error) by hand. The events and their fields:
+ * (boot-error; the initramfs also snapshot-ready) by hand. The events and their fields:
  *
  *   guest-ready  RELEASE...              the agent is up (kernel release)
  *   run-begin    RUN TOTAL POLICY        run RUN of TOTAL starts
@@ -21,6 +21,9 @@
  *   warning      TEXT...                 the agent carries on
  *   heartbeat    GUEST_SECONDS           every 5 s of guest time since guest-ready
  *   precision    TEXT...                 the stopping rule's verdict after a round
+ *   snapshot-ready                       the initramfs' /init of a boot made to be saved
+ *                                        (scxlab.snapshot=1) waits for a job on /dev/vdb:
+ *                                        the host may save the guest now (runners/host/snapshot.c)
  *
  * Emit with proto_emit(stdout, PROTO_X " fmt", ...): the event name is its macro.
  */
@@ -48,6 +51,7 @@ int phase_index(const char *name);
 #define PROTO_WARNING "warning"
 #define PROTO_HEARTBEAT "heartbeat"
 #define PROTO_PRECISION "precision"
+#define PROTO_SNAPSHOT_READY "snapshot-ready"
 
 enum proto_event {
 	EV_GUEST_READY,
@@ -62,6 +66,7 @@ enum proto_event {
 	EV_WARNING,
 	EV_HEARTBEAT,
 	EV_PRECISION,
+	EV_SNAPSHOT_READY,
 	EV_COUNT
 };
 

@@ -5,7 +5,7 @@
 #include "qemu.h"
 
 void qemu_argv(const struct experiment *x, const char *image, const char *initrd, const char *jobtar,
-	       const char *resdisk, struct strv *a)
+	       const char *resdisk, const struct qemu_snap *snap, struct strv *a)
 {
 	strv_push(a, x->qemu);
 	strv_split_push(a, "-name scxlab -display none -serial stdio -monitor none -no-reboot -nic none");
@@ -27,13 +27,44 @@ void qemu_argv(const struct experiment *x, const char *image, const char *initrd
 	strv_push(a, "-initrd");
 	strv_push(a, initrd);
 	strv_push(a, "-append");
-	strv_push(a, x->cmdline);
+	if (snap)
+		strv_pushf(a, "%s " SNAPSHOT_CMDLINE_FLAG, x->cmdline);
+	else
+		strv_push(a, x->cmdline);
 	strv_push(a, "-drive");
-	strv_pushf(a, "file=%s/rootfs.ext4,if=virtio,format=raw,snapshot=on", image);
+	/* a saved guest's memory assumes what it wrote to its root disk: an overlay file kept with
+	 * the state (snapshot=on's would vanish with the QEMU that saved it). cache=unsafe as
+	 * snapshot=on's own overlay has: the guest's flushes are not passed on to the host's disk.
+	 * The copy is thrown away after the run, and with host flushes a guest waiting for one
+	 * idles while the virtual clock jumps ahead: the restored guest sat 47 s of guest time
+	 * between two runs where a cold one sat none, and its cfs throughput came out ~2% lower. */
+	if (snap)
+		strv_pushf(a, "file=%s,if=virtio,format=qcow2,cache=unsafe", snap->overlay);
+	else
+		strv_pushf(a, "file=%s/rootfs.ext4,if=virtio,format=raw,snapshot=on", image);
 	strv_push(a, "-drive");
 	strv_pushf(a, "file=%s,if=virtio,format=raw,readonly=on", jobtar);
 	strv_push(a, "-drive");
 	strv_pushf(a, "file=%s,if=virtio,format=raw", resdisk);
+	/* RAM at fixed offsets in a sparse state file: a restore reads only the pages the guest
+	 * used (0.7 s of QEMU's CPU time against 5.4 s for the stream format, with 2 GiB of RAM) */
+	if (snap) {
+		strv_push(a, "-global");
+		strv_push(a, "migration.mapped-ram=on");
+		/* the guest is saved stopped, so that no guest time passes while it is written; without
+		 * the source's run state in the file, the restoring QEMU starts the guest by itself
+		 * (with it, the guest would wake stopped and need a QMP cont) */
+		strv_push(a, "-global");
+		strv_push(a, "migration.store-global-state=off");
+	}
+	if (snap && snap->qmp) {
+		strv_push(a, "-qmp");
+		strv_pushf(a, "unix:%s,server=on,wait=off", snap->qmp);
+	}
+	if (snap && snap->incoming) {
+		strv_push(a, "-incoming");
+		strv_pushf(a, "file:%s", snap->incoming);
+	}
 }
 
 long icount_shift_of(const char *icount)

@@ -5,6 +5,7 @@
 #ifndef SCXLAB_QEMU_H
 #define SCXLAB_QEMU_H
 #include "experiment.h"
+#include "snapshot.h"
 #include "util.h"
 
 /*
@@ -13,9 +14,14 @@
  * path of the one [vm] initrd names: scxlab's build/kernel/initramfs.img or the image's own
  * initrd.img; experiment_initrd()) and the kernel command line, and three virtio drives: image/rootfs.ext4 (snapshot=on), the job tar
  * (read-only) and the results disk. a.v is NULL-terminated, ready for execvp.
+ * snap (NULL for a cold boot): a boot that is saved or restored (runners/common/snapshot.h):
+ * the root disk is snap->overlay (qcow2), the kernel command line gets SNAPSHOT_CMDLINE_FLAG,
+ * and after the drives come the state's format (-global migration.mapped-ram=on, and store-global-state=off: a
+ * restore starts the guest by itself) and -qmp
+ * (saving) or -incoming (restoring).
  */
 void qemu_argv(const struct experiment *x, const char *image, const char *initrd, const char *jobtar,
-	       const char *resdisk, struct strv *a);
+	       const char *resdisk, const struct qemu_snap *snap, struct strv *a);
 
 /*
  * The -icount value's shift (each guest instruction lasts 2^shift ns of guest time), the one

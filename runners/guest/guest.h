@@ -131,6 +131,8 @@ void fatal(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 
 void flush_results(struct agent *a);
 void reap_orphans(void);
 void setup_pid1(void);
+/* PID 1: the guest's wall clock and entropy from the job's boot-fresh.txt (the host's) */
+void apply_boot_fresh(struct agent *a);
 void capture_env(struct agent *a);
 char *take_dmesg(struct agent *a);
 /* Not PID 1: SIGINT, SIGTERM or SIGHUP asked the agent to stop; the run in flight ends with its

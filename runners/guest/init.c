@@ -4,6 +4,7 @@
  * console events, and how the agent ends (power-off in the guest, exit on a host).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,12 +18,15 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/random.h>
 
 #include "guest.h"
 #include "hostcheck.h"
 #include "schedext.h"
 #include "sha256.h"
+#include "snapshot.h"
 
 volatile sig_atomic_t agent_stop;
 
@@ -105,6 +109,43 @@ void setup_pid1(void)
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/root", 1);
 	setenv("LANG", "C.UTF-8", 1);
+}
+
+/*
+ * The host's clock and fresh random bytes (the job's boot-fresh.txt, written just before QEMU
+ * started), taken before anything records a time or starts a process whose layout should be
+ * random. A guest restored from a snapshot wakes with the snapshot's wall clock and the
+ * kernel's random state of that moment, the same in every restore: without this, restored
+ * guests would share ASLR layouts, hash seeds and TCP sequence numbers, and differences
+ * between boots that cold boots sample would vanish from the runs' spread. The bytes are
+ * mixed in and credited (they are the host's getrandom()), then the kernel reseeds its CRNG
+ * at once instead of at its next scheduled reseed.
+ */
+void apply_boot_fresh(struct agent *a)
+{
+	char *p = xasprintf("%s/%s", a->job_dir, BOOT_FRESH_FILE), *text = read_file(p, NULL);
+	struct {
+		struct rand_pool_info info;
+		unsigned char buf[BOOT_FRESH_BYTES];
+	} pool = { 0 };
+	struct timespec now;
+	size_t n = 0;
+	struct err e = { 0 };
+	if (!text)
+		fatal(a, "the job has no %s (%s): the guest's clock and randomness would be the boot's", BOOT_FRESH_FILE,
+		      strerror(errno));
+	if (boot_fresh_parse(text, &now, pool.buf, sizeof(pool.buf), &n, &e))
+		fatal(a, "%s", e.msg);
+	if (clock_settime(CLOCK_REALTIME, &now))
+		fatal(a, "cannot set the guest's clock to the host's: %s", strerror(errno));
+	pool.info.entropy_count = (int)(8 * n);
+	pool.info.buf_size = (int)n;
+	int fd = open("/dev/urandom", O_WRONLY);
+	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &pool.info) || ioctl(fd, RNDRESEEDCRNG))
+		fatal(a, "cannot mix the job's random bytes into the kernel's pool: %s", strerror(errno));
+	close(fd);
+	free(text);
+	free(p);
 }
 
 static void save_cmd_output(const char *out, const char *cmd)

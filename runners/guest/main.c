@@ -260,6 +260,8 @@ int main(int argc, char **argv)
 	char *pp = realpath(plan_path, NULL);
 	a.job_dir = xstrdup(dirname(pp));
 	free(pp);
+	if (a.pid1)
+		apply_boot_fresh(&a);
 	a.results = xstrdup(results_dir ? results_dir : "/results");
 	if (cfg_has_section(&a.plan, "selfcheck")) {
 		char *g = xasprintf("%s/guest", a.results);

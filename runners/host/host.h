@@ -22,6 +22,7 @@
 #include "fingerprint.h"
 #include "outcome.h"
 #include "protocol.h"
+#include "snapshot.h"
 
 struct opts {
 	struct request req;
@@ -54,6 +55,14 @@ struct ctx {
 	const char *nested_rootfs;
 	/* guest seconds the runs may take beyond their budget: selfcheck-kvm's nested boots */
 	double extra_run_budget_s;
+	/* booting from a snapshot (snapshot.c): SNAPSHOT= (on unless 0); the path the boot took
+	 * ("cold" or "snapshot"; NULL: nothing booted) and why it is cold; the snapshot's key and
+	 * folder; seconds this run spent making it (0: it was there); the job tar's own size */
+	bool snapshot_on;
+	const char *boot_path;
+	char *boot_path_why, *snapshot_key, *snapshot_dir;
+	double snapshot_made_s;
+	long long job_tar_bytes;
 };
 
 /* The signal that interrupted the run (SIGINT, SIGTERM), 0 while none did (scxlab.c). */
@@ -80,6 +89,14 @@ void job_copy_tree(struct ctx *c, const char *from, const char *to);
 
 /* selfcheck.c: `scxlab selfcheck-host` and `scxlab selfcheck-kvm` (argv as main's) */
 int selfcheck_command(int argc, char **argv);
+
+/* snapshot.c: whether this boot restores a snapshot (made now if it is missing): then snap
+ * has the run's own root overlay and the state, and jobtar is padded to the saved job disk's
+ * size; else the boot is cold and c->boot_path_why says why. */
+bool snapshot_prepare(struct ctx *c, const char *initrd, const char *jobtar, struct qemu_snap *snap);
+/* After a restore that never brought the guest up: removes the snapshot from the cache, frees
+ * snap's paths, gives jobtar back its own size and records why the boot went cold. */
+void snapshot_abandon(struct ctx *c, struct qemu_snap *snap, const char *jobtar, const char *why);
 
 /* target.c */
 void run_vm(struct ctx *c);

@@ -403,6 +403,12 @@ static json_t *manifest_times(struct ctx *c, const char *started, const char *fi
 	json_object_set_new(times, "finished", json_string(finished));
 	json_object_set_new(times, "wall_s", json_real(mono_now() - c->t0));
 	json_object_set_new(times, "boot_s", json_real(c->boot_s));
+	if (c->boot_path) {	/* a guest was started: cold, or restored from a snapshot (runners/host/snapshot.c) */
+		json_object_set_new(times, "boot_path", json_string(c->boot_path));
+		json_object_set_new(times, "boot_path_why", c->boot_path_why ? json_string(c->boot_path_why) : json_null());
+		json_object_set_new(times, "snapshot_key", c->snapshot_key ? json_string(c->snapshot_key) : json_null());
+		json_object_set_new(times, "snapshot_made_s", json_real(c->snapshot_made_s));
+	}
 	/* where the wall time went: what make bench-suite reports as overhead */
 	json_object_set_new(times, "job_s", json_real(c->job_s));
 	json_object_set_new(times, "target_s", json_real(c->target_s));

@@ -161,6 +161,8 @@ static int sweep_command(int argc, char **argv)
 			     "[--results DIR] [--repo DIR] [--executor local|slurm] [--jobs N]");
 		}
 	}
+	if (snapshot_switch(getenv("SCXLAB_SNAPSHOT"), &e) < 0)
+		die(EXIT_USAGE, "%s", e.msg);
 	if (!o.name || !*o.name) {
 		char *names = config_names(xasprintf("%s/configs/sweeps", o.repo));
 		die(EXIT_USAGE, "no sweep given (SWEEP=); choose from: %s", names);
@@ -284,6 +286,11 @@ int main(int argc, char **argv)
 	o.req.kvm_why = kvm_why;
 	if (experiment_load(&c.x, o.configs, &o.req, &e))
 		die(EXIT_USAGE, "%s", e.msg);
+	/* SNAPSHOT= reaches the runner as SCXLAB_SNAPSHOT (./scxlab), and sweeps pass it on to their points */
+	int snap = snapshot_switch(getenv("SCXLAB_SNAPSHOT"), &e);
+	if (snap < 0)
+		die(EXIT_USAGE, "%s", e.msg);
+	c.snapshot_on = snap;
 	if (!strcmp(c.x.accel_kind, "kvm") && !o.req.kvm_usable)
 		die(EXIT_INFRA, "ACCEL=kvm, but KVM cannot run the guest here: %s. Leave ACCEL out (or ACCEL=tcg) to "
 		    "run under QEMU's emulator TCG instead.", kvm_why);

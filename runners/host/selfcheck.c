@@ -267,6 +267,10 @@ int selfcheck_command(int argc, char **argv)
 			      .vm = kind->vm, .accel = "tcg" };
 	if (experiment_load(&c.x, o.configs, &vm, &e))
 		die(EXIT_USAGE, "%s", e.msg);
+	int snap = snapshot_switch(getenv("SCXLAB_SNAPSHOT"), &e);
+	if (snap < 0)
+		die(EXIT_USAGE, "%s", e.msg);
+	c.snapshot_on = snap;
 	static const char *const need[] = { "rootfs.ext4", "vmlinuz", "initrd.img", "kernel-release" };
 	if (!o.image || !*o.image)
 		die(EXIT_INFRA, "no guest image given (IMAGE_DIR or --image); run 'make setup'");

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -173,11 +175,77 @@ static int follow(struct ctx *c, char *const argv[], double boot_budget, double 
 	return exit_code_of(status);
 }
 
+/* An empty results disk of the VM config's size (also the one a cold retry starts from). */
+static void results_disk_create(struct ctx *c, const char *resdisk)
+{
+	FILE *rf = fopen(resdisk, "w");
+	if (!rf || ftruncate(fileno(rf), (off_t)c->x.results_disk_mb << 20) || fclose(rf))
+		die(EXIT_INFRA, "cannot create the results disk %s: %s", resdisk, errno_text(errno));
+}
+
+/* The job's boot-fresh.txt (runners/common/snapshot.h): the host's clock and random bytes, the
+ * last thing written into the job before it is packed. */
+static void job_boot_fresh(struct ctx *c)
+{
+	unsigned char bytes[BOOT_FRESH_BYTES];
+	struct timespec now;
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes) || clock_gettime(CLOCK_REALTIME, &now))
+		die(EXIT_INFRA, "cannot take random bytes or the time for the guest: %s", errno_text(errno));
+	char *text = boot_fresh_text(&now, bytes, sizeof(bytes)), *p = xasprintf("%s/%s", c->jobdir, BOOT_FRESH_FILE);
+	if (write_file(p, text, strlen(text)))
+		die(EXIT_INFRA, "cannot write %s: %s", p, errno_text(errno));
+	free(text);
+	free(p);
+}
+
+/* One start of QEMU (cold, or restoring snap), followed to its end; its exit code. */
+static int boot_once(struct ctx *c, const char *initrd, const char *jobtar, const char *resdisk,
+		     const struct qemu_snap *snap)
+{
+	struct experiment *x = &c->x;
+	struct strv a = { 0 };
+	qemu_argv(x, c->o->image, initrd, jobtar, resdisk, snap, &a);
+	if (c->nested_rootfs) {	/* /dev/vdd in the guest; snapshot=on: the image stays as it is */
+		strv_push(&a, "-drive");
+		strv_pushf(&a, "file=%s,if=virtio,format=raw,snapshot=on", c->nested_rootfs);
+	}
+	char *line = strv_join(&a, " ");
+	char *qp = xasprintf("%s/qemu-command.txt", c->raw);
+	write_text(qp, "%s\n", line);
+	free(qp);
+	free(line);
+
+	c->target_started = true;
+	double per_run = (x->warmup + x->duration) * 3.0 + (x->warmup > 0 ? x->wl.drain : 0) + 180;
+	progress(c, "booting the guest%s%s: %ld vCPU, %ld MiB, clock=%s (%s%s%s)", snap ? " from snapshot " : "",
+		 snap ? c->snapshot_key : "", x->vcpus, x->memory_mb, x->clock, x->accel, *x->icount ? ", icount " : "",
+		 x->icount);
+	/* budgets at the guest's pace; a guest silent for longer than a boot may take is stuck */
+	double silence = x->boot_timeout > 300 ? x->boot_timeout : 300;
+	int rc = follow(c, a.v, x->boot_timeout, per_run * c->nruns + c->extra_run_budget_s, silence, 0.5);
+	strv_free(&a);
+	return rc;
+}
+
+/* Keeps a failed restore's console and command line beside the cold boot's, as *-restore.*. */
+static void keep_restore_records(struct ctx *c)
+{
+	static const char *const names[][2] = { { "console.log", "console-restore.log" },
+						{ "qemu-command.txt", "qemu-command-restore.txt" } };
+	for (size_t i = 0; i < 2; i++) {
+		char *from = xasprintf("%s/%s", c->raw, names[i][0]), *to = xasprintf("%s/%s", c->raw, names[i][1]);
+		rename(from, to);
+		free(from);
+		free(to);
+	}
+}
+
 void run_vm(struct ctx *c)
 {
 	struct opts *o = c->o;
 	struct experiment *x = &c->x;
 	char *jobtar = xasprintf("%s/.job.tar", c->staging), *resdisk = xasprintf("%s/.results.img", c->staging);
+	job_boot_fresh(c);
 	char *tar_argv[] = { "tar", "-cf", jobtar, "-C", c->jobdir, ".", NULL };
 	char *tarlog = xasprintf("%s/.tar.log", c->staging);
 	if (run_cmd(tar_argv, tarlog, NULL, NULL, 120)) {
@@ -187,35 +255,42 @@ void run_vm(struct ctx *c)
 	}
 	unlink(tarlog);
 	free(tarlog);
-	FILE *rf = fopen(resdisk, "w");
-	if (!rf || ftruncate(fileno(rf), (off_t)x->results_disk_mb << 20) || fclose(rf))
-		die(EXIT_INFRA, "cannot create the results disk %s: %s", resdisk, errno_text(errno));
+	results_disk_create(c, resdisk);
 
 	char *initrd = !strcmp(x->initrd, "image") ? xasprintf("%s/initrd.img", o->image)
 						    : xasprintf("%s/kernel/initramfs.img", o->build);
 	if (!path_exists(initrd))
 		die(EXIT_INFRA, "the initrd %s is missing; run 'make build' (it is built from the image)", initrd);
-	struct strv a = { 0 };
-	qemu_argv(x, o->image, initrd, jobtar, resdisk, &a);
-	if (c->nested_rootfs) {	/* /dev/vdd in the guest; snapshot=on: the image stays as it is */
-		strv_push(&a, "-drive");
-		strv_pushf(&a, "file=%s,if=virtio,format=raw,snapshot=on", c->nested_rootfs);
+	struct qemu_snap snap = { 0 };
+	bool restoring = snapshot_prepare(c, initrd, jobtar, &snap);
+	size_t problems_before = json_array_size(c->problems);
+	int rc = boot_once(c, initrd, jobtar, resdisk, restoring ? &snap : NULL);
+	if (restoring && !c->boot_s && !interrupted) {
+		/* The restored guest never said it was up (QEMU refused the state, or it hung): boot cold,
+		 * as if the snapshot had not been there. What the attempt recorded stays in raw/ as
+		 * *-restore.*; its problems are not the experiment's, so they leave the list, and the
+		 * manifest's times.boot_path_why says what happened. */
+		char why[ERRLEN];
+		snprintf(why, sizeof(why), "QEMU exited with code %d", rc);
+		if (json_array_size(c->problems) > problems_before)
+			snprintf(why, sizeof(why), "%s", json_string_value(json_array_get(c->problems, problems_before)));
+		while (json_array_size(c->problems) > problems_before)
+			json_array_remove(c->problems, problems_before);
+		keep_restore_records(c);
+		snapshot_abandon(c, &snap, jobtar, why);
+		progress(c, "booting cold: %s", c->boot_path_why);
+		memset(&c->boot_pace, 0, sizeof(c->boot_pace));
+		memset(&c->run_pace, 0, sizeof(c->run_pace));
+		results_disk_create(c, resdisk);
+		restoring = false;
+		rc = boot_once(c, initrd, jobtar, resdisk, NULL);
+	}
+	if (restoring) {
+		unlink(snap.overlay);
+		free((char *)snap.overlay);
+		free((char *)snap.incoming);
 	}
 	free(initrd);
-	char *line = strv_join(&a, " ");
-	char *qp = xasprintf("%s/qemu-command.txt", c->raw);
-	write_text(qp, "%s\n", line);
-	free(qp);
-	free(line);
-
-	c->target_started = true;
-	double per_run = (x->warmup + x->duration) * 3.0 + (x->warmup > 0 ? x->wl.drain : 0) + 180;
-	progress(c, "booting the guest: %ld vCPU, %ld MiB, clock=%s (%s%s%s)", x->vcpus, x->memory_mb, x->clock,
-		 x->accel, *x->icount ? ", icount " : "", x->icount);
-	/* budgets at the guest's pace; a guest silent for longer than a boot may take is stuck */
-	double silence = x->boot_timeout > 300 ? x->boot_timeout : 300;
-	int rc = follow(c, a.v, x->boot_timeout, per_run * c->nruns + c->extra_run_budget_s, silence, 0.5);
-	strv_free(&a);
 	if (rc != 0 && !interrupted)
 		problem(c, "QEMU exited with code %d; see raw/console.log", rc);
 

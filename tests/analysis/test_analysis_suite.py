@@ -12,20 +12,26 @@ from synthetic_sweep import write_sweep
 from test_analysis_cli import cli
 
 
-def point(root, run_id, clock, boot, policy_s, server_s, teardown_s, wall, assemble=1.0):
+def point(root, run_id, clock, boot, policy_s, server_s, teardown_s, wall, assemble=1.0, boot_path=None):
     phases = {"policy": policy_s, "server": server_s, "warmup": 2.0, "measure": 10.0, "teardown": teardown_s}
+    times = {"wall_s": wall, "boot_s": boot, "job_s": 0.2, "target_s": wall - 2,
+             "assemble_s": assemble, "phases_s": phases, "measured_s": 10.0}
+    if boot_path:       # (path, seconds making the snapshot); None: a point from before snapshots
+        times.update(boot_path=boot_path[0], boot_path_why=None if boot_path[0] == "snapshot" else "SNAPSHOT=0",
+                     snapshot_key="0123456789abcdef" if boot_path[0] == "snapshot" else None,
+                     snapshot_made_s=boot_path[1])
     return write_result(root, run_id, [{"policy": "fifo", "metrics": 1000.0}],
-                        factors={"clock": clock, "duration_s": 10, "repeats": 1},
-                        times={"wall_s": wall, "boot_s": boot, "job_s": 0.2, "target_s": wall - 2,
-                               "assemble_s": assemble, "phases_s": phases, "measured_s": 10.0})
+                        factors={"clock": clock, "duration_s": 10, "repeats": 1}, times=times)
 
 
 @pytest.fixture
 def suite_sweep(tmp_path):
     pts = {}
+    # the virtual clock's first point made the snapshot the others restored
+    paths = [("snapshot", 40.0), ("snapshot", 0.0), ("snapshot", 0.0)]
     for k, (boot, wall) in enumerate([(20.0, 40.0), (22.0, 44.0), (21.0, 42.0)], 1):
         pts[f"clock=virtual repeat={k}"] = [point(tmp_path, f"20260101-00000{k}-nginx-fifo", "virtual", boot,
-                                                  1.0, 2.0, 0.5 * k, wall)]
+                                                  1.0, 2.0, 0.5 * k, wall, boot_path=paths[k - 1])]
     for k, (boot, wall) in enumerate([(30.0, 60.0), (31.0, 61.0)], 1):
         pts[f"clock=real repeat={k}"] = [point(tmp_path, f"20260101-00010{k}-nginx-fifo", "real", boot,
                                                1.5, 2.5, 1.0, wall)]
@@ -59,6 +65,20 @@ def test_the_sweep_command_writes_suite_md(suite_sweep):
     md = (suite_sweep / "suite.md").read_text()
     assert "| virtual | 21.0 [" in md and "Cached `make setup`" in md and "clock=real repeat=3" in md
     assert json.loads((suite_sweep / "suite.json").read_text())["clocks"]["real"]["boot_s"]["n"] == 2
+
+
+def test_each_point_says_how_its_guest_started(suite_sweep):
+    doc = suite.suite(suite_sweep)
+    by = {p["point"]: p for p in doc["points"]}
+    assert by["clock=virtual repeat=1"]["boot_path"] == "snapshot"
+    assert by["clock=virtual repeat=1"]["snapshot_made_s"] == 40.0
+    # points from before snapshots: nothing recorded, nothing invented
+    assert by["clock=real repeat=1"]["boot_path"] is None and by["clock=real repeat=1"]["snapshot_made_s"] is None
+    md = suite.to_markdown(doc)
+    assert "| snapshot + made 40.0 s | `20260101-000001-nginx-fifo` |" in md
+    assert "| snapshot | `20260101-000002-nginx-fifo` |" in md
+    assert "| not recorded | `20260101-000101-nginx-fifo` |" in md
+    assert md.count(" | snapshot 3 |") == 1 and md.count(" | not recorded 2 |") == 1
 
 
 def test_a_point_from_before_the_suite_is_named(tmp_path):

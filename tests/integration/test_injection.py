@@ -40,6 +40,7 @@ RUN_VARS = {
     # ./scxlab refuses a bad EXECUTOR first; should it not, DURATION=0 still stops the sweep before a boot
     "EXECUTOR": ("sweep", ["SWEEP=smoke", "DURATION=0"]),
     "JOBS": ("sweep", ["SWEEP=smoke"]),
+    "SNAPSHOT": ("compare", []),
 }
 # what the refusal says, where it is not the runner's "error:"
 REFUSAL = {"EXECUTOR": "unknown EXECUTOR"}

@@ -35,7 +35,48 @@ static void boot_argv(struct request *r, struct strv *a)
 {
 	struct experiment x;
 	load(&x, r);
-	qemu_argv(&x, "/img", "/build/kernel/initramfs.img", "/st/.job.tar", "/st/.results.img", a);
+	qemu_argv(&x, "/img", "/build/kernel/initramfs.img", "/st/.job.tar", "/st/.results.img", NULL, a);
+	experiment_free(&x);
+}
+
+/* a boot made to be saved, and one restoring it: the cold line but for the root disk, the
+ * kernel command line's flag and -qmp / -incoming after the drives */
+static void test_qemu_argv_saving_and_restoring(void **state)
+{
+	struct request r = { .policies = "cfs", .clock = "virtual" };
+	struct experiment x;
+	load(&x, &r);
+	struct qemu_snap save = { .overlay = "/c/tmp/root.qcow2", .qmp = "/tmp/q.sock" };
+	struct qemu_snap restore = { .overlay = "/st/.root.qcow2", .incoming = "/c/k/state" };
+	struct strv cold = { 0 }, s = { 0 }, in = { 0 };
+	qemu_argv(&x, "/img", "/i", "/st/.job.tar", "/st/.results.img", NULL, &cold);
+	qemu_argv(&x, "/img", "/i", "/st/.job.tar", "/st/.results.img", &save, &s);
+	qemu_argv(&x, "/img", "/i", "/st/.job.tar", "/st/.results.img", &restore, &in);
+	assert_null(strstr(after(&cold, "-append", 0), SNAPSHOT_CMDLINE_FLAG));
+	for (int k = 0; k < 2; k++) {
+		struct strv *a = k ? &in : &s;
+		char *want = xasprintf("%s %s", after(&cold, "-append", 0), SNAPSHOT_CMDLINE_FLAG);
+		assert_string_equal(after(a, "-append", 0), want);
+		free(want);
+		assert_string_equal(after(a, "-drive", 1), after(&cold, "-drive", 1));
+		assert_string_equal(after(a, "-drive", 2), after(&cold, "-drive", 2));
+		assert_string_equal(after(a, "-icount", 0), "shift=3,sleep=off");
+		assert_string_equal(after(a, "-global", 0), "migration.mapped-ram=on");
+		assert_string_equal(after(a, "-global", 1), "migration.store-global-state=off");
+	}
+	assert_null(after(&cold, "-global", 0));
+	assert_string_equal(after(&s, "-drive", 0), "file=/c/tmp/root.qcow2,if=virtio,format=qcow2,cache=unsafe");
+	assert_string_equal(after(&s, "-qmp", 0), "unix:/tmp/q.sock,server=on,wait=off");
+	assert_null(after(&s, "-incoming", 0));
+	assert_string_equal(after(&in, "-drive", 0), "file=/st/.root.qcow2,if=virtio,format=qcow2,cache=unsafe");
+	assert_string_equal(after(&in, "-incoming", 0), "file:/c/k/state");
+	assert_null(after(&in, "-qmp", 0));
+	/* the same machine at save and restore: only the root overlay's path and -qmp/-incoming differ */
+	assert_int_equal(s.n, in.n);
+	assert_null(in.v[in.n]);
+	strv_free(&cold);
+	strv_free(&s);
+	strv_free(&in);
 	experiment_free(&x);
 }
 
@@ -269,6 +310,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_argv_per_clock_and_shape),
+		cmocka_unit_test(test_qemu_argv_saving_and_restoring),
 		cmocka_unit_test(test_reproduce_script),
 		cmocka_unit_test(test_icount_shift),
 		cmocka_unit_test(test_icount_shift_request),
