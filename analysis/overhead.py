@@ -31,6 +31,17 @@ def callback_costs(result):
     return out
 
 
+def callback_table(costs, what="workload"):
+    """Markdown lines: one row per workload, policy and callback of costs ({workload: callback_costs()})."""
+    lines = [f"| {what} | policy | callback | calls | ns per call |", "|---|---|---|---|---|"]
+    for wl, per in sorted(costs.items()):
+        for policy, cbs in sorted(per.items()):
+            for cb, s in sorted(cbs.items()):
+                ns = "-" if s["ns_per_run"] is None else f"{s['ns_per_run']:.0f}"
+                lines.append(f"| {wl} | {policy} | {cb} | {s['run_cnt']} | {ns} |")
+    return lines
+
+
 def overhead(sweep_dir):
     """Ratios and callback costs from the sweep's valid points (read from its sweep.json), and
     the points that have no valid result as "missing"."""
@@ -67,12 +78,7 @@ def to_markdown(doc):
         ci = "" if r["ci_low"] is None else f" [{fmt_ratio(r['ci_low'])}, {fmt_ratio(r['ci_high'])}]"
         lines.append(f"| {r['workload']} | {r['metric']} | {r['policy']} | {r['runs']} vs {r['baseline_runs']} | "
                      f"{fmt_ratio(r['ratio'])}{ci} | `{r['result']}` |")
-    lines += ["", "| benchmark | policy | callback | calls | ns per call |", "|---|---|---|---|---|"]
-    for wl, per in sorted(doc["callback_ns"].items()):
-        for policy, cbs in sorted(per.items()):
-            for cb, s in sorted(cbs.items()):
-                ns = "-" if s["ns_per_run"] is None else f"{s['ns_per_run']:.0f}"
-                lines.append(f"| {wl} | {policy} | {cb} | {s['run_cnt']} | {ns} |")
+    lines += [""] + callback_table(doc["callback_ns"], "benchmark")
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 

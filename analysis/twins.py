@@ -8,7 +8,7 @@ version, not about the idea both implement. Written next to the sweep's results 
 twins.json. Everything was measured in an emulated guest (QEMU TCG)."""
 
 from .compare import BASELINE, compare, pool
-from .overhead import _has_bpf_stats, callback_costs
+from .overhead import _has_bpf_stats, callback_costs, callback_table
 from .report import fmt_ratio, fmt_ratio_ci, write_sweep_report
 from .sweep import missing_markdown, read_sweep
 
@@ -100,12 +100,7 @@ def to_markdown(doc):
         lines.append("No point has runs of a twin pair.")
     if doc["callback_ns"]:
         lines += ["", "BPF run time per call (runs with kernel.bpf_stats_enabled, which slows every BPF "
-                  "program):", "", "| workload | policy | callback | calls | ns per call |", "|---|---|---|---|---|"]
-        for wl, per in sorted(doc["callback_ns"].items()):
-            for policy, cbs in sorted(per.items()):
-                for cb, s in sorted(cbs.items()):
-                    ns = "-" if s["ns_per_run"] is None else f"{s['ns_per_run']:.0f}"
-                    lines.append(f"| {wl} | {policy} | {cb} | {s['run_cnt']} | {ns} |")
+                  "program):", ""] + callback_table(doc["callback_ns"])
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 
