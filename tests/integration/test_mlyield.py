@@ -205,5 +205,8 @@ def test_make_train_finds_the_newest_trace_by_itself(guest_runs, tmp_path):
     assert t.returncode == 0, t.stderr
     assert f"newest mltrace result for nginx: {result_dir(proc)}" in t.stderr
     m = load(model)
-    assert m["provenance"]["traces"][0]["path"].startswith(str(result_dir(proc)))
+    # traces by stable names: the result's id and the file within it (never a temporary path)
+    first = m["provenance"]["traces"][0]
+    assert first["result"] == result_dir(proc).name and first["file"].startswith("runs/"), first
+    assert first["file"].endswith("mlyield-trace.csv") and "path" not in first
     assert m["fixed"]["fingerprint"] and m["training"]["labelled_rows"] > 100
