@@ -105,9 +105,12 @@ def row_order(r):
 def weights(sweep_dir):
     """The table's rows from the sweep's valid points (read from its sweep.json), and the
     points that have no valid result as "missing"."""
-    sw = read_sweep(sweep_dir)
+    return _doc(read_sweep(sweep_dir))
+
+
+def _doc(sw):
     rows = sorted((row for _, res in sw.results for row in point_rows(res)), key=row_order)
-    return {"sweep": str(sweep_dir), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
+    return {"sweep": str(sw.path), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
             "rows": rows, "worst": worst_points(rows), "share_goal": SHARE_GOAL, "missing": sw.missing}
 
 
@@ -183,16 +186,17 @@ def to_markdown(doc):
     return "\n".join(lines) + "\n"
 
 
-def share_error_figure(doc, out_dir, formats=("svg",)):
+def share_error_figure(doc, datasets, out_dir, formats=("svg",)):
     """share-error.<fmt>: the relative share error (y) against the weight ratio (x), one line per
     policy and depth (colour by policy, line style by depth), with the intervals and the goal's
-    band; None (nothing written) when no row has a share error."""
+    band, stamped like every figure with the results (datasets) it came from; None (nothing
+    written) when no row has a share error."""
     rows = [r for r in doc["rows"] if r.get("share_error") and r["depth"] is not None]
     if not rows:
         return None
     from pathlib import Path
 
-    from .figures import plt, policy_color
+    from .figures import _finish, plt, policy_color
     policies = sorted({r["policy"] for r in rows})
     depths = sorted({r["depth"] for r in rows})
     styles = ["-", "--", ":", "-."]
@@ -218,18 +222,12 @@ def share_error_figure(doc, out_dir, formats=("svg",)):
     ax.set_ylabel("achieved / entitled share - 1 (%)")
     ax.set_title("Share error of the higher-weighted instance (emulated guest, QEMU TCG)", fontsize=9)
     ax.legend(fontsize=6.5, ncol=2, loc="best")
-    fig.tight_layout()
-    written = []
-    for fmt in formats:
-        out = Path(out_dir) / f"share-error.{fmt}"
-        fig.savefig(out, metadata={"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {}), dpi=150)
-        written.append(out)
-    plt.close(fig)
-    return written[0]
+    return _finish(fig, datasets, Path(out_dir) / "share-error", formats)
 
 
 def write(sweep_dir):
-    doc = weights(sweep_dir)
-    fig = share_error_figure(doc, sweep_dir)
+    sw = read_sweep(sweep_dir)
+    doc = _doc(sw)
+    fig = share_error_figure(doc, [pool([res]) for _, res in sw.results], sweep_dir)
     md = to_markdown(doc) + (f"\n![share error](share-error.svg)\n" if fig else "")
     return write_sweep_report(sweep_dir, "weights", doc, md)
