@@ -54,7 +54,8 @@ class ModelAccuracy:
     per_trace: list = field(default_factory=list)  # (trace, held-out rows, correct, dp rows, dp correct)
 
 
-def _exact(k, n):
+def exact_interval(k, n):
+    """The exact (Clopper-Pearson) interval of k successes in n, at stats.CONFIDENCE: (low, high)."""
     from scipy.stats import binomtest
     ci = binomtest(k, n).proportion_ci(confidence_level=stats.CONFIDENCE, method="exact")
     return float(ci.low), float(ci.high)
@@ -160,7 +161,7 @@ def evaluate(doc, paper_dir, path="", results=None):
                         decision_points=(Accuracy(int(dp["rows"]), int(dp["tp"]) + int(dp["tn"])) if dp
                                          else Accuracy(0, 0)),
                         majority=(int(maj["tp"]) + int(maj["tn"])) / int(maj["rows"]),
-                        majority_label=maj.get("always", "?"), exact_ci=_exact(k, int(ho["rows"])))
+                        majority_label=maj.get("always", "?"), exact_ci=exact_interval(k, int(ho["rows"])))
     traces = (doc.get("provenance") or {}).get("traces") or []
     if not traces:
         out.missing = "the model file lists no traces"

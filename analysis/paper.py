@@ -342,9 +342,7 @@ def _proportion(counts, where):
         raise AnalysisError(f"{where}: held-out metrics need rows, tp and tn") from None
     if n <= 0:
         raise AnalysisError(f"{where}: no held-out rows")
-    from scipy.stats import binomtest
-    ci = binomtest(k, n).proportion_ci(confidence_level=stats.CONFIDENCE, method="exact")
-    return k / n, float(ci.low), float(ci.high), n
+    return (k / n, *mlmodel.exact_interval(k, n), n)
 
 
 def _load_model(claim, paper_dir, rel):
