@@ -5,7 +5,11 @@
  * real, tiny guest: one vCPU in 16-bit real mode executes `out 0x42 to port 0x10; hlt` from
  * one page of memory, and KVM must report exactly that I/O exit and then the halt. A plain
  * x86 guest that gets that far runs the first instructions of a kernel's boot the same way.
- * It takes milliseconds; every failure is turned into a sentence for the user.
+ * It takes milliseconds; every failure is turned into a sentence for the user. Newer kvm-pvm
+ * devices run that probe (they emulate real mode) and only crash a real kernel later, on
+ * instructions their emulator lacks (seen here: "KVM internal error", a VEX-coded BMI2
+ * instruction, 4 s into the boot), so the modules behind /dev/kvm are checked first: kvm_pvm
+ * without kvm_intel or kvm_amd is refused.
  *
  * Used by the host runner (ACCEL=, `scxlab kvm-check`) and, linked statically into
  * workloads/vm/kvmcheck, by the vm workload inside the guest (its nested VM under KVM).
@@ -134,8 +138,27 @@ out:
 	return ok;
 }
 
+static bool module_present(const char *sysmodule, const char *name)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", sysmodule, name);
+	return access(p, F_OK) == 0;
+}
+
+bool kvm_modules_usable(const char *sysmodule, char *why, size_t n)
+{
+	why[0] = '\0';
+	if (module_present(sysmodule, "kvm_pvm") && !module_present(sysmodule, "kvm_intel") &&
+	    !module_present(sysmodule, "kvm_amd"))
+		return fail(why, n, "/dev/kvm is kvm-pvm's (module kvm_pvm, neither kvm_intel nor kvm_amd): it runs "
+				    "only PVM-aware guest kernels, and a standard kernel crashes early under it");
+	return true;
+}
+
 bool kvm_probe(char *why, size_t n)
 {
+	if (!kvm_modules_usable("/sys/module", why, n))
+		return false;
 	why[0] = '\0';
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0 && errno == ENOENT)

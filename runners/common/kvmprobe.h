@@ -8,4 +8,8 @@
  * or what failed, as a sentence for the user */
 bool kvm_probe(char *why, size_t n);
 
+/* false (why says so) when the modules under sysmodule (/sys/module) show a /dev/kvm that cannot
+ * run a standard kernel: kvm_pvm without kvm_intel or kvm_amd; kvm_probe() asks this first */
+bool kvm_modules_usable(const char *sysmodule, char *why, size_t n);
+
 #endif

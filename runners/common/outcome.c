@@ -153,3 +153,12 @@ enum pace_verdict pace_check(const struct pace *p, double wall_now, double budge
 		return PACE_OVER_BUDGET;
 	return PACE_OK;
 }
+
+bool kvm_fatal_line(const char *line)
+{
+	static const char *const prefixes[] = { "KVM internal error", "KVM: entry failed" };
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(line, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}

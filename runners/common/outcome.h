@@ -25,6 +25,11 @@ enum loader_end {
  * sig_name ("SIGSEGV", "" when no signal is involved). The message, e.g. "crashed with
  * SIGSEGV (exit 139)", goes to msg.
  */
+/* true when a console line is QEMU's own saying KVM cannot go on with the guest ("KVM internal
+ * error. Suberror: 1", "KVM: entry failed, hardware error 0x..."): QEMU then pauses the guest and
+ * waits, so a runner that sees it must stop it at once with that line as the reason */
+bool kvm_fatal_line(const char *line);
+
 enum loader_end loader_end_of(int status, int *code, char *sig_name, size_t sig_len, char *msg, size_t msg_len);
 
 /* ---- summary.json ---- */

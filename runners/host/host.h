@@ -36,6 +36,9 @@ struct ctx {
 	json_t *problems;	/* reasons the whole result is invalid, beyond per-run ones */
 	double t0, boot_s;
 	bool guest_done;
+	/* a line of the emulator's own saying the guest cannot go on (KVM internal error): QEMU then
+	 * pauses the guest and waits, so the runner stops it at once with this as the reason */
+	char emulator_fatal[256];
 	bool target_started;	/* the guest (or the agent on the host) was started: raw data may exist */
 	/* progress */
 	size_t nruns, run_current, runs_done;

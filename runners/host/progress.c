@@ -58,6 +58,9 @@ void phase_close(struct ctx *c)
 void on_guest_line(struct ctx *c, char *line)
 {
 	struct proto_msg m;
+	bool kvm_guest = c->x.target && !strcmp(c->x.target, "vm") && c->x.accel_kind && !strcmp(c->x.accel_kind, "kvm");
+	if (kvm_guest && !c->emulator_fatal[0] && kvm_fatal_line(line))
+		snprintf(c->emulator_fatal, sizeof(c->emulator_fatal), "%s", line);
 	if (proto_parse(line, &m))	/* not an agent's event (kernel output), or malformed */
 		return;
 	switch (m.ev) {

@@ -158,7 +158,12 @@ static int follow(struct ctx *c, char *const argv[], double boot_budget, double 
 		const char *why = NULL;
 		if (interrupted)
 			why = "interrupted by the user";
-		else
+		else if (c->emulator_fatal[0]) {
+			snprintf(whybuf, sizeof(whybuf), "the guest crashed under the accelerator: QEMU said \"%s\" and "
+				 "paused it (KVM could not run the guest's code; a kvm-pvm /dev/kvm does this with a standard "
+				 "kernel); try ACCEL=tcg", c->emulator_fatal);
+			why = whybuf;
+		} else
 			why = deadline_passed(c, pid, el, boot_budget, run_budget, silence_s, whybuf, sizeof(whybuf));
 		if (why) {
 			problem(c, "%s (after %.0f s); stopped it", why, el);

@@ -304,6 +304,16 @@ static void test_pace_deadlines(void **state)
 	assert_int_equal(pace_check(&p, 126, 1000, 120), PACE_SILENT);
 }
 
+/* QEMU's lines when KVM gives up on the guest (seen: a kvm-pvm /dev/kvm and a standard kernel) */
+static void test_kvm_fatal_line(void **state)
+{
+	assert_true(kvm_fatal_line("KVM internal error. Suberror: 1"));
+	assert_true(kvm_fatal_line("KVM: entry failed, hardware error 0x80000021"));
+	assert_false(kvm_fatal_line("[    0.294257] clocksource: Switched to clocksource kvm-clock"));
+	assert_false(kvm_fatal_line("error: KVM internal error"));	/* not QEMU's own line */
+	assert_false(kvm_fatal_line(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_summary_center_follows_the_unit),
 		cmocka_unit_test(test_precision_estimator_names_the_method),
 		cmocka_unit_test(test_pace_deadlines),
+		cmocka_unit_test(test_kvm_fatal_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
