@@ -61,8 +61,10 @@ def _high_instance(dataset):
     return None
 
 
-def share_mechanism(dataset, policy, ablations, baseline):
-    """Mechanism rows for the CPU share the weight tree should keep ([] without weighted cgroups)."""
+def share_mechanism(dataset, policy, ablations, baseline, twins=()):
+    """Mechanism rows for the CPU share the weight tree should keep ([] without weighted cgroups);
+    twins (the kernel's own implementations of the idea) are compared with the claimed policy like
+    ablations, under their own role."""
     high = _high_instance(dataset)
     if high is None:
         return []
@@ -71,14 +73,15 @@ def share_mechanism(dataset, policy, ablations, baseline):
     what = f"CPU share of the highest-weighted instance ({cgroup}; its weights entitle it to {entitled:.3f})"
     mine = observations(dataset, policy, metric)
     rows = []
-    for p, role in [(policy, "claimed")] + [(a, "ablation") for a in ablations] + [(baseline, "baseline")]:
+    for p, role in ([(policy, "claimed")] + [(t, "kernel twin") for t in twins]
+                    + [(a, "ablation") for a in ablations] + [(baseline, "baseline")]):
         obs = mine if p == policy else observations(dataset, p, metric)
         if not obs:
             continue
         rows.append(Mechanism(what=what, policy=p, role=role,
                               measured=stats.summarize_by_design(obs, stats.OTHER), entitled=entitled,
                               vs_claimed=(stats.ratio_by_design(mine, obs, stats.OTHER)
-                                          if role == "ablation" and mine else None)))
+                                          if role in ("ablation", "kernel twin") and mine else None)))
     return rows
 
 

@@ -36,6 +36,9 @@ claims.ini, one section per claim:
     time_model = (kind ratio) ids under results/ of the claim's runs under each emulator time model
                 (`make time-model`), grouped by the time model their manifests record
                 (analysis/timemodel.py); empty: the time-model table says "not measured"
+    twins     = (kind ratio) the kernel's example schedulers that implement the claimed idea (e.g.
+                scx_flatcg for cgfifo), run in the same results: the claim is judged again with each
+                in the claimed policy's place, and the claimed policy is compared with it
 An unknown key is an error naming the accepted ones.
 
 A model's accuracy is a proportion of held-out rows, but rows of one trace are not independent:
@@ -238,13 +241,31 @@ class Claim:
     mechanism: list = field(default_factory=list)
     # kind model: one mlmodel.ModelAccuracy per kept model file, with .verdict and .explanation
     models: list = field(default_factory=list)
+    # the claim judged again with each kernel twin (twins =) in the claimed policy's place:
+    # TwinJudgement rows, and the twins named in claims.ini
+    twins: list = field(default_factory=list)
+    twin_judgements: list = field(default_factory=list)
     # sentences the verdict's reader must see (an ablation that beats the claimed policy, a
     # significance that did not survive Holm, what a missing number would need)
     notes: list = field(default_factory=list)
 
 
 CLAIM_KEYS = ("title", "claim", "source", "kind", "policy", "metric", "expected", "results", "model", "needs",
-              "ablations", "time_model")
+              "ablations", "time_model", "twins")
+
+
+@dataclass
+class TwinJudgement:
+    """A ratio claim judged with a kernel example scheduler (twin) in the claimed policy's place,
+    from the same results: the twin's ratio to cfs and its verdict, and the claimed policy against
+    the twin (both None when the results hold no valid run of the twin)."""
+    twin: str
+    ratio: object = None        # stats.Ratio, twin / cfs
+    n: int = 0
+    verdict: str = "not measured"
+    explanation: str = ""
+    versus: object = None       # stats.Ratio, claimed policy / twin
+
 
 
 def load_claims(paper_dir):
@@ -270,6 +291,9 @@ def load_claims(paper_dir):
         kind = s.get("kind", "ratio")
         if kind not in ("ratio", "value", "model"):
             raise AnalysisError(f"{where}: kind must be ratio, value or model, not {kind!r}")
+        if s.get("twins", "").strip() and kind != "ratio":
+            raise AnalysisError(f"{where}: twins = is for kind = ratio claims (the claim judged again with a "
+                                f"kernel scheduler in the claimed policy's place), not kind = {kind}")
         if s.get("time_model", "").strip() and kind != "ratio":
             raise AnalysisError(f"{where}: time_model = is for kind = ratio claims (a policy's ratio to cfs "
                                 f"under each time model), not kind = {kind}")
@@ -285,7 +309,7 @@ def load_claims(paper_dir):
                             metric=s.get("metric", "").strip(), expected=expected,
                             results=s.get("results", "").split(), needs=s.get("needs", "").strip(),
                             model=s.get("model", "").strip(), ablations=s.get("ablations", "").split(),
-                            time_model=s.get("time_model", "").split()))
+                            time_model=s.get("time_model", "").split(), twins=s.get("twins", "").split()))
     return claims
 
 
@@ -491,7 +515,9 @@ def evaluate(claim, paper_dir, results=None):
             claim.explanation += f"; its ablation(s) {words} did significantly better than {claim.policy} itself"
             claim.notes.append(f"{claim.policy} is significantly worse than {words} on {metric}: the idea costs "
                                "throughput against the policy without it")
-        claim.mechanism = claimfacts.share_mechanism(ds, claim.policy, claim.ablations, BASELINE)
+        claim.twin_judgements = [_judge_twin(claim, ds, m, tw) for tw in claim.twins]
+        claim.mechanism = claimfacts.share_mechanism(ds, claim.policy, claim.ablations, BASELINE,
+                                                     [tw for tw in claim.twins if ds.runs_of(tw, valid=True)])
         if claim.mechanism:
             mine = claim.mechanism[0]
             claim.notes.append(
@@ -513,6 +539,20 @@ def evaluate(claim, paper_dir, results=None):
     return _finish(claim)
 
 
+def _judge_twin(claim, ds, m, twin):
+    """TwinJudgement of twin from the claim's results (m: their comparison against cfs)."""
+    row = next((r for r in m.rows if r.policy == twin), None)
+    if row is None or not row.ratio or row.ratio.ratio is None:
+        return TwinJudgement(twin, explanation=f"the results {', '.join(claim.results)} have no valid runs of "
+                                               f"{twin}: a result that runs it beside {claim.policy} is needed")
+    j = TwinJudgement(twin, ratio=row.ratio, n=row.n_valid)
+    j.verdict, j.explanation = verdict("ratio", claim.expected, row.ratio.ci_low, row.ratio.ci_high, row.ratio.ratio)
+    j.explanation = f"`{claim.metric}` of {twin} relative to {BASELINE}: {j.explanation} ({_design_words(row.ratio)})"
+    j.versus = next((r.ratio for r in compare(ds, baseline=twin, metrics=[claim.metric]).metric(claim.metric).rows
+                     if r.policy == claim.policy), None)
+    return j
+
+
 def _design_words(r):
     """How a ratio's interval was resampled, in words for a verdict."""
     if r.design.startswith("two-stage"):
@@ -527,7 +567,16 @@ def correct_claims(claims):
     ablation): a verdict that rested on a significance the family does not support says so."""
     family = [c.measured for c in claims if c.kind == "ratio" and isinstance(c.measured, stats.Ratio)]
     family += [r for c in claims for _, r, _, _ in c.ablation_ratios if r is not None]
+    family += [r for c in claims for j in c.twin_judgements for r in (j.ratio, j.versus) if r is not None]
     stats.holm_ratios(family)
+    for c in claims:
+        for j in c.twin_judgements:
+            r = j.ratio
+            if r is not None and r.family and r.uncorrected_significant and not r.significant:
+                j.explanation += (f"; not significant after Holm over the paper's {r.family} claim comparisons "
+                                  f"(adjusted p {r.p_adjusted:.3g})")
+                if j.verdict.startswith(("held", "partly held")) or "the other way" in j.explanation:
+                    j.verdict = "inconclusive after Holm"
     for c in claims:
         r = c.measured
         if c.kind != "ratio" or not isinstance(r, stats.Ratio) or r.family == 0:

@@ -292,6 +292,23 @@ def _extra_blocks(claim):
     return out
 
 
+def _pct(r):
+    """A Ratio as "+x.x% [+lo%, +hi%]" ("-" without one)."""
+    if r is None or r.ratio is None:
+        return "-"
+    return f"{(r.ratio - 1) * 100:+.1f}%" + ("" if r.ci_low is None else
+                                               f" [{(r.ci_low - 1) * 100:+.1f}%, {(r.ci_high - 1) * 100:+.1f}%]")
+
+
+def _twin_text(c, j):
+    """The claim judged with a kernel twin (paper.TwinJudgement) in the claimed policy's place."""
+    if j.ratio is None:
+        return f"**Judged with the kernel's `{j.twin}`: not measured.** {_sentence(j.explanation)}"
+    return (f"**Judged with the kernel's `{j.twin}`** in `{c.policy}`'s place (the same results): {j.verdict}, "
+            f"{_pct(j.ratio)} against `{BASELINE}` (n={j.n}); {_sentence(j.explanation)} `{c.policy}` against "
+            f"`{j.twin}`: {_pct(j.versus)}.")
+
+
 def _change(r):
     """A Ratio as (% change, low, high) for the claims figure."""
     c = (r.ratio - 1) * 100
@@ -482,9 +499,13 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
     from . import timemodel
     time_rows = timemodel.table(claims, paper_dir, results)
     sensitive = timemodel.labels(time_rows)
-    doc.append(("table", ["claim", "claimed", "measured [95% CI]", "verdict", "time model"],
-                [[c.title, claimed_text(c), measured_text(c), _verdict_text(c), sensitive.get(c.id, "")]
-                 for c in claims]))
+    with_twins = any(c.twin_judgements for c in claims)
+    doc.append(("table", ["claim", "claimed", "measured [95% CI]", "verdict"]
+                + (["with the kernel's twin [95% CI]"] if with_twins else []) + ["time model"],
+                [[c.title, claimed_text(c), measured_text(c), _verdict_text(c)]
+                 + (["; ".join(f"{j.twin}: {j.verdict}, {_pct(j.ratio)}" for j in c.twin_judgements) or "-"]
+                    if with_twins else [])
+                 + [sensitive.get(c.id, "")] for c in claims]))
     if sensitive:
         doc.append(P(f"*{timemodel.SENSITIVE}*: the claim's verdict changes with the emulator's time model "
                      f"(see [Time model](#time-model)), so it says more about the emulator than about the policy."))
@@ -520,6 +541,8 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
                                                   f" [{(r.ci_low - 1) * 100:+.1f}%, {(r.ci_high - 1) * 100:+.1f}%]"))
             doc.append(P(f"**Against its ablation `{ab}`** (the same results, same metric): `{c.policy}` {rel} "
                          f"(n={n} vs {nb}). A gain over cfs that the ablation shares is not the idea's own."))
+        for j in c.twin_judgements:
+            doc.append(P(_twin_text(c, j)))
         doc += _extra_blocks(c)
         if c.id in anchors_of_results:
             doc.append(("claim-results", c.id))  # replaced by links once the appendix's anchors are known

@@ -28,13 +28,14 @@ ablations = {ablations}
 """
 
 
-def _claim(tmp_path, results, runs, policy="cgfifo", expected=1.03, ablations="fifo", rid="20260101-000000-nginx-x"):
+def _claim(tmp_path, results, runs, policy="cgfifo", expected=1.03, ablations="fifo", rid="20260101-000000-nginx-x",
+           extra=""):
     src = write_result(results, rid, runs)
     pdir = tmp_path / "paper"
     pdir.mkdir(exist_ok=True)
     kept = paper.add_result(src, pdir)
     (pdir / "claims.ini").write_text(CLAIM.format(policy=policy, pct=round((expected - 1) * 100), expected=expected,
-                                                  rid=kept.name, ablations=ablations))
+                                                  rid=kept.name, ablations=ablations) + extra)
     (c,) = paper.load_claims(pdir)
     return paper.evaluate(c, pdir), pdir
 
@@ -97,6 +98,45 @@ def test_the_verdict_names_what_it_tested_and_the_share_kept_is_shown(tmp_path, 
     assert ablation.vs_claimed.ratio == pytest.approx(0.60 / 0.49, rel=0.01) and ablation.vs_claimed.ci_low > 1
     assert ablation.vs_claimed.design == "paired by round"
     assert any("keeping the CPU shares the weights entitle" in n for n in c.notes)
+
+
+def test_a_claim_is_judged_again_with_its_kernel_twin(tmp_path, results):
+    """twins = scx_flatcg: the claim judged with the twin in the claimed policy's place, the claimed
+    policy against the twin, and the twin's share in the mechanism table; Holm counts both ratios."""
+    shares = {"cfs": 0.61, "cgfifo": 0.60, "fifo": 0.49, "scx_flatcg": 0.65}
+    runs = []
+    for k in range(5):
+        for p, v in {"cfs": 1000, "fifo": 1140, "cgfifo": 1100, "scx_flatcg": 1000}.items():
+            wobble = 1 + 0.004 * ((k + len(runs)) % 3 - 1)
+            runs.append({"policy": p, "metrics": v * wobble,
+                         "cgroups": [("l1/high", 2 / 3, shares[p] * wobble), ("l1/low", 1 / 3, 1 - shares[p] * wobble)]})
+    c, pdir = _claim(tmp_path, results, runs, expected=1.10, extra="twins = scx_flatcg\n")
+    assert c.verdict.startswith("held")
+    (j,) = c.twin_judgements
+    assert j.twin == "scx_flatcg" and j.n == 5
+    # scx_flatcg is no faster than cfs: the claimed 10% does not hold with the kernel's version
+    assert j.ratio.ratio == pytest.approx(1.0, abs=0.01) and j.verdict == "did not hold"
+    assert "of scx_flatcg relative to cfs" in j.explanation
+    assert j.versus.ratio == pytest.approx(1.10, rel=0.01) and j.versus.ci_low > 1
+    assert [(m.policy, m.role) for m in c.mechanism] == [("cgfifo", "claimed"), ("scx_flatcg", "kernel twin"),
+                                                          ("fifo", "ablation"), ("cfs", "baseline")]
+    assert c.mechanism[1].vs_claimed.ratio == pytest.approx(0.60 / 0.65, rel=0.01)
+    paper.correct_claims([c])
+    assert j.ratio.family == j.versus.family == c.measured.family == 4
+    from analysis import paperdoc
+    text = paperdoc._twin_text(c, j)
+    assert text.startswith("**Judged with the kernel's `scx_flatcg`**") and "did not hold" in text
+
+
+def test_a_twin_without_runs_is_not_measured_and_a_twin_needs_a_ratio_claim(tmp_path, results):
+    c, pdir = _claim(tmp_path, results, _rounds({"cfs": 1000, "fifo": 1140, "cgfifo": 1143}, 5),
+                     extra="twins = scx_flatcg\n")
+    (j,) = c.twin_judgements
+    assert j.ratio is None and j.verdict == "not measured" and "no valid runs of scx_flatcg" in j.explanation
+    text = (pdir / "claims.ini").read_text().replace("kind = ratio", "kind = value")
+    (pdir / "claims.ini").write_text(text)
+    with pytest.raises(paper.AnalysisError, match="twins = is for kind = ratio claims"):
+        paper.load_claims(pdir)
 
 
 def test_no_weighted_cgroups_no_mechanism_rows(tmp_path, results):
