@@ -31,15 +31,21 @@ def callback_costs(result):
     return out
 
 
-def callback_table(costs, what="workload"):
-    """Markdown lines: one row per workload, policy and callback of costs ({workload: callback_costs()})."""
-    lines = [f"| {what} | policy | callback | calls | ns per call |", "|---|---|---|---|---|"]
+def callback_rows(costs, what="workload"):
+    """(head, rows): one row per workload, policy and callback of costs ({workload: callback_costs()})."""
+    rows = []
     for wl, per in sorted(costs.items()):
         for policy, cbs in sorted(per.items()):
             for cb, s in sorted(cbs.items()):
-                ns = "-" if s["ns_per_run"] is None else f"{s['ns_per_run']:.0f}"
-                lines.append(f"| {wl} | {policy} | {cb} | {s['run_cnt']} | {ns} |")
-    return lines
+                rows.append([wl, policy, cb, str(s["run_cnt"]),
+                             "-" if s["ns_per_run"] is None else f"{s['ns_per_run']:.0f}"])
+    return [what, "policy", "callback", "calls", "ns per call"], rows
+
+
+def callback_table(costs, what="workload"):
+    """Markdown lines of callback_rows()."""
+    head, rows = callback_rows(costs, what)
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def overhead(sweep_dir):

@@ -414,6 +414,35 @@ def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, compar
     return doc
 
 
+def _twin_blocks(datasets):
+    """The kernel's own example schedulers beside scxlab's re-implementations (analysis/twins.py),
+    from every kept result that ran a twin pair in one boot."""
+    from . import twins as twinsmod
+    from .overhead import callback_rows
+    rows, costs = twinsmod.rows_of_results([res for ds in datasets for res in ds.results])
+    out = [("h3", "The kernel's own schedulers")]
+    if not rows and not costs:
+        return out + [P("No kept result runs one of scxlab's policies beside the kernel example scheduler it "
+                        "re-implements (`make sweep SWEEP=twins`): the twin table is not drawn.")]
+    pairs = ", ".join(f"`{a}`/`{b}`" for a, b in twinsmod.TWINS)
+    out.append(P(f"Each scxlab policy beside the kernel's example scheduler it re-implements ({pairs}), measured in "
+                 "the same boot, rounds interleaved: each side's headline against `cfs` and scxlab's against the "
+                 "kernel's, 95% intervals. **differs** marks a pair whose interval excludes no change: there a "
+                 "verdict about scxlab's version is not one about the idea both implement."))
+    if rows:
+        out.append(("table", *twinsmod.table(rows)))
+        differ = sorted({(r["ours"], r["kernel"]) for r in rows if r["ours_vs_kernel"]["significant"]})
+        for pair in differ:
+            why = twinsmod.WHY_THEY_DIFFER.get(pair)
+            out.append(P(f"**Why `{pair[0]}` and `{pair[1]}` differ.** "
+                         + (why if why else "Not yet explained from the code of both.")))
+    if costs:
+        out.append(P("BPF run time per call of each callback, from runs with `kernel.bpf_stats_enabled` (which "
+                     "slows every BPF program, so these runs are not in the table above):"))
+        out.append(("table", *callback_rows(costs, "result")))
+    return out
+
+
 def _clock_sentences(groups, comparisons):
     out = []
     for group in groups:
@@ -550,6 +579,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
     doc.append(("h3", "Scheduling overhead"))
     doc += [_figure(f, paper_dir) for f in by_kind.get("overhead", [])] or [
         P("Not measured: no kept result has cost monitors with cfs and another policy.")]
+    doc += _twin_blocks(datasets)
     doc.append(("h3", "cgroup weights"))
     sweep = by_kind.get("weight-sweep", [])
     design_shares = by_kind.get("shares", [])  # those of one result are in the appendix

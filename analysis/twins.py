@@ -24,6 +24,11 @@ TWINS = (
 )
 
 
+# Why a pair's throughput differs, from the code of both (shown where the paper's twin table marks
+# the pair as differing). Design descriptions, no measured numbers.
+WHY_THEY_DIFFER = {}
+
+
 def _point_name(result):
     wl = result.factors.get("workload", "?")
     tree = (result.factors.get("cgroups") or {}).get("name")
@@ -62,6 +67,34 @@ def _rows(result):
     return rows
 
 
+def _has_pair(result):
+    return any(ours in result.policies and theirs in result.policies for ours, theirs in TWINS)
+
+
+def rows_of_results(results):
+    """(twin rows, {point: callback costs}) of loaded results that ran a twin pair (the paper's
+    kept ones), as twins() reads them from a sweep: bpf-stats results give costs only."""
+    rows, costs = [], {}
+    for res in results:
+        if not _has_pair(res):
+            continue
+        if _has_bpf_stats(res):
+            costs[f"{_point_name(res)} (`{res.id}`)"] = callback_costs(res)
+        else:
+            rows += _rows(res)
+    return rows, costs
+
+
+def table(rows):
+    """(head, body) of the twin table, one line per pair and result."""
+    head = ["workload", "scxlab", "kernel", "runs", "scxlab vs cfs", "kernel vs cfs", "scxlab vs kernel", "result"]
+    body = [[r["workload"], r["ours"], r["kernel"], f"{r['runs']} vs {r['kernel_runs']}", _cell(r["ours_vs_cfs"]),
+             _cell(r["kernel_vs_cfs"]),
+             _cell(r["ours_vs_kernel"]) + (" **differs**" if r["ours_vs_kernel"]["significant"] else ""),
+             f"`{r['result']}`"] for r in rows]
+    return head, body
+
+
 def twins(sweep_dir):
     """Twin rows and callback costs from the sweep's valid points (read from its sweep.json),
     and the points that have no valid result as "missing"."""
@@ -89,13 +122,12 @@ def to_markdown(doc):
              "marks a twin pair whose interval excludes no change (the two versions of the idea do not",
              "perform alike there).", ""]
     if doc["rows"]:
-        lines += ["| workload | metric | scxlab | kernel | runs | scxlab vs cfs | kernel vs cfs | "
-                  "scxlab vs kernel | result |", "|---|---|---|---|---|---|---|---|---|"]
-        for r in doc["rows"]:
-            mark = " **differs**" if r["ours_vs_kernel"]["significant"] else ""
-            lines.append(f"| {r['workload']} | {r['metric']} | {r['ours']} | {r['kernel']} | "
-                         f"{r['runs']} vs {r['kernel_runs']} | {_cell(r['ours_vs_cfs'])} | "
-                         f"{_cell(r['kernel_vs_cfs'])} | {_cell(r['ours_vs_kernel'])}{mark} | `{r['result']}` |")
+        head, body = table(doc["rows"])
+        head.insert(1, "metric")
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r, cells in zip(doc["rows"], body):
+            cells.insert(1, r["metric"])
+            lines.append("| " + " | ".join(cells) + " |")
     else:
         lines.append("No point has runs of a twin pair.")
     if doc["callback_ns"]:

@@ -160,6 +160,40 @@ def test_twins_set_each_policy_against_its_kernel_twin(tmp_path):
     assert (tmp_path / "twins.json").is_file() and "emulated" in md
 
 
+def test_the_paper_shows_the_twins_of_its_kept_results(tmp_path, monkeypatch):
+    """The paper's twin section reads every kept result that ran a pair (no sweep needed): a row
+    per pair marked as differing, the reason from WHY_THEY_DIFFER where there is one, the costs of
+    a bpf-stats result; results without a pair give the sentence that says none is kept."""
+    from analysis import paperdoc, twins
+    from analysis.compare import pool
+    from analysis.loader import load_result
+    runs = []
+    for c, f, s in [(100, 120, 100), (101, 122, 99), (99, 119, 101), (100, 121, 100)]:
+        runs += [{"policy": "cfs", "metrics": c}, {"policy": "fifo", "metrics": f},
+                 {"policy": "scx_simple", "metrics": s}]
+    a = write_result(tmp_path, "20260101-000000-nginx-cfs+fifo+scx_simple", runs)
+    b = write_result(tmp_path, "20260101-000100-nginx-fifo+scx_simple",
+                     [{"policy": "fifo", "metrics": 100}, {"policy": "scx_simple", "metrics": 100}],
+                     factors={"monitors": ["bpf-stats"]})
+    for rd, name in zip(sorted((b / "runs").iterdir()), ("fifo_enqueue", "simple_enqueue")):
+        info = json.loads((rd / "run.json").read_text())
+        info.setdefault("monitors", {})["bpf_prog_stats"] = {name: {"run_time_ns": 500, "run_cnt": 10, "ns_per_run": 50}}
+        (rd / "run.json").write_text(json.dumps(info))
+    plain = write_result(tmp_path, "20260101-000200-nginx-cfs+fifo",
+                         [{"policy": "cfs", "metrics": 100}, {"policy": "fifo", "metrics": 110}])
+    monkeypatch.setitem(twins.WHY_THEY_DIFFER, ("fifo", "scx_simple"), "They queue differently.")
+    blocks = paperdoc._twin_blocks([pool([load_result(d)]) for d in (a, b, plain)])
+    assert blocks[0] == ("h3", "The kernel's own schedulers")
+    (head, rows), (chead, crows) = [blk[1:] for blk in blocks if blk[0] == "table"]
+    (row,) = rows
+    assert head[:3] == ["workload", "scxlab", "kernel"] and row[1:4] == ["fifo", "scx_simple", "4 vs 4"]
+    assert row[6].endswith("**differs**") and row[7] == f"`{a.name}`"
+    assert ("p", "**Why `fifo` and `scx_simple` differ.** They queue differently.") in blocks
+    assert chead[0] == "result" and {r[2] for r in crows} == {"fifo_enqueue", "simple_enqueue"}
+    none = paperdoc._twin_blocks([pool([load_result(plain)])])
+    assert len(none) == 2 and "twin table is not drawn" in none[1][1]
+
+
 def test_share_error_goal_worst_point_and_figure(tmp_path):
     """cgfifo at entitled share at depth 1 (error 0, within the 2% goal) and 10% short at depth 2;
     cfs exact everywhere: the worst cgfifo point is depth 2 at -10%, 1 of 2 points within the
