@@ -24,9 +24,46 @@ TWINS = (
 )
 
 
-# Why a pair's throughput differs, from the code of both (shown where the paper's twin table marks
-# the pair as differing). Design descriptions, no measured numbers.
-WHY_THEY_DIFFER = {}
+# Why a pair's throughput may differ, from the code of both (scxlab's schedulers/, the kernel's
+# tools/sched_ext of 7.3.4 with the arguments configs/policies/ gives them: none). Shown where the
+# paper's twin table marks the pair as differing; design facts only, no measured numbers.
+WHY_THEY_DIFFER = {
+    ("fifo", "scx_simple"): (
+        "Both send a waking task straight to an idle CPU and otherwise share one queue with the default "
+        "slice, but fifo keeps that queue in arrival order while scx_simple (run without -f) orders it by "
+        "weighted virtual time, lets a task back from sleep run up to one slice ahead of those that used "
+        "theirs, and runs two more callbacks per context switch (running, stopping) to keep that time."),
+    ("qmap", "scx_qmap"): (
+        "Both put nice-0 tasks in the same one of five weighted FIFO levels, so on these workloads they "
+        "differ in the work done per event: qmap picks an idle CPU with the kernel's default picker and "
+        "kicks an idle CPU after each queue push, while the 7.3 scx_qmap tracks idle CPUs itself "
+        "(update_idle), routes every wakeup through enqueue, scans its shared queues on every dispatch "
+        "and runs a callback on every tick."),
+    ("central", "scx_central"): (
+        "scx_central sends every wakeup to the central CPU and preempts that CPU's task each time (the "
+        "preempted task goes to the tail of the queue); its timer finds an overdue worker, which must then "
+        "ask the central CPU for work (two hops). scxlab's central keeps a waking task on its previous "
+        "CPU, kicks the central CPU only when it is idle or a worker waits, and its timer puts the next task "
+        "straight onto the overdue worker (one hop)."),
+    ("cgfifo", "scx_flatcg"): (
+        "scx_flatcg keeps a CPU on one cgroup for a 20 ms cgroup slice, charges that slice up front and "
+        "takes its tree lock only when a cgroup becomes active or idle, and orders tasks within a cgroup by "
+        "virtual time. cgfifo picks the cgroup again on every dispatch, takes its tree lock on every "
+        "runnable and quiescent edge, charges each run's measured time, keeps tasks in a cgroup in FIFO "
+        "order, and queues pinned kernel threads in their cgroup like any task (scx_flatcg keeps them "
+        "out of the tree)."),
+    ("pair", "scx_pair"): (
+        "scx_pair pairs CPU i with i + nr_cpus/2 rather than reading the SMT siblings, has no select_cpu (so "
+        "the kernel's default puts a waking task on any idle CPU, outside the pairing), dispatches through the "
+        "global queue, uses 20 ms task slices and takes no lock on most switches; scxlab's pair reads the "
+        "siblings, places nothing at wakeup, moves tasks only from the owning cgroup's queue, uses 10 ms "
+        "slices and takes the pair's lock on every task start and stop."),
+    ("userland", "scx_userland"): (
+        "scxlab's userland sends every waking user task up to its scheduler through a ring buffer that wakes "
+        "the scheduler's thread, which then preempts the running task; scx_userland keeps tasks with "
+        "restricted affinity in BPF, lets its scheduler loop (drain, dispatch a batch of 8, yield) without "
+        "sleeping, and runs it only after the global queue drains."),
+}
 
 
 def _point_name(result):
