@@ -211,3 +211,15 @@ def test_share_error_goal_worst_point_and_figure(tmp_path):
     assert doc["worst"]["cfs"]["within_goal"] == 2
     assert "-10.0% [-10.0%, -10.0%] *" in md and "| cgfifo | 1 of 2 | depth 2, 2:1 |" in md
     assert (tmp_path / "share-error.svg").is_file() and "share-error.svg" in md
+
+
+def test_the_sweep_analyses_are_the_ones_the_config_schema_accepts():
+    """A sweep config's [sweep] analysis is checked by the runner (runners/common/schema.c) before
+    anything boots and dispatched by analysis/sweep.py afterwards: the two lists must be one, or a
+    sweep could run for hours and then have no analysis."""
+    import pathlib
+    import re
+    from analysis.sweep import SWEEP_ANALYSES
+    schema = (pathlib.Path(__file__).resolve().parents[2] / "runners/common/schema.c").read_text()
+    choice = re.search(r'\{ "sweep", "analysis", "choice ([^"]+)" \}', schema).group(1)
+    assert choice.split("|") == list(SWEEP_ANALYSES)
