@@ -265,6 +265,7 @@ class TwinJudgement:
     verdict: str = "not measured"
     explanation: str = ""
     versus: object = None       # stats.Ratio, claimed policy / twin
+    invalid: list = field(default_factory=list)  # the twin's invalid runs: "result run N: reason"
 
 
 
@@ -541,11 +542,13 @@ def evaluate(claim, paper_dir, results=None):
 
 def _judge_twin(claim, ds, m, twin):
     """TwinJudgement of twin from the claim's results (m: their comparison against cfs)."""
+    invalid = [f"{r.result_id} run {r.index}: {'; '.join(r.invalid_reasons) or 'invalid'}"
+               for r in ds.runs_of(twin, valid=False)]
     row = next((r for r in m.rows if r.policy == twin), None)
     if row is None or not row.ratio or row.ratio.ratio is None:
-        return TwinJudgement(twin, explanation=f"the results {', '.join(claim.results)} have no valid runs of "
+        return TwinJudgement(twin, invalid=invalid, explanation=f"the results {', '.join(claim.results)} have no valid runs of "
                                                f"{twin}: a result that runs it beside {claim.policy} is needed")
-    j = TwinJudgement(twin, ratio=row.ratio, n=row.n_valid)
+    j = TwinJudgement(twin, ratio=row.ratio, n=row.n_valid, invalid=invalid)
     j.verdict, j.explanation = verdict("ratio", claim.expected, row.ratio.ci_low, row.ratio.ci_high, row.ratio.ratio)
     j.explanation = f"`{claim.metric}` of {twin} relative to {BASELINE}: {j.explanation} ({_design_words(row.ratio)})"
     j.versus = next((r.ratio for r in compare(ds, baseline=twin, metrics=[claim.metric]).metric(claim.metric).rows

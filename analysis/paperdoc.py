@@ -302,11 +302,13 @@ def _pct(r):
 
 def _twin_text(c, j):
     """The claim judged with a kernel twin (paper.TwinJudgement) in the claimed policy's place."""
+    bad = (f" {len(j.invalid)} run(s) of `{j.twin}` were invalid and are left out: "
+           + "; ".join(j.invalid) + ".") if j.invalid else ""
     if j.ratio is None:
-        return f"**Judged with the kernel's `{j.twin}`: not measured.** {_sentence(j.explanation)}"
+        return f"**Judged with the kernel's `{j.twin}`: not measured.** {_sentence(j.explanation)}{bad}"
     return (f"**Judged with the kernel's `{j.twin}`** in `{c.policy}`'s place (the same results): {j.verdict}, "
             f"{_pct(j.ratio)} against `{BASELINE}` (n={j.n}); {_sentence(j.explanation)} `{c.policy}` against "
-            f"`{j.twin}`: {_pct(j.versus)}.")
+            f"`{j.twin}`: {_pct(j.versus)}.{bad}")
 
 
 def _change(r):

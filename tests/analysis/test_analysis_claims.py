@@ -129,10 +129,15 @@ def test_a_claim_is_judged_again_with_its_kernel_twin(tmp_path, results):
 
 
 def test_a_twin_without_runs_is_not_measured_and_a_twin_needs_a_ratio_claim(tmp_path, results):
-    c, pdir = _claim(tmp_path, results, _rounds({"cfs": 1000, "fifo": 1140, "cgfifo": 1143}, 5),
-                     extra="twins = scx_flatcg\n")
+    runs = _rounds({"cfs": 1000, "fifo": 1140, "cgfifo": 1143}, 5) + [
+        {"policy": "scx_flatcg", "metrics": 1000, "valid": False}]
+    c, pdir = _claim(tmp_path, results, runs, extra="twins = scx_flatcg\n")
     (j,) = c.twin_judgements
     assert j.ratio is None and j.verdict == "not measured" and "no valid runs of scx_flatcg" in j.explanation
+    # the twin's invalid run (here ejected) is named where the paper judges with it
+    assert j.invalid == ["20260101-000000-nginx-x run 16: policy was ejected by the kernel"]
+    from analysis import paperdoc
+    assert "1 run(s) of `scx_flatcg` were invalid and are left out" in paperdoc._twin_text(c, j)
     text = (pdir / "claims.ini").read_text().replace("kind = ratio", "kind = value")
     (pdir / "claims.ini").write_text(text)
     with pytest.raises(paper.AnalysisError, match="twins = is for kind = ratio claims"):
