@@ -266,6 +266,7 @@ class TwinJudgement:
     explanation: str = ""
     versus: object = None       # stats.Ratio, claimed policy / twin
     invalid: list = field(default_factory=list)  # the twin's invalid runs: "result run N: reason"
+    ablation_ratios: list = field(default_factory=list)  # (ablation, stats.Ratio of twin / ablation)
 
 
 
@@ -553,6 +554,21 @@ def _judge_twin(claim, ds, m, twin):
     j.explanation = f"`{claim.metric}` of {twin} relative to {BASELINE}: {j.explanation} ({_design_words(row.ratio)})"
     j.versus = next((r.ratio for r in compare(ds, baseline=twin, metrics=[claim.metric]).metric(claim.metric).rows
                      if r.policy == claim.policy), None)
+    # the same test of the idea as the claimed policy's: a gain its ablations share is not the idea's
+    for ab in claim.ablations:
+        j.ablation_ratios.append((ab, next((r.ratio for r in compare(ds, baseline=ab, metrics=[claim.metric])
+                                            .metric(claim.metric).rows if r.policy == twin), None)))
+    shared = [ab for ab, r in j.ablation_ratios if r is not None and r.ci_low is not None and r.ci_low <= 1 <= r.ci_high]
+    if shared and j.verdict in ("held", "partly held"):
+        j.verdict += ", but not due to the idea"
+        j.explanation += (f"; yet {twin} is no better than the ablation(s) {', '.join(shared)} (their ratio's 95% CI "
+                          f"includes no change)")
+    beaten = claimfacts.ablation_beats([(ab, r, 0, 0) for ab, r in j.ablation_ratios], m.higher_is_better)
+    if beaten:
+        j.verdict += f"; {', '.join(ab for ab, _ in beaten)} significantly better"
+        j.explanation += "; " + ", ".join(f"{ab} did significantly better than {twin} ({fmt_ratio(r.ratio)} "
+                                          f"{fmt_ratio_ci(r.ci_low, r.ci_high)} for {twin} against it)"
+                                          for ab, r in beaten)
     return j
 
 
@@ -570,7 +586,8 @@ def correct_claims(claims):
     ablation): a verdict that rested on a significance the family does not support says so."""
     family = [c.measured for c in claims if c.kind == "ratio" and isinstance(c.measured, stats.Ratio)]
     family += [r for c in claims for _, r, _, _ in c.ablation_ratios if r is not None]
-    family += [r for c in claims for j in c.twin_judgements for r in (j.ratio, j.versus) if r is not None]
+    family += [r for c in claims for j in c.twin_judgements
+               for r in (j.ratio, j.versus, *(r for _, r in j.ablation_ratios)) if r is not None]
     stats.holm_ratios(family)
     for c in claims:
         for j in c.twin_judgements:
