@@ -200,6 +200,10 @@ static int sweep_record_command(int argc, char **argv, bool point)
 
 int main(int argc, char **argv)
 {
+	/* ./scxlab starts the sweep and selfcheck runners in the background, to pass a TERM on, and a
+	 * background child of a script starts with SIGINT ignored: Ctrl-C must stop this runner as it
+	 * stops one started in the foreground, until a command installs its own handler */
+	signal(SIGINT, SIG_DFL);
 	struct opts o = { .repo = ".", .image = getenv("IMAGE_DIR") };
 	static const struct option longopts[] = {
 		{ "policies", 1, 0, 'p' }, { "workload", 1, 0, 'w' }, { "duration", 1, 0, 'd' },

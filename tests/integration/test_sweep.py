@@ -275,13 +275,15 @@ def both_points_measuring(lines):
 
 def test_two_points_side_by_side_are_each_recorded_once_and_a_term_stops_both(tmp_path):
     results = tmp_path / "results"
-    # 1. JOBS=2: both points start at once; a TERM to the sweep alone (not Ctrl-C, which reaches every
-    #    runner from the terminal) is passed on: both guests stop, both points are recorded as
-    #    interrupted, each kept as its own -INVALID folder.
+    # 1. JOBS=2: both points start at once; a TERM to the ./scxlab wrapper alone (not Ctrl-C, which
+    #    reaches every runner from the terminal; what `kill PID` or make passing on its TERM does) is
+    #    passed on to the sweep runner and by it to the points: both guests stop, both points are
+    #    recorded as interrupted, each kept as its own -INVALID folder, and the wrapper still ends with
+    #    the sweep's folder.
     proc, lines = sweep_until(results, both_points_measuring, jobs=2)
     assert len(qemu_pids(results)) == 2, "".join(lines)
-    (sweep_pid,) = sweep_runner_pids(results)
-    os.kill(sweep_pid, signal.SIGTERM)
+    assert len(sweep_runner_pids(results)) == 1
+    os.kill(proc.pid, signal.SIGTERM)
     out, err = finish(proc, lines)
     assert proc.returncode != 0, err
     assert "up to 2 points at once (JOBS=2)" in err and "2 points running at once" in err
