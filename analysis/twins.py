@@ -96,6 +96,7 @@ def _rows(result):
             "workload": _point_name(result), "metric": head, "unit": m.unit,
             "higher_is_better": m.higher_is_better, "ours": ours, "kernel": theirs,
             "runs": row.n_valid, "kernel_runs": next(r.n_valid for r in m.rows if r.policy == theirs),
+            "invalid_runs": row.n_invalid, "kernel_invalid_runs": next(r.n_invalid for r in m.rows if r.policy == theirs),
             "ours_vs_cfs": _ratio_doc(to_cfs[ours].ratio) if ours in to_cfs else None,
             "kernel_vs_cfs": _ratio_doc(to_cfs[theirs].ratio) if theirs in to_cfs else None,
             "ours_vs_kernel": _ratio_doc(row.ratio),
@@ -122,10 +123,17 @@ def rows_of_results(results):
     return rows, costs
 
 
+def _runs_cell(r):
+    """Valid runs a side, and the invalid ones (a policy ejected, a client that failed) where any."""
+    bad = [f"{n} {who} invalid" for n, who in ((r.get("invalid_runs", 0), r["ours"]),
+                                               (r.get("kernel_invalid_runs", 0), r["kernel"])) if n]
+    return f"{r['runs']} vs {r['kernel_runs']}" + (f" ({', '.join(bad)})" if bad else "")
+
+
 def table(rows):
     """(head, body) of the twin table, one line per pair and result."""
     head = ["workload", "scxlab", "kernel", "runs", "scxlab vs cfs", "kernel vs cfs", "scxlab vs kernel", "result"]
-    body = [[r["workload"], r["ours"], r["kernel"], f"{r['runs']} vs {r['kernel_runs']}", _cell(r["ours_vs_cfs"]),
+    body = [[r["workload"], r["ours"], r["kernel"], _runs_cell(r), _cell(r["ours_vs_cfs"]),
              _cell(r["kernel_vs_cfs"]),
              _cell(r["ours_vs_kernel"]) + (" **differs**" if r["ours_vs_kernel"]["significant"] else ""),
              f"`{r['result']}`"] for r in rows]

@@ -171,6 +171,7 @@ def test_the_paper_shows_the_twins_of_its_kept_results(tmp_path, monkeypatch):
     for c, f, s in [(100, 120, 100), (101, 122, 99), (99, 119, 101), (100, 121, 100)]:
         runs += [{"policy": "cfs", "metrics": c}, {"policy": "fifo", "metrics": f},
                  {"policy": "scx_simple", "metrics": s}]
+    runs.append({"policy": "scx_simple", "metrics": 100, "valid": False})  # ejected: named in the table
     a = write_result(tmp_path, "20260101-000000-nginx-cfs+fifo+scx_simple", runs)
     b = write_result(tmp_path, "20260101-000100-nginx-fifo+scx_simple",
                      [{"policy": "fifo", "metrics": 100}, {"policy": "scx_simple", "metrics": 100}],
@@ -186,8 +187,9 @@ def test_the_paper_shows_the_twins_of_its_kept_results(tmp_path, monkeypatch):
     assert blocks[0] == ("h3", "The kernel's own schedulers")
     (head, rows), (chead, crows) = [blk[1:] for blk in blocks if blk[0] == "table"]
     (row,) = rows
-    assert head[:3] == ["workload", "scxlab", "kernel"] and row[1:4] == ["fifo", "scx_simple", "4 vs 4"]
-    assert row[6].endswith("**differs**") and row[7] == f"`{a.name}`"
+    assert head[:3] == ["workload", "scxlab", "kernel"]
+    assert row[1:4] == ["fifo", "scx_simple", "4 vs 4 (1 scx_simple invalid)"]
+    assert row[6].endswith("**differs**") and row[7] == "`20260101-000000-nginx-cfs+fifo+scx_simple`"
     assert ("p", "**Why `fifo` and `scx_simple` differ.** They queue differently.") in blocks
     assert chead[0] == "result" and {r[2] for r in crows} == {"fifo_enqueue", "simple_enqueue"}
     none = paperdoc._twin_blocks([pool([load_result(plain)])])
