@@ -85,11 +85,17 @@ def share_mechanism(dataset, policy, ablations, baseline, twins=()):
     return rows
 
 
+def ablation_shares(ablation_ratios):
+    """Ablations whose ratio to the judged policy includes no change (a gain over cfs they share is
+    not the idea's), from (ablation, Ratio of judged / ablation, ...) tuples."""
+    return [ab for ab, r, *_ in ablation_ratios if r is not None and r.ci_low is not None and r.ci_low <= 1 <= r.ci_high]
+
+
 def ablation_beats(ablation_ratios, higher_is_better):
-    """Ablations significantly better than the claimed policy: [(ablation, Ratio)], from
-    (ablation, Ratio of claimed / ablation, n, n_ablation) tuples."""
+    """Ablations significantly better than the judged policy: [(ablation, Ratio)], from
+    (ablation, Ratio of judged / ablation, ...) tuples."""
     out = []
-    for ab, r, _, _ in ablation_ratios:
+    for ab, r, *_ in ablation_ratios:
         if r is None or r.ratio is None or r.ci_low is None or not r.significant:
             continue
         if (r.ratio < 1) == bool(higher_is_better):

@@ -472,11 +472,13 @@ def evaluate(claim, paper_dir, results=None):
         raise AnalysisError(f"claim {claim.id}: results {', '.join(claim.results)} have no runs of policy "
                             f"{claim.policy} (they have {', '.join(ds.policies)})")
     claim.invalid = {p: len(ds.runs_of(p, valid=False)) for p in ds.policies}
+    # each ablation as the baseline once: its rows serve the claimed policy and every twin
+    against_ablation = {}
     for ab in claim.ablations:
         if ab not in ds.policies:
             raise AnalysisError(f"claim {claim.id}: ablation {ab} has no runs in {', '.join(claim.results)}")
-        arow = next(r for r in compare(ds, baseline=ab, metrics=[metric]).metric(metric).rows
-                    if r.policy == claim.policy)
+        against_ablation[ab] = compare(ds, baseline=ab, metrics=[metric]).metric(metric)
+        arow = next(r for r in against_ablation[ab].rows if r.policy == claim.policy)
         claim.ablation_ratios.append((ab, arow.ratio, arow.n_valid, len(ds.runs_of(ab, valid=True))))
     cmp = compare(ds, metrics=[metric])
     m = cmp.metric(metric)
@@ -502,8 +504,7 @@ def evaluate(claim, paper_dir, results=None):
         claim.tentative_why = claimfacts.tentative_reasons(ds, claim.n_policy, claim.n_baseline)
         claim.tentative = bool(claim.tentative_why) and row.ratio.ci_low is not None
         # A gain over cfs that an ablation (the idea switched off) shares is not the idea's.
-        shared = [ab for ab, r, _, _ in claim.ablation_ratios
-                  if r is not None and r.ci_low is not None and r.ci_low <= 1 <= r.ci_high]
+        shared = claimfacts.ablation_shares(claim.ablation_ratios)
         if shared and claim.verdict in ("held", "partly held"):
             claim.verdict += ", but not due to the idea"
             claim.explanation += (f"; yet {claim.policy} is no better than its ablation(s) "
@@ -517,7 +518,7 @@ def evaluate(claim, paper_dir, results=None):
             claim.explanation += f"; its ablation(s) {words} did significantly better than {claim.policy} itself"
             claim.notes.append(f"{claim.policy} is significantly worse than {words} on {metric}: the idea costs "
                                "throughput against the policy without it")
-        claim.twin_judgements = [_judge_twin(claim, ds, m, tw) for tw in claim.twins]
+        claim.twin_judgements = [_judge_twin(claim, ds, m, against_ablation, tw) for tw in claim.twins]
         claim.mechanism = claimfacts.share_mechanism(ds, claim.policy, claim.ablations, BASELINE,
                                                      [tw for tw in claim.twins if ds.runs_of(tw, valid=True)])
         if claim.mechanism:
@@ -541,8 +542,9 @@ def evaluate(claim, paper_dir, results=None):
     return _finish(claim)
 
 
-def _judge_twin(claim, ds, m, twin):
-    """TwinJudgement of twin from the claim's results (m: their comparison against cfs)."""
+def _judge_twin(claim, ds, m, against_ablation, twin):
+    """TwinJudgement of twin from the claim's results (m: their comparison against cfs;
+    against_ablation: {ablation: their comparison against it})."""
     invalid = [f"{r.result_id} run {r.index}: {'; '.join(r.invalid_reasons) or 'invalid'}"
                for r in ds.runs_of(twin, valid=False)]
     row = next((r for r in m.rows if r.policy == twin), None)
@@ -555,15 +557,14 @@ def _judge_twin(claim, ds, m, twin):
     j.versus = next((r.ratio for r in compare(ds, baseline=twin, metrics=[claim.metric]).metric(claim.metric).rows
                      if r.policy == claim.policy), None)
     # the same test of the idea as the claimed policy's: a gain its ablations share is not the idea's
-    for ab in claim.ablations:
-        j.ablation_ratios.append((ab, next((r.ratio for r in compare(ds, baseline=ab, metrics=[claim.metric])
-                                            .metric(claim.metric).rows if r.policy == twin), None)))
-    shared = [ab for ab, r in j.ablation_ratios if r is not None and r.ci_low is not None and r.ci_low <= 1 <= r.ci_high]
+    j.ablation_ratios = [(ab, next((r.ratio for r in against_ablation[ab].rows if r.policy == twin), None))
+                         for ab in claim.ablations]
+    shared = claimfacts.ablation_shares(j.ablation_ratios)
     if shared and j.verdict in ("held", "partly held"):
         j.verdict += ", but not due to the idea"
         j.explanation += (f"; yet {twin} is no better than the ablation(s) {', '.join(shared)} (their ratio's 95% CI "
                           f"includes no change)")
-    beaten = claimfacts.ablation_beats([(ab, r, 0, 0) for ab, r in j.ablation_ratios], m.higher_is_better)
+    beaten = claimfacts.ablation_beats(j.ablation_ratios, m.higher_is_better)
     if beaten:
         j.verdict += f"; {', '.join(ab for ab, _ in beaten)} significantly better"
         j.explanation += "; " + ", ".join(f"{ab} did significantly better than {twin} ({fmt_ratio(r.ratio)} "
@@ -581,6 +582,22 @@ def _design_words(r):
     return f"interval from independent resampling ({r.design})"
 
 
+def _withdrawn_by_holm(r):
+    """A ratio significant on its own but not after Holm over the paper's family."""
+    return r is not None and bool(r.family) and r.uncorrected_significant and not r.significant
+
+
+def _holm_words(r):
+    return f"not significant after Holm over the paper's {r.family} claim comparisons (adjusted p {r.p_adjusted:.3g})"
+
+
+def _rested_on_significance(verdict_text, explanation):
+    """Whether a verdict (of a claim or a twin) needed its ratio's significance: held, partly held,
+    or a significant change the other way."""
+    base = verdict_text.split(" (")[0].split(",")[0].split(";")[0]
+    return base in ("held", "partly held") or "a significant change the other way" in explanation
+
+
 def correct_claims(claims):
     """Holm over the paper's claim comparisons (each ratio claim against cfs and against each
     ablation): a verdict that rested on a significance the family does not support says so."""
@@ -591,21 +608,17 @@ def correct_claims(claims):
     stats.holm_ratios(family)
     for c in claims:
         for j in c.twin_judgements:
-            r = j.ratio
-            if r is not None and r.family and r.uncorrected_significant and not r.significant:
-                j.explanation += (f"; not significant after Holm over the paper's {r.family} claim comparisons "
-                                  f"(adjusted p {r.p_adjusted:.3g})")
-                if j.verdict.startswith(("held", "partly held")) or "the other way" in j.explanation:
+            if _withdrawn_by_holm(j.ratio):
+                j.explanation += "; " + _holm_words(j.ratio)
+                if _rested_on_significance(j.verdict, j.explanation):
                     j.verdict = "inconclusive after Holm"
     for c in claims:
         r = c.measured
-        if c.kind != "ratio" or not isinstance(r, stats.Ratio) or r.family == 0:
+        if c.kind != "ratio" or not isinstance(r, stats.Ratio):
             continue
-        if r.uncorrected_significant and not r.significant:
-            c.notes.append(f"its change against {BASELINE} is not significant after Holm over the paper's "
-                           f"{r.family} claim comparisons (adjusted p {r.p_adjusted:.3g})")
-            base = c.verdict.split(" (")[0].split(",")[0].split(";")[0]
-            if base in ("held", "partly held") or "a significant change the other way" in c.explanation:
+        if _withdrawn_by_holm(r):
+            c.notes.append(f"its change against {BASELINE} is " + _holm_words(r))
+            if _rested_on_significance(c.verdict, c.explanation):
                 c.verdict = "inconclusive after Holm" + (" (tentative)" if c.tentative else "")
     return claims
 

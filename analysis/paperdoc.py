@@ -567,10 +567,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
                          f"({ds.describe()})" + (f"; {inv} invalid run(s) excluded" if inv else "") + "."))
         doc.append(P(f"**Verdict: {_verdict_text(c)}.** {_sentence(c.explanation)}"))
         for ab, r, n, nb in c.ablation_ratios:
-            rel = "-" if r is None or r.ratio is None else (
-                f"{(r.ratio - 1) * 100:+.1f}%" + ("" if r.ci_low is None else
-                                                  f" [{(r.ci_low - 1) * 100:+.1f}%, {(r.ci_high - 1) * 100:+.1f}%]"))
-            doc.append(P(f"**Against its ablation `{ab}`** (the same results, same metric): `{c.policy}` {rel} "
+            doc.append(P(f"**Against its ablation `{ab}`** (the same results, same metric): `{c.policy}` {_pct(r)} "
                          f"(n={n} vs {nb}). A gain over cfs that the ablation shares is not the idea's own."))
         for j in c.twin_judgements:
             doc.append(P(_twin_text(c, j)))

@@ -130,11 +130,13 @@ def _runs_cell(r):
     return f"{r['runs']} vs {r['kernel_runs']}" + (f" ({', '.join(bad)})" if bad else "")
 
 
-def table(rows):
-    """(head, body) of the twin table, one line per pair and result."""
-    head = ["workload", "scxlab", "kernel", "runs", "scxlab vs cfs", "kernel vs cfs", "scxlab vs kernel", "result"]
-    body = [[r["workload"], r["ours"], r["kernel"], _runs_cell(r), _cell(r["ours_vs_cfs"]),
-             _cell(r["kernel_vs_cfs"]),
+def table(rows, with_metric=False):
+    """(head, body) of the twin table, one line per pair and result (with_metric: a metric column
+    after the workload, for a sweep whose points measure different metrics)."""
+    head = ["workload"] + (["metric"] if with_metric else []) + [
+        "scxlab", "kernel", "runs", "scxlab vs cfs", "kernel vs cfs", "scxlab vs kernel", "result"]
+    body = [[r["workload"]] + ([r["metric"]] if with_metric else []) + [
+             r["ours"], r["kernel"], _runs_cell(r), _cell(r["ours_vs_cfs"]), _cell(r["kernel_vs_cfs"]),
              _cell(r["ours_vs_kernel"]) + (" **differs**" if r["ours_vs_kernel"]["significant"] else ""),
              f"`{r['result']}`"] for r in rows]
     return head, body
@@ -167,12 +169,9 @@ def to_markdown(doc):
              "marks a twin pair whose interval excludes no change (the two versions of the idea do not",
              "perform alike there).", ""]
     if doc["rows"]:
-        head, body = table(doc["rows"])
-        head.insert(1, "metric")
+        head, body = table(doc["rows"], with_metric=True)
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for r, cells in zip(doc["rows"], body):
-            cells.insert(1, r["metric"])
-            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
     else:
         lines.append("No point has runs of a twin pair.")
     if doc["callback_ns"]:
