@@ -27,6 +27,10 @@ derived from the QEMU -accel for results from before ACCEL=, so that those compa
 clock, runs under KVM and under TCG are never pooled) and, under CLOCK=real only, the host's CPU
 model and core count (wall-clock time makes results depend on the host; the virtual clock does
 not). A factor recorded as null matches one that is absent (a runner that did not record it yet).
+A workload parameter that one result records and the other does not (one a later scxlab added to the
+workload's [params]) matches when its value is the default the workload's config declares in this
+checkout: a parameter is added at the default that keeps what the workload did before it existed
+(ARCHITECTURE.md, Contracts), so a result from before it ran at that default.
 
 Then the host's fingerprint (manifest "host", runners/common/fingerprint.h), under either clock:
 pool() refuses results whose hosts differ in any of HOST_FINGERPRINT (CPU model and flags,
@@ -35,7 +39,10 @@ the field and both values, unless told to (allow_host_mismatch, `--allow-host-mi
 report then says so). How busy the host was (load_start, load_end) and the scheduler sysctls are
 recorded, not compared. Results from before the fingerprint pool as before, with a note.
 """
+import configparser
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import AnalysisError
 from . import stats
@@ -43,6 +50,7 @@ from . import stats
 BASELINE = "cfs"
 _POOLABLE = {"policies", "run_order", "repeats", "policy_configs", "vm.image", "vm.initrd"}
 # manifest "host" fields that must match for results to be pooled (when both record a fingerprint)
+WORKLOAD_CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "workloads"
 HOST_FINGERPRINT = ("kernel", "cpu_model", "cpu_flags_sha256", "microcode", "governor", "smt_active",
                     "smt_control", "thp", "cmdline", "isolated_cpus")
 
@@ -99,8 +107,10 @@ def time_model(result):
 
 def factor_values(result):
     """The factors that must match for result's runs to be compared with another result's."""
+    # workload_params: compared by params_mismatch(), where a parameter one side lacks has a default
     flat = {k: v for k, v in _flatten(result.factors).items()
-            if k not in _POOLABLE and not any(k.startswith(p + ".") for p in _POOLABLE)}
+            if k not in _POOLABLE and not any(k.startswith(p + ".") for p in _POOLABLE)
+            and k != "workload_params" and not k.startswith("workload_params.")}
     flat["guest.kernel_version"] = result.manifest.get("guest", {}).get("kernel_version")
     flat["accel"] = accel(result)
     # as derived for older results too, so that a result from before ICOUNT_SHIFT= pools with a
@@ -113,16 +123,54 @@ def factor_values(result):
     return flat
 
 
+@functools.lru_cache(maxsize=None)
+def declared_params(workload, configs=WORKLOAD_CONFIGS):
+    """The [params] defaults that configs/workloads/<workload>.ini declares in this checkout, as
+    strings (as manifests record them); {} when there is no such config."""
+    cp = configparser.ConfigParser(interpolation=None, delimiters=("=",), comment_prefixes=(";", "#"),
+                                   inline_comment_prefixes=None, default_section="\x00none")
+    cp.optionxform = str
+    path = Path(configs) / f"{workload}.ini"
+    try:
+        with open(path) as f:
+            cp.read_file(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, configparser.Error) as e:
+        raise AnalysisError(f"{path}: not a readable workload config: {e}") from None
+    return dict(cp.items("params", raw=True)) if cp.has_section("params") else {}
+
+
+def params_mismatch(workload, pa, pb, configs=WORKLOAD_CONFIGS):
+    """None when two results' workload_params agree, else (key, value in a, value in b) of the first
+    that differs. A key only one of them records matches at the workload's declared default."""
+    pa, pb = pa or {}, pb or {}
+    for key in sorted(set(pa) | set(pb)):
+        va, vb = pa.get(key), pb.get(key)
+        if va == vb:
+            continue
+        if (va is None or vb is None) and (va if vb is None else vb) == declared_params(workload, configs).get(key):
+            continue
+        return key, va, vb
+    return None
+
+
 def factor_mismatch(a, b):
     """None when a's and b's runs may be compared, else a sentence naming the first factor
     that differs and both values."""
     fa, fb = factor_values(a), factor_values(b)
+    show = lambda v: "(absent)" if v is None else repr(v)  # noqa: E731
     for key in sorted(set(fa) | set(fb)):
         # A factor recorded as null (not used) matches one an older runner did not record.
         va, vb = fa.get(key), fb.get(key)
         if va != vb:
-            show = lambda v: "(absent)" if v is None else repr(v)  # noqa: E731
             return f"factor {key} differs: {show(va)} in {a.id} vs {show(vb)} in {b.id}"
+    # the workload is the same by now
+    differs = params_mismatch(a.factors.get("workload"), a.factors.get("workload_params"),
+                              b.factors.get("workload_params"))
+    if differs:
+        key, va, vb = differs
+        return f"factor workload_params.{key} differs: {show(va)} in {a.id} vs {show(vb)} in {b.id}"
     ca, cb = a.factors.get("policy_configs") or {}, b.factors.get("policy_configs") or {}
     for policy in sorted(set(ca) & set(cb)):
         # What runs is the loader and its arguments; the description is prose.

@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 
 from . import AnalysisError, stats  # noqa: E402
 from . import weights as weightsmod  # noqa: E402
-from .compare import BASELINE, compare, factor_values  # noqa: E402
+from .compare import BASELINE, compare, factor_values, params_mismatch  # noqa: E402
 from .loader import MONITOR_PREFIX  # noqa: E402
 
 plt.rcParams.update({"svg.hashsalt": "scxlab", "svg.fonttype": "none", "font.size": 9,
@@ -567,6 +567,9 @@ _CLOCK_FACTORS = ("clock", "clock_qemu.", "icount_shift", "host.cpu_model", "hos
 def _differs_in_clock_only(a, b):
     fa, fb = factor_values(a), factor_values(b)
     diff = [k for k in set(fa) | set(fb) if fa.get(k) != fb.get(k)]
+    if params_mismatch(a.factors.get("workload"), a.factors.get("workload_params"),
+                       b.factors.get("workload_params")):
+        return False
     return a.clock != b.clock and sorted(a.policies) == sorted(b.policies) and all(any(k == c or (c.endswith(".") and k.startswith(c)) for c in _CLOCK_FACTORS)
                                       for k in diff)
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from analysis import AnalysisError
-from analysis.compare import compare, factor_mismatch, pool, ratio_cis
+from analysis.compare import compare, declared_params, factor_mismatch, params_mismatch, pool, ratio_cis
 from analysis.loader import expand, load_result, newest_result
 from analysis.report import render_text
 from synthetic_results import interleaved, nginx_metrics, write_result
@@ -120,6 +120,30 @@ def test_null_factor_matches_an_absent_one_and_descriptions_do_not_count(results
     c = write_result(results, "20260101-000002-c", interleaved(CFS, FIFO), factors={"cgroups": {"name": "pair:2:2"}})
     # the first of the tree's keys in sorted order (a whole tree record, as the runner writes it)
     assert "factor cgroups.cpu_controller differs: (absent)" in factor_mismatch(load_result(a), load_result(c))
+
+
+def test_a_parameter_added_later_matches_at_its_declared_default(results):
+    """A workload parameter an older result does not record (a later scxlab added it) stands at the
+    default configs/workloads/<workload>.ini declares: pooled at that value, refused at another, and
+    one the config does not declare is refused as before."""
+    declared = declared_params("nginx")
+    assert declared["file_size"] == "4096"  # the real config this checkout ships
+    old = write_result(results, "20260101-000000-a", interleaved(CFS, FIFO))
+    at_default = write_result(results, "20260101-000001-b", interleaved(CFS, FIFO),
+                              factors={"workload_params": {"file_size": declared["file_size"]}})
+    assert factor_mismatch(load_result(old), load_result(at_default)) is None
+    assert factor_mismatch(load_result(at_default), load_result(old)) is None
+    assert pool([load_result(old), load_result(at_default)]).describe()
+    other = write_result(results, "20260101-000002-c", interleaved(CFS, FIFO),
+                         factors={"workload_params": {"file_size": "8192"}})
+    assert ("factor workload_params.file_size differs: (absent) in 20260101-000000-a vs '8192'"
+            in factor_mismatch(load_result(old), load_result(other)))
+    unknown = write_result(results, "20260101-000003-d", interleaved(CFS, FIFO),
+                           factors={"workload_params": {"no_such_param": "1"}})
+    assert "workload_params.no_such_param" in factor_mismatch(load_result(old), load_result(unknown))
+    # a parameter both record is compared as it is, default or not
+    assert params_mismatch("nginx", {"file_size": "4096"}, {"file_size": "8192"}) == ("file_size", "4096", "8192")
+    assert params_mismatch("no-such-workload", {}, {"x": "1"}) == ("x", None, "1")
 
 
 def test_pooling_across_commits_and_images_is_noted(results):
