@@ -30,8 +30,13 @@
 #include "snapshot.h"
 #include "util.h"
 
+/* $SCXLAB_SNAPSHOTS when set (a folder of snapshots of one's own: test_snapshot breaks one on
+ * purpose, which must not reach another test restoring the shared one), else the cache's. */
 static char *cache_dir(void)
 {
+	const char *s = getenv("SCXLAB_SNAPSHOTS");
+	if (s && *s)
+		return xstrdup(s);
 	const char *c = getenv("SCXLAB_CACHE");
 	return xasprintf("%s/snapshots", c && *c ? c : "/var/cache/scxlab");
 }

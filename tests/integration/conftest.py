@@ -77,13 +77,14 @@ def pytest_configure(config):
                             "many minutes under TCG")
 
 
-def make(*args, results, timeout=900):
+def make(*args, results, timeout=900, env=None):
     """Run `make ARGS RESULTS=results` in the repository; returns the CompletedProcess. timeout: see
     run(). A sweep's points run one at a time (JOBS=1) unless the test says otherwise: the tests
-    themselves run side by side (tests/run-all's JOBS), and each test's own guests one after another."""
+    themselves run side by side (tests/run-all's JOBS), and each test's own guests one after another.
+    env: variables added to this process's environment for the command."""
     jobs = [] if any(a.startswith("JOBS=") for a in args) else ["JOBS=1"]
     cmd = ["make", "--no-print-directory", "-C", str(REPO), *args, *jobs, f"RESULTS={results}"]
-    return run(cmd, timeout)
+    return run(cmd, timeout, **({"env": dict(os.environ, **env)} if env else {}))
 
 
 def result_dir(proc):

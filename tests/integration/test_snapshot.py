@@ -6,32 +6,30 @@ import os
 
 import pytest
 
-from conftest import REPO, load, make, result_dir
+from conftest import load, make, result_dir
 
 ARGS = ("experiment", "POLICY=cfs", "WORKLOAD=nginx", "DURATION=1", "REPEATS=1")
 
 
-def cache_dir():
-    for line in (REPO / "build" / "setup.env").read_text().splitlines():
-        if line.startswith("SCXLAB_CACHE="):
-            return line.split("=", 1)[1]
-    return "/var/cache/scxlab"
-
-
 @pytest.fixture(scope="module")
-def restored_then_broken(results_root):
-    restored = make(*ARGS, "SNAPSHOT=1", results=results_root)
+def restored_then_broken(results_root, tmp_path_factory):
+    # snapshots of this module's own (SCXLAB_SNAPSHOTS): the one broken below is never the shared
+    # cache's, which tests on other workers may be restoring at that moment
+    own = {"SCXLAB_SNAPSHOTS": str(tmp_path_factory.mktemp("snapshots"))}
+    restored = make(*ARGS, "SNAPSHOT=1", results=results_root, env=own)
     assert restored.returncode == 0, restored.stderr
     rdir = result_dir(restored)
     key = load(rdir / "manifest.json")["times"]["snapshot_key"]
     assert key, f"the run did not restore a snapshot:\n{restored.stderr}"
-    # A state QEMU cannot load, swapped in atomically: a run restoring from the old file at this
-    # moment keeps reading it. The next run's restore fails at once and it must boot cold.
-    state = os.path.join(cache_dir(), "snapshots", key, "state")
+    # the run made its snapshot in that folder
+    assert load(rdir / "manifest.json")["times"]["snapshot_made_s"] > 0
+    # A state QEMU cannot load, swapped in atomically. The next run's restore fails at once and it
+    # must boot cold.
+    state = os.path.join(own["SCXLAB_SNAPSHOTS"], key, "state")
     with open(state + ".broken-test", "wb") as f:
         f.write(b"\0" * 4096)
     os.replace(state + ".broken-test", state)
-    broken = make(*ARGS, "SNAPSHOT=1", results=results_root)
+    broken = make(*ARGS, "SNAPSHOT=1", results=results_root, env=own)
     assert broken.returncode == 0, broken.stderr
     return rdir, result_dir(broken)
 
