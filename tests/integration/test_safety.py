@@ -1,33 +1,12 @@
 """Safety, as the sched_ext proposal promises it: an invalid decision, a stalled task or SysRq-S
 ejects the BPF scheduler, the guest survives, the tasks go on under the fair class, and the runner
-records the kernel's exit kind and reason. And every policy survives load without being ejected."""
-import configparser
+records the kernel's exit kind and reason. (That every policy survives load without being ejected:
+tests/integration/survival.py and its test_survival_*.py files.)"""
 import re
-import pathlib
 
 import pytest
 
-from conftest import REPO, load, make, result_dir
-
-
-def policy_configs():
-    for path in sorted((REPO / "configs/policies").glob("*.ini")):
-        cfg = configparser.ConfigParser()
-        cfg.read(path)
-        yield path.stem, cfg
-
-
-def real_policies(needs_smt):
-    """Every sched_ext policy of scxlab that is not a test fixture, split by whether it needs SMT."""
-    names = []
-    for name, cfg in policy_configs():
-        p = cfg["policy"]
-        if p.get("kind") != "scx" or p.get("description", "").startswith("Test only"):
-            continue
-        smt = cfg.has_section("requires") and int(cfg["requires"].get("threads_per_core", "1")) > 1
-        if smt == needs_smt:
-            names.append(name)
-    return names
+from conftest import load, make, result_dir
 
 
 @pytest.fixture(scope="module")
@@ -87,22 +66,3 @@ def test_sysrq_was_injected_during_the_measurement(faults):
     run = faults[3]["fifo-sysrq"]
     assert 1.5 <= run["injected_sysrq_s_at"] <= 4
     assert run["left_charge_after_s"] >= run["injected_sysrq_s_at"]
-
-
-@pytest.mark.parametrize("needs_smt", [False, True], ids=["default-vm", "smt-vm"])
-def test_every_policy_survives_load(results_root, needs_smt):
-    policies = real_policies(needs_smt)
-    if not policies:
-        pytest.skip("no policy of this kind")
-    args = ["compare", f"POLICIES={' '.join(policies)}", "WORKLOAD=stress", "DURATION=30"]
-    if needs_smt:
-        args.append("VM=smt")
-    proc = make(*args, results=results_root, timeout=1800)
-    d = result_dir(proc)
-    m = load(d / "manifest.json")
-    bad = {e["policy"]: e["invalid_reasons"] for e in m["runs"] if not e["valid"]}
-    assert not bad, f"policies ejected or failed under load: {bad}"
-    for e in m["runs"]:
-        run = load(d / e["dir"] / "run.json")
-        assert run["ejected"] is False and run["measure_s"] >= 30
-    assert proc.returncode == 0
