@@ -157,8 +157,9 @@ def _source_note(res, bundled):
     if commit not in bundled:
         return f"its commit {commit} is not in the publishing repository, so not in {SOURCE}"
     if software.get("git_dirty") and _patch(res) is None:
-        return ("made from a modified work tree whose changes were not recorded (before raw/git-diff.patch): "
-                "a rerun uses the commit as it is")
+        omitted = (software.get("git_diff") or {}).get("omitted")
+        why = f"({omitted})" if omitted else "(before raw/git-diff.patch)"
+        return f"made from a modified work tree whose changes were not recorded {why}: a rerun uses the commit as it is"
     return ""
 
 

@@ -120,7 +120,8 @@ def add_result(src, paper_dir, dirty_because=None):
     reason = (dirty_because or "").strip()
     if software.get("git_dirty") and not reason:
         diff = software.get("git_diff")
-        kept = (f"its changes are in {src / diff['file']}" if isinstance(diff, dict)
+        kept = (f"its changes are in {src / diff['file']}" if isinstance(diff, dict) and diff.get("file")
+                else f"and its changes were not recorded ({diff.get('omitted')})" if isinstance(diff, dict)
                 else "and no diff of those changes was recorded")
         raise AnalysisError(
             f"{src}: made from a modified work tree (manifest software.git_dirty; commit "

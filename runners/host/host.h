@@ -50,6 +50,7 @@ struct ctx {
 	 * from target start to its end, and per phase of the runs as the guest announced them */
 	double job_s, target_s, phase_wall[PHASE_COUNT], assemble_t0;
 	char *git_commit, *git_dirty, *git_diff;	/* record_checkout(), at the start (git_diff: NULL when clean) */
+	char *git_diff_omitted;	/* why a dirty checkout's patch is not kept (over the cap), else NULL */
 	int phase_cur;		/* 1 + the index into phase_names; 0 between phases (so a zeroed ctx is right) */
 	double phase_since;	/* mono_now() when phase_cur began */
 	struct fp_sample load_start;	/* how busy the host was when the experiment started */

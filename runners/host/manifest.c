@@ -132,6 +132,7 @@ void record_checkout(struct ctx *c)
 	c->git_commit = co.commit;
 	c->git_dirty = co.status;
 	c->git_diff = co.patch;
+	c->git_diff_omitted = co.omitted;
 }
 
 /* reproduce.sh (runners/common/reproduce.h), executable. */
@@ -295,9 +296,12 @@ static json_t *manifest_reasons(struct ctx *c, json_t *runs)
 	return reasons;
 }
 
-/* A dirty checkout's patch, written to raw/git-diff.patch: {file, sha256, bytes}; null when clean. */
+/* A dirty checkout's patch, written to raw/git-diff.patch: {file, sha256, bytes}; null when clean;
+ * {file, sha256, bytes: null, omitted: why} when it was too large to keep. */
 static json_t *checkout_patch(struct ctx *c)
 {
+	if (c->git_diff_omitted)
+		return json_pack("{s:n, s:n, s:n, s:s}", "file", "sha256", "bytes", "omitted", c->git_diff_omitted);
 	if (!c->git_diff)
 		return json_null();
 	char *path = xasprintf("%s/git-diff.patch", c->raw), hex[65];

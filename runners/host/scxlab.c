@@ -340,7 +340,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	char *started = iso_time_now();
 	fp_sample_take("", getpid(), &c.load_start);
-	char shift[32] = "";
+	char shift[48] = "";
 	if (c.x.icount_shift >= 0)
 		snprintf(shift, sizeof(shift), " (icount shift=%ld)", c.x.icount_shift);
 	progress(&c, "%s: %zu policies x %ld repeats on %s, %ld s each (+%ld s warm-up), target=%s, clock=%s%s",

@@ -98,10 +98,58 @@ static void test_patch_recreates_a_modified_checkout(void **st)
 	free(copy);
 }
 
+/* A patch over the cap is not made: an untracked file larger than it is never read, a diff that
+ * grows past it is dropped, and omitted names the file; under the cap nothing changes. */
+static void test_a_patch_over_the_cap_is_omitted_and_says_why(void **st)
+{
+	char *top = scratch_dir(), *repo = xasprintf("%s/repo", top);
+	put_file(repo, "a.txt", "one\n");
+	assert_int_equal(in_repo(repo, (const char *[]){ "init", "-q", NULL }), 0);
+	assert_int_equal(in_repo(repo, (const char *[]){ "add", "-A", NULL }), 0);
+	assert_int_equal(in_repo(repo, (const char *[]){ "commit", "-q", "-m", "base", NULL }), 0);
+	put_file(repo, "a.txt", "two\n");
+	struct checkout co;
+	checkout_read_capped(repo, &co, 4096);
+	assert_non_null(co.patch);
+	assert_null(co.omitted);
+	checkout_free(&co);
+
+	char big[6000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	put_file(repo, "data/big.csv", big);
+	checkout_read_capped(repo, &co, 4096);
+	assert_true(co.status[0] != '\0');
+	assert_null(co.patch);
+	assert_non_null(co.omitted);
+	assert_non_null(strstr(co.omitted, "data/big.csv"));
+	assert_non_null(strstr(co.omitted, "4096 bytes a result keeps"));
+	checkout_free(&co);
+
+	/* the tracked diff alone over the cap */
+	put_file(repo, "a.txt", big);
+	char *gone = xasprintf("%s/data/big.csv", repo);
+	unlink(gone);
+	checkout_read_capped(repo, &co, 4096);
+	assert_null(co.patch);
+	assert_non_null(strstr(co.omitted, "the tracked files' diff"));
+	checkout_free(&co);
+	/* and the default cap keeps it */
+	checkout_read(repo, &co);
+	assert_non_null(co.patch);
+	assert_null(co.omitted);
+	checkout_free(&co);
+	free(gone);
+	remove_tree(top);
+	free(top);
+	free(repo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_patch_recreates_a_modified_checkout),
+		cmocka_unit_test(test_a_patch_over_the_cap_is_omitted_and_says_why),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
