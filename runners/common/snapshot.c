@@ -1,9 +1,11 @@
 /* A booted guest saved once and restored per experiment: the pure parts (see snapshot.h). */
 #include "snapshot.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "qemu.h"
 #include "sha256.h"
@@ -95,4 +97,35 @@ int boot_fresh_parse(const char *text, struct timespec *now, unsigned char *byte
 	now->tv_sec = (time_t)sec;
 	now->tv_nsec = nsec;
 	return 0;
+}
+
+long snapshot_stale(const char *root, const char *keep, time_t now, long unused_s, char ***out)
+{
+	*out = NULL;
+	DIR *d = opendir(root);
+	if (!d)
+		return -1;
+	long n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || (keep && !strcmp(e->d_name, keep)))
+			continue;
+		char *path = xasprintf("%s/%s", root, e->d_name);
+		struct stat st;
+		if (lstat(path, &st) || !S_ISDIR(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		bool leftover = strstr(e->d_name, ".tmp-") || strstr(e->d_name, ".broken-") ||
+				strstr(e->d_name, ".evicting-");
+		long age = (long)(now - st.st_mtime);
+		if (age > (leftover ? SNAPSHOT_LEFTOVER_S : unused_s)) {
+			*out = xrealloc(*out, (size_t)(n + 1) * sizeof(char *));
+			(*out)[n++] = path;
+		} else {
+			free(path);
+		}
+	}
+	closedir(d);
+	return n;
 }

@@ -38,7 +38,7 @@ struct qemu_snap {
 };
 
 /* SNAPSHOT= (the runner reads it as SCXLAB_SNAPSHOT): "1" on, "0" off, NULL or "" the
- * default (on). Anything else: -1 and e says what is accepted. */
+ * default (off, for now: README). Anything else: -1 and e says what is accepted. */
 int snapshot_switch(const char *value, struct err *e);
 
 /* Why this experiment must boot cold, or NULL when a snapshot can serve it. nested: the run
@@ -60,5 +60,19 @@ void snapshot_key(const char *key_text, char key[17]);
 char *boot_fresh_text(const struct timespec *now, const unsigned char *bytes, size_t n);
 int boot_fresh_parse(const char *text, struct timespec *now, unsigned char *bytes, size_t cap, size_t *n,
 		     struct err *e);
+
+/* A snapshot not restored (nor made) for this long is removed from the cache by the next run
+ * that uses snapshots: each is about 130 MB, and every change of the initramfs, kernel, image,
+ * QEMU or VM shape makes a new key. A snapshot's folder's mtime is its last use. */
+#define SNAPSHOT_UNUSED_S (7L * 24 * 3600)
+/* what runs that died while making or dropping a snapshot left (KEY.tmp-PID, KEY.broken-PID,
+ * KEY.evicting-PID) goes once it is this old: a fresh one may be another run's, at work */
+#define SNAPSHOT_LEFTOVER_S 3600L
+
+/* The folders under root to remove as of now: snapshots last used more than unused_s ago, and
+ * leftovers older than SNAPSHOT_LEFTOVER_S; never keep (a key's folder name, or NULL). The
+ * paths (root/name) into *out, their count returned; -1 when root cannot be read. Caller frees
+ * each path and the array. */
+long snapshot_stale(const char *root, const char *keep, time_t now, long unused_s, char ***out);
 
 #endif

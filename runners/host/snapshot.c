@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -276,6 +278,26 @@ static char *key_of(struct ctx *c, const char *initrd, char **text, char *why, s
 	return key;
 }
 
+/* Removes the cache's snapshots unused for SNAPSHOT_UNUSED_S and old leftovers, keeping key's. Each
+ * is renamed away first, so a run that looks for it at that moment finds none and makes a new one. */
+static void evict_stale(struct ctx *c, const char *root, const char *key)
+{
+	char **stale;
+	long n = snapshot_stale(root, key, time(NULL), SNAPSHOT_UNUSED_S, &stale);
+	for (long i = 0; i < n; i++) {
+		char *gone = strstr(stale[i], ".evicting-") ? xstrdup(stale[i])
+							     : xasprintf("%s.evicting-%d", stale[i], (int)getpid());
+		if (!strcmp(gone, stale[i]) || !rename(stale[i], gone)) {
+			remove_tree(gone);
+			progress(c, "removed %s from the snapshot cache (unused for over %ld days, or left by a run that died)",
+				 stale[i], SNAPSHOT_UNUSED_S / 86400);
+		}
+		free(gone);
+		free(stale[i]);
+	}
+	free(stale);
+}
+
 bool snapshot_prepare(struct ctx *c, const char *initrd, const char *jobtar, struct qemu_snap *snap)
 {
 	struct stat st;
@@ -301,6 +323,7 @@ bool snapshot_prepare(struct ctx *c, const char *initrd, const char *jobtar, str
 	char *root = cache_dir(), *dir = xasprintf("%s/%s", root, key);
 	char *state = xasprintf("%s/state", dir), *saved_overlay = xasprintf("%s/root.qcow2", dir);
 	mkdir_p(root, 0755);
+	evict_stale(c, root, key);
 	if (!path_exists(state)) {
 		progress(c, "no saved guest for this VM shape and clock yet (snapshot %s): booting one to save it, once",
 			 key);
@@ -319,6 +342,8 @@ bool snapshot_prepare(struct ctx *c, const char *initrd, const char *jobtar, str
 		free(overlay);
 		goto cold;
 	}
+	/* its last use, for evict_stale() */
+	utimes(dir, NULL);
 	c->job_tar_bytes = (long long)st.st_size;
 	c->snapshot_dir = dir;
 	c->snapshot_key = key;

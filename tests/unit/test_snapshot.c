@@ -5,7 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "experiment.h"
 #include "qemu.h"
@@ -73,6 +77,57 @@ static void test_switch(void **state)
 		assert_int_equal(snapshot_switch(bad[i], &e), -1);
 		assert_non_null(strstr(e.msg, "SNAPSHOT="));
 	}
+}
+
+/* A folder under root with its mtime age_s before now. */
+static void aged_dir(const char *root, const char *name, time_t now, long age_s)
+{
+	char *p = xasprintf("%s/%s", root, name);
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	struct timespec t[2] = { { .tv_sec = now - age_s }, { .tv_sec = now - age_s } };
+	assert_int_equal(utimensat(AT_FDCWD, p, t, 0), 0);
+	free(p);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_stale_snapshots_and_leftovers_are_found(void **state)
+{
+	char *root = scratch_dir();
+	time_t now = time(NULL);
+	long day = 86400;
+	aged_dir(root, "aaaa000000000001", now, 8 * day);	/* unused for 8 days: stale */
+	aged_dir(root, "aaaa000000000002", now, 6 * day);	/* 6 days: kept */
+	aged_dir(root, "aaaa000000000003", now, 30 * day);	/* the key in use: never */
+	aged_dir(root, "aaaa000000000004.tmp-123", now, 2 * 3600);	/* a dead maker's */
+	aged_dir(root, "aaaa000000000005.tmp-456", now, 60);	/* another run making one now */
+	aged_dir(root, "aaaa000000000006.broken-7", now, 2 * 3600);
+	aged_dir(root, "aaaa000000000007.evicting-8", now, 2 * 3600);
+	put_file(root, "aaaa000000000008", "a file, not a snapshot\n");
+	char **stale;
+	long n = snapshot_stale(root, "aaaa000000000003", now, SNAPSHOT_UNUSED_S, &stale);
+	assert_int_equal(n, 4);
+	qsort(stale, (size_t)n, sizeof(char *), by_name);
+	const char *want[] = { "aaaa000000000001", "aaaa000000000004.tmp-123", "aaaa000000000006.broken-7",
+			       "aaaa000000000007.evicting-8" };
+	for (long i = 0; i < n; i++) {
+		char *p = xasprintf("%s/%s", root, want[i]);
+		assert_string_equal(stale[i], p);
+		free(p);
+		free(stale[i]);
+	}
+	free(stale);
+	/* nothing kept when everything is fresh; a missing root is -1 */
+	assert_int_equal(snapshot_stale(root, NULL, now - 30 * day, SNAPSHOT_UNUSED_S, &stale), 0);
+	free(stale);
+	char *none = xasprintf("%s/none", root);
+	assert_int_equal(snapshot_stale(none, NULL, now, SNAPSHOT_UNUSED_S, &stale), -1);
+	free(none);
+	remove_tree(root);
+	free(root);
 }
 
 static void test_where_a_snapshot_cannot_serve(void **state)
@@ -163,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_covers_what_shapes_the_booted_guest),
 		cmocka_unit_test(test_switch),
+		cmocka_unit_test(test_stale_snapshots_and_leftovers_are_found),
 		cmocka_unit_test(test_where_a_snapshot_cannot_serve),
 		cmocka_unit_test(test_tar_header_on_the_job_disk),
 		cmocka_unit_test(test_boot_fresh_round_trip),
