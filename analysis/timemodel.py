@@ -17,8 +17,11 @@ Two parts:
   each result is for (rewritten after every run, so an interrupted study still says what it made).
   Real-clock runs are measured in wall-clock time, so they run alone (JOBS=, as sweeps), and they
   need a quiet host. Nothing is overwritten: the runner never reuses a result's name.
+  A time model the claim's own kept results (`results =`) were made under, at the repeats and
+  duration the study would use, is not run again: those results stand for it.
 - table() and render_markdown(): from the results a claim names under `time_model =` in
-  claims.ini (kept under paper/results/), one row per claim and one cell per time model: the
+  claims.ini (kept under paper/results/), and for a time model none of those covers the claim's
+  own `results =` made under it, one row per claim and one cell per time model: the
   claimed policy's ratio to cfs with its 95% CI and the verdict, computed by analysis.paper's own
   evaluate() on the claim restricted to that time model's results. A time model without results
   says "not measured" (never a number). A claim whose verdicts differ between the time models
@@ -99,6 +102,9 @@ def _fresh(claim, ids):
 
 
 def _by_time_model(claim, paper_dir, results=None):
+    """{time model: result ids}: the claim's time_model = results by the time model each was made
+    under; a time model none of them covers is judged on the claim's own results = made under it
+    (the paper's verdict's own runs), so a study need not run that model again."""
     groups = {}
     for rid in claim.time_model:
         d = paper.results_root(paper_dir, results) / rid
@@ -106,7 +112,22 @@ def _by_time_model(claim, paper_dir, results=None):
             raise AnalysisError(f"claim {claim.id}: time_model result {rid} is not kept under "
                                 f"{paper.results_root(paper_dir, results)} (add it with `make paper-add RESULT=...`)")
         groups.setdefault(time_model(load_result(d)), []).append(rid)
+    own = {}
+    for tm, rid in _own_time_models(claim, paper_dir, results):
+        own.setdefault(tm, []).append(rid)
+    for tm, ids in own.items():
+        groups.setdefault(tm, ids)
     return groups
+
+
+def _own_time_models(claim, paper_dir, results=None):
+    """[(time model, id)] of the claim's own results = that are kept."""
+    out = []
+    for rid in claim.results:
+        d = paper.results_root(paper_dir, results) / rid
+        if (d / "manifest.json").is_file():
+            out.append((time_model(load_result(d)), rid))
+    return out
 
 
 def busy_host(paper_dir, ids, results=None):
@@ -286,7 +307,18 @@ def plan(paper_dir, claim_ids=None, repeats="", duration=""):
         scale = (int(args["DURATION"]) + (res.factors.get("warmup_s") or 0)) / guest if guest else 1.0
         nruns = len(policies) * int(args["REPEATS"])
         base_shift = icount_shift(res) if res.clock == "virtual" else None
+        # a time model the claim's own results were made under, at the same repeats and duration,
+        # is judged on them (_by_time_model): not run again
+        same_design = (args["REPEATS"] == str(res.factors.get("repeats")) and
+                       args["DURATION"] == str(res.factors.get("duration_s")))
+        covered = {}
+        for tm, rid in _own_time_models(c, paper_dir) if same_design else ():
+            covered.setdefault(tm, []).append(rid)
         for label, clock, shift in STUDY_MODELS:
+            if label in covered:
+                print(f"time-model: {c.id}, {label}: judged on the claim's own results "
+                      f"({', '.join(covered[label])}); not run again", file=sys.stderr)
+                continue
             a = dict(args, CLOCK=clock, ICOUNT_SHIFT=shift)
             # a CPU-bound guest second costs 2^(base - shift) times the template's wall time; the
             # real clock's guest second is a wall second, about what shift 3 costs
@@ -320,8 +352,9 @@ def study(paper_dir, results_dir, claim_ids=None, repeats="", duration="", jobs=
     if not runs:
         raise AnalysisError("no ratio claim with kept results: nothing to run")
     total = sum(r[3] for r in runs)
-    print(f"time-model: {len(runs)} compares ({len({r[0] for r in runs})} claims x {len(STUDY_MODELS)} time "
-          f"models: {', '.join(m for m, _, _ in STUDY_MODELS)}); about {_minutes(total)} of runs one after another, "
+    print(f"time-model: {len(runs)} compares ({len({r[0] for r in runs})} claims under the time models "
+          f"{', '.join(m for m, _, _ in STUDY_MODELS)} that their own results do not cover); about "
+          f"{_minutes(total)} of runs one after another, "
           "estimated from the kept results' per-run times. The real clock is measured in wall-clock time: run "
           "this on a quiet host (nothing else busy), and its compares run alone.", flush=True)
     for cid, label, argv, est in runs:

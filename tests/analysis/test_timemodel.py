@@ -175,6 +175,20 @@ def test_the_study_plans_each_claim_under_each_time_model(pdir):
     assert runs[1][3] > runs[0][3]
 
 
+def test_a_time_model_of_the_claims_own_results_is_judged_on_them_and_not_run_again(tmp_path, results):
+    p = tmp_path / "paper"
+    own = _kept(results, p, "20260107-000000-nginx-cfs+fifo", "virtual shift=3", GAIN)
+    ids = [_kept(results, p, f"20260107-00000{j}-nginx-cfs+fifo", m, GAIN)
+           for j, m in ((1, "virtual shift=2"), (2, "real"))]
+    (p / "claims.ini").write_text(CLAIM.format(cid="own", results=own, time_model=" ".join(ids)))
+    (row,) = timemodel.table(paper.load_claims(p), p)
+    assert [(c.verdict, c.results) for c in row.cells] == [("held", [own]), ("held", ids[:1]), ("held", ids[1:])]
+    # the study leaves out the model the claim's own results cover, unless asked for another design
+    assert [label for _, label, _, _ in timemodel.plan(p, ["own"])] == ["virtual shift=2", "real"]
+    assert [label for _, label, _, _ in timemodel.plan(p, ["own"], repeats="3")] == \
+        ["virtual shift=3", "virtual shift=2", "real"]
+
+
 @pytest.mark.parametrize("claims,says", [(["nosuch"], "no claim 'nosuch'"), (["steady", "x'; touch y"], "no claim")])
 def test_the_study_refuses_unknown_claims(pdir, claims, says):
     with pytest.raises(AnalysisError, match=says):
@@ -209,10 +223,13 @@ def test_the_study_records_each_result_and_runs_the_real_clock_alone(pdir, tmp_p
     assert rc == 0 and overlaps == []
     (folder,) = (tmp_path / "out").iterdir()
     record = json.loads((folder / "study.json").read_text())
+    # at the kept results' own repeats and duration, their time model (shift 3) is not run again
     assert [(r["claim"], r["time_model"]) for r in record["runs"]] == [
-        (c, m) for c in ("moves", "steady") for m in ("virtual shift=3", "virtual shift=2", "real")]
+        (c, m) for c in ("moves", "steady") for m in ("virtual shift=2", "real")]
+    captured = capsys.readouterr()
+    assert "moves, virtual shift=3: judged on the claim's own results" in captured.err
     assert all(r["result"] and (folder / r["result"]).is_dir() and r["exit_code"] == 0 for r in record["runs"])
-    out = capsys.readouterr().out
+    out = captured.out
     assert "time_model = " in out and "make paper-add RESULT=" in out and "quiet host" in out
     assert "no valid result" not in out
     # a second study never reuses the first one's folder; an invalid real-clock result (exit 1) is
@@ -227,7 +244,7 @@ def test_the_study_records_each_result_and_runs_the_real_clock_alone(pdir, tmp_p
     second = max((tmp_path / "out").iterdir())
     assert second != folder and len(list((tmp_path / "out").iterdir())) == 2
     record = json.loads((second / "study.json").read_text())
-    real = record["runs"][2]
+    real = record["runs"][1]
     assert real["time_model"] == "real" and real["exit_code"] == 1 and real["result"]
     out = capsys.readouterr().out
     assert f"RESULT={second / real['result']}" not in out
