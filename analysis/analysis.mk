@@ -11,7 +11,7 @@
 #                                          from a modified work tree only with WHY=, recorded beside it)
 #   make reproduce-paper [RESULTS=dir] [DRY_RUN=1] [JOBS=N]  rerun every experiment the paper quotes,
 #                                          N at once (default 1; a real-clock one alone)
-#   make time-model [CLAIMS="id..."] [REPEATS=] [DURATION=] [JOBS=N] [DRY_RUN=1] [RESULTS=dir]
+#   make time-model [CLAIMS="id..."] [MODELS="shift=2 real"] [REPEATS=] [DURATION=] [JOBS=N] [DRY_RUN=1] [RESULTS=dir]
 #                                          each ratio claim's compare under the time models of
 #                                          analysis/timemodel.py (a real-clock one alone: a quiet host)
 #   make publish [RESULT="dir..."] [NAME=] result bundle under build/publish (default: paper's results)
@@ -60,7 +60,7 @@ reproduce-paper:
 time-model:
 	@flags=(); $(call SWITCH,DRY_RUN,--dry-run); \
 	$(ANALYSIS) time-model --results "$$RESULTS" "$${flags[@]}" --jobs "$${JOBS:-}" --repeats "$${REPEATS:-}" \
-		--duration "$${DURATION:-}" --claims "$${CLAIMS:-}"
+		--duration "$${DURATION:-}" --claims "$${CLAIMS:-}" --models "$${MODELS:-}"
 
 publish:
 	@$(SPLIT_RESULT); $(ANALYSIS) publish --out "$$PUBLISH_DIR" $${NAME:+--name "$$NAME"} "$${result[@]}"

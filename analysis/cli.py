@@ -33,7 +33,7 @@ reproduce-paper` (analysis/analysis.mk).
                                    and exit 0 when it declares none
     reproduce-paper [--results DIR] [--dry-run] [--jobs N]
                                    rerun every experiment the paper quotes
-    time-model [--claims 'ID...'] [--results DIR] [--repeats N] [--duration S] [--jobs N] [--dry-run]
+    time-model [--claims 'ID...'] [--models 'NAME...'] [--results DIR] [--repeats N] [--duration S] [--jobs N] [--dry-run]
                                    each ratio claim's compare under every time model of the study
                                    (analysis/timemodel.py), into a new RESULTS/time-model-<time>/
     time-model-table [--paper-dir DIR]
@@ -200,7 +200,8 @@ def cmd_reproduce_paper(args):
 def cmd_time_model(args):
     from . import timemodel
     return timemodel.study(Path(args.paper_dir), Path(args.results), claim_ids=args.claims.split(), repeats=args.repeats,
-                           duration=args.duration, jobs=args.jobs or 1, dry_run=args.dry_run)
+                           duration=args.duration, jobs=args.jobs or 1, dry_run=args.dry_run,
+                           models=args.models.split())
 
 
 def cmd_time_model_table(args):
@@ -310,6 +311,8 @@ def parser():
     s = sub.add_parser("time-model", help="each ratio claim under every time model of the study")
     s.add_argument("--claims", default="", metavar="'ID ...'",
                    help="claim ids, separated by blanks (default: every ratio claim)")
+    s.add_argument("--models", default="", metavar="'NAME ...'",
+                   help="time models of the study to run: shift=3, shift=2, real (default: all)")
     s.add_argument("--results", default=str(REPO / "results"), help="where the study's folder goes")
     s.add_argument("--repeats", default="", help="runs per policy (default: the kept results')")
     s.add_argument("--duration", default="", help="seconds per run (default: the kept results')")

@@ -270,8 +270,22 @@ def _per_run_s(res):
     return per, (f.get("duration_s") or 0) + (f.get("warmup_s") or 0), times.get("boot_s") or 0
 
 
-def plan(paper_dir, claim_ids=None, repeats="", duration=""):
-    """The study's runs: [(claim id, time model label, argv of ./scxlab, estimated wall seconds)]."""
+def study_models(names=None):
+    """STUDY_MODELS, or those named: each name a label's last word ("shift=3", "shift=2", "real"), so
+    that a long study can be split between sittings (the real clock's compares need a quiet host)."""
+    if not names:
+        return STUDY_MODELS
+    short = {label.split()[-1]: m for m in STUDY_MODELS for label in [m[0]]}
+    unknown = [n for n in names if n not in short]
+    if unknown:
+        raise AnalysisError(f"MODELS: no time model {unknown[0]!r}; the study's are {', '.join(short)}")
+    return tuple(m for k, m in short.items() if k in names)
+
+
+def plan(paper_dir, claim_ids=None, repeats="", duration="", models=None):
+    """The study's runs: [(claim id, time model label, argv of ./scxlab, estimated wall seconds)], under
+    study_models(models)."""
+    chosen_models = study_models(models)
     claims = paper.load_claims(paper_dir)
     by_id = {c.id: c for c in claims}
     if claim_ids:
@@ -314,7 +328,7 @@ def plan(paper_dir, claim_ids=None, repeats="", duration=""):
         covered = {}
         for tm, rid in _own_time_models(c, paper_dir) if same_design else ():
             covered.setdefault(tm, []).append(rid)
-        for label, clock, shift in STUDY_MODELS:
+        for label, clock, shift in chosen_models:
             if label in covered:
                 print(f"time-model: {c.id}, {label}: judged on the claim's own results "
                       f"({', '.join(covered[label])}); not run again", file=sys.stderr)
@@ -338,7 +352,8 @@ def _write_json(path, doc):
     os.replace(tmp, path)
 
 
-def study(paper_dir, results_dir, claim_ids=None, repeats="", duration="", jobs=1, dry_run=False, runner=None):
+def study(paper_dir, results_dir, claim_ids=None, repeats="", duration="", jobs=1, dry_run=False, runner=None,
+          models=None):
     """`make time-model`: runs plan()'s compares into a new folder under results_dir, JOBS at once
     (a real-clock one alone), recording each in study.json; prints what to keep. Returns the exit
     status: 0 every result valid, 1 otherwise."""
@@ -348,12 +363,12 @@ def study(paper_dir, results_dir, claim_ids=None, repeats="", duration="", jobs=
                             f"per time model); it takes CLAIMS, REPEATS, DURATION, JOBS, RESULTS and DRY_RUN")
     if jobs < 1:
         raise AnalysisError(f"JOBS={jobs}: give how many runs may go at once, a whole number from 1")
-    runs = plan(paper_dir, claim_ids, repeats, duration)
+    runs = plan(paper_dir, claim_ids, repeats, duration, models)
     if not runs:
         raise AnalysisError("no ratio claim with kept results: nothing to run")
     total = sum(r[3] for r in runs)
-    print(f"time-model: {len(runs)} compares ({len({r[0] for r in runs})} claims under the time models "
-          f"{', '.join(m for m, _, _ in STUDY_MODELS)} that their own results do not cover); about "
+    print(f"time-model: {len(runs)} compares ({len({r[0] for r in runs})} claims; time models "
+          f"{', '.join(m for m, _, _ in study_models(models))}, less those a claim's own results cover); about "
           f"{_minutes(total)} of runs one after another, "
           "estimated from the kept results' per-run times. The real clock is measured in wall-clock time: run "
           "this on a quiet host (nothing else busy), and its compares run alone.", flush=True)

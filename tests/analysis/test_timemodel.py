@@ -189,6 +189,14 @@ def test_a_time_model_of_the_claims_own_results_is_judged_on_them_and_not_run_ag
         ["virtual shift=3", "virtual shift=2", "real"]
 
 
+def test_the_study_runs_only_the_time_models_asked_for(pdir):
+    assert [label for _, label, _, _ in timemodel.plan(pdir, ["steady"], repeats="2", models=["real"])] == ["real"]
+    assert [label for _, label, _, _ in timemodel.plan(pdir, ["steady"], repeats="2", models=["shift=2", "shift=3"])] \
+        == ["virtual shift=3", "virtual shift=2"]
+    with pytest.raises(AnalysisError, match="MODELS: no time model 'shift=4'; the study's are shift=3, shift=2, real"):
+        timemodel.plan(pdir, ["steady"], models=["shift=4"])
+
+
 @pytest.mark.parametrize("claims,says", [(["nosuch"], "no claim 'nosuch'"), (["steady", "x'; touch y"], "no claim")])
 def test_the_study_refuses_unknown_claims(pdir, claims, says):
     with pytest.raises(AnalysisError, match=says):
