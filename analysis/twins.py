@@ -130,12 +130,17 @@ def _runs_cell(r):
     return f"{r['runs']} vs {r['kernel_runs']}" + (f" ({', '.join(bad)})" if bad else "")
 
 
+def _metric_cell(r):
+    better = {True: "higher is better", False: "lower is better"}.get(r.get("higher_is_better"))
+    return f"{r['metric']} ({better})" if better else r["metric"]
+
+
 def table(rows, with_metric=False):
     """(head, body) of the twin table, one line per pair and result (with_metric: a metric column
     after the workload, for a sweep whose points measure different metrics)."""
     head = ["workload"] + (["metric"] if with_metric else []) + [
         "scxlab", "kernel", "runs", "scxlab vs cfs", "kernel vs cfs", "scxlab vs kernel", "result"]
-    body = [[r["workload"]] + ([r["metric"]] if with_metric else []) + [
+    body = [[r["workload"]] + ([_metric_cell(r)] if with_metric else []) + [
              r["ours"], r["kernel"], _runs_cell(r), _cell(r["ours_vs_cfs"]), _cell(r["kernel_vs_cfs"]),
              _cell(r["ours_vs_kernel"]) + (" **differs**" if r["ours_vs_kernel"]["significant"] else ""),
              f"`{r['result']}`"] for r in rows]

@@ -156,7 +156,7 @@ def test_twins_set_each_policy_against_its_kernel_twin(tmp_path):
     assert costs["fifo"]["fifo_enqueue"]["ns_per_run"] == 100 and costs["scx_simple"]["simple_enqueue"]["ns_per_run"] == 300
     assert [m["point"] for m in doc["missing"]] == ["workload=perf-pipe"]
     md = twins.write(tmp_path)
-    assert "| nginx | requests_per_sec | fifo | scx_simple | 4 vs 4 |" in md and "**differs**" in md
+    assert "| nginx | requests_per_sec (higher is better) | fifo | scx_simple | 4 vs 4 |" in md and "**differs**" in md
     assert (tmp_path / "twins.json").is_file() and "emulated" in md
 
 
@@ -187,9 +187,9 @@ def test_the_paper_shows_the_twins_of_its_kept_results(tmp_path, monkeypatch):
     assert blocks[0] == ("h3", "The kernel's own schedulers")
     (head, rows), (chead, crows) = [blk[1:] for blk in blocks if blk[0] == "table"]
     (row,) = rows
-    assert head[:3] == ["workload", "scxlab", "kernel"]
-    assert row[1:4] == ["fifo", "scx_simple", "4 vs 4 (1 scx_simple invalid)"]
-    assert row[6].endswith("**differs**") and row[7] == "`20260101-000000-nginx-cfs+fifo+scx_simple`"
+    assert head[:4] == ["workload", "metric", "scxlab", "kernel"]
+    assert row[1:5] == ["requests_per_sec (higher is better)", "fifo", "scx_simple", "4 vs 4 (1 scx_simple invalid)"]
+    assert row[7].endswith("**differs**") and row[8] == "`20260101-000000-nginx-cfs+fifo+scx_simple`"
     assert ("p", "**Why `fifo` and `scx_simple` differ.** They queue differently.") in blocks
     assert chead[0] == "result" and {r[2] for r in crows} == {"fifo_enqueue", "simple_enqueue"}
     none = paperdoc._twin_blocks([pool([load_result(plain)])])
