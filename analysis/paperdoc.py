@@ -479,6 +479,31 @@ def _time_model_blocks(claims, paper_dir, rows):
                     f"changes with the time model is *{timemodel.SENSITIVE}*:")] + timemodel.blocks(rows)
 
 
+def _boots_item(claims):
+    """How many boots each measured ratio claim rests on, and what that leaves out of its interval."""
+    by_boots = {}
+    for c in claims:
+        n = getattr(c.measured, "n_boots", None) if c.kind == "ratio" else None
+        if n:
+            by_boots.setdefault(n, []).append(c.id)
+    if not by_boots:
+        return "**Boots.** No ratio claim is measured yet."
+    parts = []
+    for n, ids in sorted(by_boots.items()):
+        names = ", ".join(f"`{i}`" for i in ids)
+        if n == 1:
+            parts.append(f"{names} rest{'s' if len(ids) == 1 else ''} on one boot: its interval covers the "
+                         "variation between that boot's runs, not how another boot of the same guest would differ")
+        elif n < 3:
+            parts.append(f"{names} resample{'s' if len(ids) == 1 else ''} {n} boots, which estimates the "
+                         f"between-boot term from {n} values and understates it when boots differ")
+        else:
+            parts.append(f"{names} resample{'s' if len(ids) == 1 else ''} {n} boots")
+    return ("**Boots.** A guest boot is a unit of its own (the kernel's layout, the emulator's translation "
+            "cache, the host at that time): " + "; ".join(parts) + ". More boots of a claim's compare, kept with "
+            "`make paper-add`, pool into its verdict (two-stage bootstrap: boots, then rounds).")
+
+
 def _limitations(claims, datasets, clock_text):
     results = [res for ds in datasets for res in ds.results]
     kernels = sorted({res.factors.get("kernel_release") or "?" for res in results})
@@ -505,6 +530,7 @@ def _limitations(claims, datasets, clock_text):
         "**The baseline.** " + claimfacts.baseline_statement(datasets) + " The proposal's numbers ("
         + "; ".join(sources) + ") were also measured on real machines: a margin here is against a different "
         "baseline on a different machine model.",
+        _boots_item(claims),
         "**Not measured.** No run on real hardware or under KVM is kept; the production sched_ext schedulers "
         "(written in Rust, not packaged) were not run; only the policies " + ", ".join(f"`{p}`" for p in policies)
         + " appear in kept results." + (" Claims not yet measured: " + "; ".join(unmeasured) + "." if unmeasured

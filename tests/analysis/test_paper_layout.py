@@ -84,8 +84,10 @@ def test_limitations_and_the_sections_nothing_was_measured_for(built):
     pdir, _ = built
     md = (pdir / "paper.md").read_text()
     lim = _section(md, "Limitations")
-    for item in ("**Emulation.**", "**Two clocks.**", "**The baseline.**", "**Not measured.**"):
+    for item in ("**Emulation.**", "**Two clocks.**", "**The baseline.**", "**Boots.**", "**Not measured.**"):
         assert item in lim
+    # the one measured claim rests on one boot, and the paper says what its interval leaves out
+    assert "`idea` rests on one boot: its interval covers the variation between that boot's runs" in lim
     assert "EEVDF" in lim and "kernel 7.3.4+deb13-cloud-amd64" in lim and "not measured yet" in lim
     assert "Not measured" in _section(md, "Time model")
     assert "No kept result has a cgroup weight sweep" in md
@@ -155,3 +157,17 @@ def test_verdict_extras_and_time_model_are_shown_when_provided(built, monkeypatc
     tm = _section(md, "Time model")
     assert "| claim | claimed | virtual shift=3 | real | time model |" in tm
     assert "+20.0% [+10.0%, +30.0%] (n=5 vs 5): held" in tm and "did not hold" in tm and "emulation-sensitive |" in tm
+
+
+def test_the_boots_item_names_each_claims_boot_count():
+    from types import SimpleNamespace as NS
+    from analysis import paperdoc
+    claims = [NS(id="one", kind="ratio", measured=NS(n_boots=1)), NS(id="two", kind="ratio", measured=NS(n_boots=2)),
+              NS(id="three", kind="ratio", measured=NS(n_boots=3)), NS(id="acc", kind="value", measured=NS()),
+              NS(id="none", kind="ratio", measured=None)]
+    text = paperdoc._boots_item(claims)
+    assert "`one` rests on one boot" in text
+    assert "`two` resamples 2 boots, which estimates the between-boot term from 2 values" in text
+    assert "`three` resamples 3 boots" in text and "understates" not in text.split("`three`")[1]
+    assert "acc" not in text and "none" not in text
+    assert paperdoc._boots_item(claims[3:]) == "**Boots.** No ratio claim is measured yet."
