@@ -89,6 +89,8 @@ ANALYSIS_CASES = {
     ("export", "RESULT"): [], ("export", "CSV"): ["RESULT"],
     # a claim that is not in paper/claims.ini is refused before any compare runs
     ("time-model", "CLAIMS"): [],
+    # a time model the study does not have is refused the same way
+    ("time-model", "MODELS"): [],
     ("train", "TRACES"): [], ("train", "MODEL"): ["TRACES"], ("train", "SEED"): ["TRACES"],
     ("train", "HORIZON_US"): ["TRACES"], ("train", "SPLIT"): ["TRACES"], ("train", "EPOCHS"): ["TRACES"],
     ("figures", "FORMAT"): ["RESULT"],
