@@ -177,7 +177,7 @@ void marks_env(struct run *r, struct inst *in, struct strv *env);
 void marks_poll(struct run *r, int timeout_ms);
 void window_open(struct run *r);
 void window_close(struct run *r);
-void marks_finish(struct run *r);
+void marks_finish(struct run *r, long duration);
 
 /* metrics.c */
 void take_metrics(struct run *r);

@@ -172,12 +172,41 @@ static double client_duration(const struct inst *in)
 	return v;
 }
 
-/* After the measured clients are gone: the window's record, measure_s, and the FIFOs removed. */
-void marks_finish(struct run *r)
+/*
+ * wrk's end mark comes from a sleeper it started with the start mark (wrk-report.lua); started
+ * late (a fork under the policy being measured, with cold caches in a run's first boot), it can
+ * write "end" after wrk has exited. The sleeper outlives wrk, so its mark still comes: wait for
+ * it as long as it could come in time, the client's duration and the window's tolerance after
+ * its start. Later than that the window would disagree with the client's duration anyway.
+ */
+static void await_late_ends(struct run *r, long duration)
 {
-	double now = mono_now() - r->spawn_t;
-	if (r->marks)
+	double deadline = -1;
+	for (size_t i = 0; i < r->ninst; i++) {
+		const struct window *w = &r->inst[i].win;
+		if (r->inst[i].mark_fd >= 0 && w->start >= 0 && w->end < 0) {
+			double d = w->start + (double)duration + window_tolerance((double)duration);
+			deadline = d > deadline ? d : deadline;
+		}
+	}
+	while (deadline >= 0 && mono_now() - r->spawn_t < deadline) {
+		marks_poll(r, 50);
+		bool missing = false;
+		for (size_t i = 0; i < r->ninst; i++)
+			missing |= r->inst[i].win.start >= 0 && r->inst[i].win.end < 0;
+		if (!missing)
+			break;
+	}
+}
+
+/* After the measured clients are gone: the window's record, measure_s, and the FIFOs removed. */
+void marks_finish(struct run *r, long duration)
+{
+	if (r->marks) {
 		marks_read(r);	/* what a client wrote just before it exited */
+		await_late_ends(r, duration);
+	}
+	double now = mono_now() - r->spawn_t;
 	for (size_t i = 0; i < r->ninst; i++) {
 		struct inst *in = &r->inst[i];
 		char lab[32];

@@ -134,7 +134,7 @@ static void run_clients(struct run *r, const char *sub, long duration, bool watc
 			usleep(100000);
 	}
 	if (watch) {
-		marks_finish(r);
+		marks_finish(r, duration);
 		sampling_priority(r, 0, false);
 	}
 	for (size_t i = 0; i < r->ninst && watch; i++) {
