@@ -420,8 +420,7 @@ def _twin_blocks(datasets):
     """The kernel's own example schedulers beside scxlab's re-implementations (analysis/twins.py),
     from every kept result that ran a twin pair in one boot."""
     from . import twins as twinsmod
-    from .overhead import callback_rows
-    rows, costs = twinsmod.rows_of_results([res for ds in datasets for res in ds.results])
+    rows, costs, cost_ids = twinsmod.rows_of_results([res for ds in datasets for res in ds.results])
     out = [("h3", "The kernel's own schedulers")]
     if not rows and not costs:
         return out + [P("No kept result runs one of scxlab's policies beside the kernel example scheduler it "
@@ -440,9 +439,13 @@ def _twin_blocks(datasets):
             out.append(P(f"**Why `{pair[0]}` and `{pair[1]}` differ.** "
                          + (why if why else "Not yet explained from the code of both.")))
     if costs:
-        out.append(P("BPF run time per call of each callback, from runs with `kernel.bpf_stats_enabled` (which "
-                     "slows every BPF program, so these runs are not in the table above):"))
-        out.append(("table", *callback_rows(costs, "result")))
+        shown = ", ".join(name for name, _ in twinsmod.COST_ROLES)
+        out.append(P("BPF run time per call in ns (and the number of calls) of each policy's callbacks, over its "
+                     "runs, from runs with `kernel.bpf_stats_enabled` (which slows every BPF program, so these runs "
+                     f"are not in the table above): {shown}, and all of its callbacks together (ticks, idle "
+                     "updates and task setup too). From " + ", ".join(f"`{i}`" for i in cost_ids)
+                     + "; each callback's own figures are in those results' runs (`run.json`, `monitors.bpf_prog_stats`)."))
+        out.append(("table", *twinsmod.cost_table(costs)))
     return out
 
 

@@ -105,22 +105,58 @@ def _rows(result):
     return rows
 
 
+# The callbacks the twin cost table shows by name (the calls of every scheduling event); the
+# rest (ticks, idle updates, runnable/quiescent, task setup) count in its "all" column. The
+# kernel's 7.3 scx_qmap picks a CPU in select_cid, its "select" column.
+COST_ROLES = (("select", ("select_cpu", "select_cid")), ("enqueue", ("enqueue",)), ("dispatch", ("dispatch",)),
+              ("running", ("running",)), ("stopping", ("stopping",)))
+
+
+def _role(callback):
+    """"fcg_select_cpu" -> "select_cpu": a BPF program's name is the policy's prefix, then the op."""
+    return callback.split("_", 1)[1] if "_" in callback else callback
+
+
+def _ns(total_ns, calls):
+    return f"{total_ns / calls:.0f} ({calls})" if calls else "-"
+
+
+def cost_table(costs):
+    """(head, rows) for {point: callback_costs()}: one row per point and policy, twins side by side,
+    the BPF ns per call of each COST_ROLES callback (and how many calls), and over all callbacks."""
+    order = [p for pair in TWINS for p in pair]
+    rows = []
+    for point, per in sorted(costs.items()):
+        for policy in sorted(per, key=lambda p: (order.index(p) if p in order else len(order), p)):
+            cbs = per[policy]
+            cells = [point, policy]
+            for _, ops in COST_ROLES:
+                picked = [s for cb, s in cbs.items() if _role(cb) in ops]
+                cells.append(_ns(sum(s["run_time_ns"] for s in picked), sum(s["run_cnt"] for s in picked)))
+            cells.append(_ns(sum(s["run_time_ns"] for s in cbs.values()), sum(s["run_cnt"] for s in cbs.values())))
+            rows.append(cells)
+    return ["workload", "policy"] + [name for name, _ in COST_ROLES] + ["all callbacks"], rows
+
+
 def _has_pair(result):
     return any(ours in result.policies and theirs in result.policies for ours, theirs in TWINS)
 
 
 def rows_of_results(results):
-    """(twin rows, {point: callback costs}) of loaded results that ran a twin pair (the paper's
-    kept ones), as twins() reads them from a sweep: bpf-stats results give costs only."""
-    rows, costs = [], {}
+    """(twin rows, {point: callback costs}, the ids of the costs' results) of loaded results that
+    ran a twin pair (the paper's kept ones), as twins() reads them from a sweep: bpf-stats results
+    give costs only."""
+    rows, costs, cost_ids = [], {}, []
     for res in results:
         if not _has_pair(res):
             continue
         if _has_bpf_stats(res):
-            costs[f"{_point_name(res)} (`{res.id}`)"] = callback_costs(res)
+            name = _point_name(res)
+            costs[name if name not in costs else f"{name} (`{res.id}`)"] = callback_costs(res)
+            cost_ids.append(res.id)
         else:
             rows += _rows(res)
-    return rows, costs
+    return rows, costs, cost_ids
 
 
 def _runs_cell(r):
@@ -180,8 +216,12 @@ def to_markdown(doc):
     else:
         lines.append("No point has runs of a twin pair.")
     if doc["callback_ns"]:
-        lines += ["", "BPF run time per call (runs with kernel.bpf_stats_enabled, which slows every BPF "
-                  "program):", ""] + callback_table(doc["callback_ns"])
+        head, body = cost_table(doc["callback_ns"])
+        lines += ["", "BPF run time per call in ns (and calls) of each policy's callbacks, over its runs "
+                  "(runs with kernel.bpf_stats_enabled, which slows every BPF program):", "",
+                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        lines += ["", "Per callback:", ""] + callback_table(doc["callback_ns"])
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 

@@ -157,6 +157,7 @@ def test_twins_set_each_policy_against_its_kernel_twin(tmp_path):
     assert [m["point"] for m in doc["missing"]] == ["workload=perf-pipe"]
     md = twins.write(tmp_path)
     assert "| nginx | requests_per_sec (higher is better) | fifo | scx_simple | 4 vs 4 |" in md and "**differs**" in md
+    assert "| nginx | fifo | - | 100 (10) | - | - | - | 100 (10) |" in md
     assert (tmp_path / "twins.json").is_file() and "emulated" in md
 
 
@@ -191,7 +192,11 @@ def test_the_paper_shows_the_twins_of_its_kept_results(tmp_path, monkeypatch):
     assert row[1:5] == ["requests_per_sec (higher is better)", "fifo", "scx_simple", "4 vs 4 (1 scx_simple invalid)"]
     assert row[7].endswith("**differs**") and row[8] == "`20260101-000000-nginx-cfs+fifo+scx_simple`"
     assert ("p", "**Why `fifo` and `scx_simple` differ.** They queue differently.") in blocks
-    assert chead[0] == "result" and {r[2] for r in crows} == {"fifo_enqueue", "simple_enqueue"}
+    # one row per policy, twins side by side: enqueue 500 ns over 10 calls = 50 ns per call
+    assert chead[:4] == ["workload", "policy", "select", "enqueue"] and chead[-1] == "all callbacks"
+    assert [r[:2] for r in crows] == [["nginx", "fifo"], ["nginx", "scx_simple"]]
+    assert crows[0][3] == "50 (10)" and crows[0][2] == "-" and crows[1][-1] == "50 (10)"
+    assert any(blk[0] == "p" and "`20260101-000100-nginx-fifo+scx_simple`" in blk[1] for blk in blocks)
     none = paperdoc._twin_blocks([pool([load_result(plain)])])
     assert len(none) == 2 and "twin table is not drawn" in none[1][1]
 
