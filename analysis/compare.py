@@ -39,13 +39,13 @@ the field and both values, unless told to (allow_host_mismatch, `--allow-host-mi
 report then says so). How busy the host was (load_start, load_end) and the scheduler sysctls are
 recorded, not compared. Results from before the fingerprint pool as before, with a note.
 """
-import configparser
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import AnalysisError
 from . import stats
+from .contract import read_ini
 
 BASELINE = "cfs"
 _POOLABLE = {"policies", "run_order", "repeats", "policy_configs", "vm.image", "vm.initrd"}
@@ -127,18 +127,10 @@ def factor_values(result):
 def declared_params(workload, configs=WORKLOAD_CONFIGS):
     """The [params] defaults that configs/workloads/<workload>.ini declares in this checkout, as
     strings (as manifests record them); {} when there is no such config."""
-    cp = configparser.ConfigParser(interpolation=None, delimiters=("=",), comment_prefixes=(";", "#"),
-                                   inline_comment_prefixes=None, default_section="\x00none")
-    cp.optionxform = str
-    path = Path(configs) / f"{workload}.ini"
     try:
-        with open(path) as f:
-            cp.read_file(f)
+        return read_ini(Path(configs) / f"{workload}.ini", "workload config").get("params", {})
     except FileNotFoundError:
         return {}
-    except (OSError, configparser.Error) as e:
-        raise AnalysisError(f"{path}: not a readable workload config: {e}") from None
-    return dict(cp.items("params", raw=True)) if cp.has_section("params") else {}
 
 
 def params_mismatch(workload, pa, pb, configs=WORKLOAD_CONFIGS):

@@ -95,8 +95,9 @@ def validate(doc, kind, where, strict=False):
                             f"{message}{more}")
 
 
-def read_plan(path):
-    """raw/plan.ini as {section: {key: value}}, every value a string (what plan.schema.json checks)."""
+def read_ini(path, what):
+    """An ini file as scxlab's C side reads it ({section: {key: value}}, keys keep their case,
+    values raw strings); an unreadable or malformed one is an AnalysisError naming what it is."""
     cp = configparser.ConfigParser(interpolation=None, strict=True, delimiters=("=",),
                                    comment_prefixes=(";", "#"), inline_comment_prefixes=None,
                                    empty_lines_in_values=False, default_section="\x00none")
@@ -104,9 +105,19 @@ def read_plan(path):
     try:
         with open(path) as f:
             cp.read_file(f)
+    except FileNotFoundError:
+        raise
     except (OSError, configparser.Error) as e:
-        raise AnalysisError(f"{path}: not a readable plan: {e}") from None
+        raise AnalysisError(f"{path}: not a readable {what}: {e}") from None
     return {s: dict(cp.items(s, raw=True)) for s in cp.sections()}
+
+
+def read_plan(path):
+    """raw/plan.ini as {section: {key: value}}, every value a string (what plan.schema.json checks)."""
+    try:
+        return read_ini(path, "plan")
+    except FileNotFoundError as e:
+        raise AnalysisError(f"{path}: not a readable plan: {e}") from None
 
 
 def validate_file(path, kind, doc=None, strict=False):
