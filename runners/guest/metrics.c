@@ -117,10 +117,16 @@ void take_metrics(struct run *r)
 			json_decref(sm);
 		}
 		fairness_metrics(r, merged, head, head_rate);
-		char *dst = xasprintf("%s/metrics.json", r->dir);
-		json_dump_file(out, dst, JSON_INDENT(2));
-		free(dst);
 	}
+	/* every run has one; where no workload gave a metric it says so (the run is invalid, said above) */
+	if (!json_array_size(merged)) {
+		json_object_set_new(out, "valid", json_false());
+		json_object_set_new(out, "reason", json_string("no metric: the workload gave none (see run.json's "
+							       "invalid_reasons)"));
+	}
+	char *dst = xasprintf("%s/metrics.json", r->dir);
+	json_dump_file(out, dst, JSON_INDENT(2));
+	free(dst);
 	free(head);
 	json_decref(out);
 }

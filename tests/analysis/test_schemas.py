@@ -20,7 +20,11 @@ def result_files(d):
     """(path, kind) of every contract file of result d; workload-written metrics under raw/ too."""
     files = [(d / "manifest.json", "manifest"), (d / "summary.json", "summary"), (d / "raw/plan.ini", "plan")]
     for r in sorted((d / "runs").iterdir()):
-        files += [(r / "run.json", "run"), (r / "metrics.json", "metrics")]
+        files.append((r / "run.json", "run"))
+        # before 2026-12-03 the agent wrote none for a run whose workload gave no metric at all
+        # (an invalid run, e.g. wakebench under an ejected policy): only there may it be absent
+        if (r / "metrics.json").exists() or json.loads((r / "run.json").read_text())["valid"]:
+            files.append((r / "metrics.json", "metrics"))
         files += [(p, "metrics") for p in sorted(r.glob("raw/**/metrics.json"))]
     return files
 
