@@ -449,6 +449,65 @@ def _twin_blocks(datasets):
     return out
 
 
+# The latency workloads whose kept results compare every policy in one boot (issue 13: wakebench
+# and rt-app), and the metrics their section shows; a result with fewer policies than
+# EVERY_POLICY_MIN is a comparison of a few, in the appendix only.
+EVERY_POLICY = (("wakebench", ("wakeup_p99_us", "request_p99_us", "requests_per_sec")),
+                ("rtapp", ("deadline_miss_pct", "wakeup_p99_us")))
+EVERY_POLICY_MIN = 8
+
+
+def _every_policy_cell(row):
+    if row.summary is None:
+        return "-" if not row.n_invalid else f"- ({row.n_invalid} invalid)"
+    val = fmt(row.summary.center)
+    if row.ratio is None or row.ratio.ratio is None:
+        return val + (" (baseline)" if row.policy == BASELINE else "")
+    ratio = f"{fmt_ratio(row.ratio.ratio)} {fmt_ratio_ci(row.ratio.ci_low, row.ratio.ci_high)}".strip()
+    inv = f", {row.n_invalid} invalid" if row.n_invalid else ""
+    return f"{val}: " + (f"**{ratio}**" if row.ratio.significant else ratio) + inv
+
+
+def _every_policy_blocks(datasets, comparisons):
+    """Per latency workload, every policy of the kept result that ran them all in one boot:
+    each shown metric's center, its ratio to cfs with the 95% interval, * where significant
+    after Holm over that result's rows."""
+    out = [("h3", "Wakeup latency and deadlines, every policy")]
+    shown = 0
+    for workload, names in EVERY_POLICY:
+        for ds in datasets:
+            if ds.first.workload != workload or len(ds.policies) < EVERY_POLICY_MIN:
+                continue
+            key = tuple(ds.ids)
+            if key not in comparisons:
+                comparisons[key] = compare(ds)
+            comp = comparisons[key]
+            metrics = [comp.metric(n) for n in names if n in {m.name for m in comp.metrics}]
+            if not metrics:
+                continue
+            shown += 1
+            out.append(P(f"**{workload}**, {len(ds.policies)} policies interleaved in one boot "
+                         f"({ds.describe()}), from " + ", ".join(f"`{i}`" for i in ds.ids) + ": each metric's "
+                         f"center over the valid runs, and its ratio to `{BASELINE}` with the 95% interval, in bold where "
+                         "significant after the Holm correction over all of that result's ratio rows (every "
+                         "metric, every policy)."))
+            head = ["policy"] + [f"{m.name} ({m.unit}, {'higher' if m.higher_is_better else 'lower'} is better)"
+                                 for m in metrics]
+            by_policy = [{r.policy: r for r in m.rows} for m in metrics]
+            rows = [[f"`{p}`"] + [_every_policy_cell(bp[p]) if p in bp else "-" for bp in by_policy]
+                    for p in ds.policies]
+            out.append(("table", head, rows))
+            if not any(r.ratio is not None and r.ratio.significant for m in metrics for r in m.rows):
+                most = max((r.n_valid for m in metrics for r in m.rows), default=0)
+                out.append(P(f"No ratio in this table is significant after the correction: with at most {most} "
+                             "valid runs a policy, over this many rows, none of these differences is established; "
+                             "the table shows where to look, not a verdict."))
+    if not shown:
+        out.append(P("No kept result runs every policy on wakebench or rt-app in one boot (`make sweep "
+                     "SWEEP=latency-all`)."))
+    return out
+
+
 def _clock_sentences(groups, comparisons):
     out = []
     for group in groups:
@@ -631,6 +690,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
     if len(by_kind.get("latency", [])) > len(lat):
         doc.append(P(f"Other results' latency distributions are in [the appendix]({APPENDIX}.md), beside their "
                      f"tables."))
+    doc += _every_policy_blocks(datasets, comparisons)
     doc.append(("h3", "The two clocks"))
     groups = figmod.clock_groups(datasets)
     clock_text = _clock_sentences(groups, comparisons)

@@ -230,3 +230,40 @@ def test_the_sweep_analyses_are_the_ones_the_config_schema_accepts():
     schema = (pathlib.Path(__file__).resolve().parents[2] / "runners/common/schema.c").read_text()
     choice = re.search(r'\{ "sweep", "analysis", "choice ([^"]+)" \}', schema).group(1)
     assert choice.split("|") == list(SWEEP_ANALYSES)
+
+
+def test_the_paper_shows_every_policy_on_the_latency_workloads(tmp_path):
+    """A kept wakebench result with every policy (EVERY_POLICY_MIN or more) gets a table row per
+    policy, the ratio to cfs in bold where significant; one with two policies stays in the
+    appendix; without any, the section says which sweep makes one."""
+    from analysis import paperdoc
+    from analysis.compare import pool
+    from analysis.loader import load_result
+    names = ["cfs", "fifo", "qmap", "central", "userland", "atropos", "cgfifo", "mlyield"]
+    assert len(names) >= paperdoc.EVERY_POLICY_MIN
+
+    def wake(p99, rps):
+        return [{"name": "wakeup_p99_us", "unit": "us", "value": p99, "higher_is_better": False},
+                {"name": "requests_per_sec", "unit": "req/s", "value": rps, "higher_is_better": True}]
+    runs = []
+    for rep in range(5):
+        for k, p in enumerate(names):
+            # fifo: wakeups 20% shorter than cfs in every round; the others as cfs, with some spread
+            p99 = (800.0 if p == "fifo" else 1000.0) + [3, -4, 1, -2, 2][(rep + k) % 5]
+            runs.append({"policy": p, "metrics": wake(p99, 5000.0 + rep)})
+    factors = {"workload": "wakebench", "headline_metric": "wakeup_p99_us"}
+    every = write_result(tmp_path, "20260101-000000-wakebench-" + "+".join(names), runs, factors=factors)
+    few = write_result(tmp_path, "20260101-000100-wakebench-cfs+fifo",
+                       [r for r in runs if r["policy"] in ("cfs", "fifo")], factors=factors)
+    blocks = paperdoc._every_policy_blocks([pool([load_result(d)]) for d in (every, few)], {})
+    assert blocks[0] == ("h3", "Wakeup latency and deadlines, every policy")
+    (head, rows), = [blk[1:] for blk in blocks if blk[0] == "table"]
+    assert head[0] == "policy" and head[1].startswith("wakeup_p99_us (us, lower is better)")
+    assert [r[0] for r in rows] == [f"`{p}`" for p in names]
+    assert rows[0][1].endswith("(baseline)")
+    assert ": **-20" in rows[1][1] and rows[1][1].endswith("]**"), rows[1]
+    assert "**" not in rows[2][1], rows[2]
+    assert any(blk[0] == "p" and every.name in blk[1] for blk in blocks)
+    assert not any(blk[0] == "p" and few.name in blk[1] for blk in blocks)
+    none = paperdoc._every_policy_blocks([pool([load_result(few)])], {})
+    assert len(none) == 2 and "SWEEP=latency-all" in none[1][1]
