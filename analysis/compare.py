@@ -127,10 +127,8 @@ def factor_values(result):
 def declared_params(workload, configs=WORKLOAD_CONFIGS):
     """The [params] defaults that configs/workloads/<workload>.ini declares in this checkout, as
     strings (as manifests record them); {} when there is no such config."""
-    try:
-        return read_ini(Path(configs) / f"{workload}.ini", "workload config").get("params", {})
-    except FileNotFoundError:
-        return {}
+    path = Path(configs) / f"{workload}.ini"
+    return read_ini(path, "workload config").get("params", {}) if path.exists() else {}
 
 
 def params_mismatch(workload, pa, pb, configs=WORKLOAD_CONFIGS):

@@ -105,8 +105,6 @@ def read_ini(path, what):
     try:
         with open(path) as f:
             cp.read_file(f)
-    except FileNotFoundError:
-        raise
     except (OSError, configparser.Error) as e:
         raise AnalysisError(f"{path}: not a readable {what}: {e}") from None
     return {s: dict(cp.items(s, raw=True)) for s in cp.sections()}
@@ -114,10 +112,7 @@ def read_ini(path, what):
 
 def read_plan(path):
     """raw/plan.ini as {section: {key: value}}, every value a string (what plan.schema.json checks)."""
-    try:
-        return read_ini(path, "plan")
-    except FileNotFoundError as e:
-        raise AnalysisError(f"{path}: not a readable plan: {e}") from None
+    return read_ini(path, "plan")
 
 
 def validate_file(path, kind, doc=None, strict=False):

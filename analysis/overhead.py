@@ -6,7 +6,7 @@ overhead.json. Everything was measured in an emulated guest (QEMU TCG)."""
 
 from . import stats
 from .compare import BASELINE, pool, ratio_cis
-from .report import fmt_ratio, write_sweep_report
+from .report import fmt_ratio, markdown_table, write_sweep_report
 from .sweep import missing_markdown, read_sweep
 
 
@@ -44,8 +44,7 @@ def callback_rows(costs, what="workload"):
 
 def callback_table(costs, what="workload"):
     """Markdown lines of callback_rows()."""
-    head, rows = callback_rows(costs, what)
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    return markdown_table(*callback_rows(costs, what))
 
 
 def overhead(sweep_dir):

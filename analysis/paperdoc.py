@@ -482,7 +482,8 @@ def _every_policy_blocks(datasets, comparisons):
             if key not in comparisons:
                 comparisons[key] = compare(ds)
             comp = comparisons[key]
-            metrics = [comp.metric(n) for n in names if n in {m.name for m in comp.metrics}]
+            have = {m.name for m in comp.metrics}
+            metrics = [comp.metric(n) for n in names if n in have]
             if not metrics:
                 continue
             shown += 1

@@ -33,6 +33,11 @@ def fmt_ci(lo, hi, digits=4):
     return f"[{fmt(lo, digits)}, {fmt(hi, digits)}]"
 
 
+def markdown_table(head, rows):
+    """Markdown lines of a table: the header, its rule, a line per row of cells."""
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
 def fmt_ratio(r):
     """A ratio as the percentage change people quote: 1.032 -> +3.2%."""
     if r is None:

@@ -9,7 +9,7 @@ twins.json. Everything was measured in an emulated guest (QEMU TCG)."""
 
 from .compare import BASELINE, compare, pool
 from .overhead import _has_bpf_stats, callback_costs, callback_table
-from .report import fmt_ratio, fmt_ratio_ci, write_sweep_report
+from .report import fmt_ratio, fmt_ratio_ci, markdown_table, write_sweep_report
 from .sweep import missing_markdown, read_sweep
 
 # (scxlab's policy, the kernel's example scheduler it re-implements): the one place that pairs
@@ -210,17 +210,13 @@ def to_markdown(doc):
              "marks a twin pair whose interval excludes no change (the two versions of the idea do not",
              "perform alike there).", ""]
     if doc["rows"]:
-        head, body = table(doc["rows"], with_metric=True)
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        lines += markdown_table(*table(doc["rows"], with_metric=True))
     else:
         lines.append("No point has runs of a twin pair.")
     if doc["callback_ns"]:
-        head, body = cost_table(doc["callback_ns"])
         lines += ["", "BPF run time per call in ns (and calls) of each policy's callbacks, over its runs "
-                  "(runs with kernel.bpf_stats_enabled, which slows every BPF program):", "",
-                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+                  "(runs with kernel.bpf_stats_enabled, which slows every BPF program):", ""]
+        lines += markdown_table(*cost_table(doc["callback_ns"]))
         lines += ["", "Per callback:", ""] + callback_table(doc["callback_ns"])
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
