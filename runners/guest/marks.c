@@ -179,7 +179,7 @@ static double client_duration(const struct inst *in)
  * it as long as it could come in time, the client's duration and the window's tolerance after
  * its start. Later than that the window would disagree with the client's duration anyway.
  */
-static void await_late_ends(struct run *r, long duration)
+static double late_end_deadline(const struct run *r, long duration)
 {
 	double deadline = -1;
 	for (size_t i = 0; i < r->ninst; i++) {
@@ -189,14 +189,14 @@ static void await_late_ends(struct run *r, long duration)
 			deadline = d > deadline ? d : deadline;
 		}
 	}
-	while (deadline >= 0 && mono_now() - r->spawn_t < deadline) {
+	return deadline;	/* -1: no end mark is missing */
+}
+
+static void await_late_ends(struct run *r, long duration)
+{
+	double deadline;
+	while ((deadline = late_end_deadline(r, duration)) >= 0 && mono_now() - r->spawn_t < deadline)
 		marks_poll(r, 50);
-		bool missing = false;
-		for (size_t i = 0; i < r->ninst; i++)
-			missing |= r->inst[i].win.start >= 0 && r->inst[i].win.end < 0;
-		if (!missing)
-			break;
-	}
 }
 
 /* After the measured clients are gone: the window's record, measure_s, and the FIFOs removed. */
