@@ -428,8 +428,11 @@ def _twin_blocks(datasets):
     pairs = ", ".join(f"`{a}`/`{b}`" for a, b in twinsmod.TWINS)
     out.append(P(f"Each scxlab policy beside the kernel's example scheduler it re-implements ({pairs}), measured in "
                  "the same boot, rounds interleaved: each side's headline against `cfs` and scxlab's against the "
-                 "kernel's, 95% intervals. **differs** marks a pair whose interval excludes no change: there a "
-                 "verdict about scxlab's version is not one about the idea both implement."))
+                 "kernel's, 95% intervals. **differs** marks a pair whose interval excludes no change and whose "
+                 "change stays significant after Holm's correction over every row of this table (one family): there "
+                 "a verdict about scxlab's version is not one about the idea both implement; (not after Holm): the "
+                 f"interval alone excludes no change; (few runs): fewer than {stats.FEW_RUNS} runs a side, so the "
+                 "call is tentative."))
     if rows:
         # the workloads measure different things (requests/s, seconds per run): each row says which
         out.append(("table", *twinsmod.table(rows, with_metric=True)))

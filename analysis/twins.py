@@ -7,6 +7,7 @@ A twin pair whose interval excludes no change is marked: the verdict there is ab
 version, not about the idea both implement. Written next to the sweep's results as twins.md and
 twins.json. Everything was measured in an emulated guest (QEMU TCG)."""
 
+from . import stats
 from .compare import BASELINE, compare, pool
 from .overhead import _has_bpf_stats, callback_costs, callback_table
 from .report import fmt_ratio, fmt_ratio_ci, markdown_table, write_sweep_report
@@ -75,12 +76,24 @@ def _point_name(result):
 def _ratio_doc(r):
     if r is None or r.ratio is None:
         return {"ratio": None, "ci_low": None, "ci_high": None, "significant": False}
-    return {"ratio": r.ratio, "ci_low": r.ci_low, "ci_high": r.ci_high, "significant": bool(r.significant)}
+    return {"ratio": r.ratio, "ci_low": r.ci_low, "ci_high": r.ci_high, "significant": bool(r.significant),
+            "p_adjusted": r.p_adjusted, "family": r.family,
+            "uncorrected_significant": bool(r.uncorrected_significant), "few_runs": bool(r.few_runs)}
+
+
+def _one_family(raw):
+    """The rows of (row, scxlab-vs-kernel Ratio) pairs, the calls of those ratios corrected (Holm)
+    over all of them: a twin table asks one question per row ("do the two versions differ?"), so
+    its rows are one family, whatever boots they come from. The vs-cfs cells show intervals only."""
+    stats.holm_ratios([ratio for _, ratio in raw])
+    for row, ratio in raw:
+        row["ours_vs_kernel"] = _ratio_doc(ratio)
+    return [row for row, _ in raw]
 
 
 def _rows(result):
-    """The twin rows of one point: for every pair with runs of both, each side's ratio to cfs
-    (when the point has cfs runs) and scxlab's against the kernel's."""
+    """(row, scxlab-vs-kernel Ratio) of one point: for every pair with runs of both, each side's
+    ratio to cfs (when the point has cfs runs); _one_family() turns the Ratio into the row's call."""
     ds = pool([result])
     head = result.headline
     to_cfs = {}
@@ -92,16 +105,15 @@ def _rows(result):
             continue
         m = compare(ds, baseline=theirs, metrics=[head]).metric(head)
         row = next(r for r in m.rows if r.policy == ours)
-        rows.append({
+        rows.append(({
             "workload": _point_name(result), "metric": head, "unit": m.unit,
             "higher_is_better": m.higher_is_better, "ours": ours, "kernel": theirs,
             "runs": row.n_valid, "kernel_runs": next(r.n_valid for r in m.rows if r.policy == theirs),
             "invalid_runs": row.n_invalid, "kernel_invalid_runs": next(r.n_invalid for r in m.rows if r.policy == theirs),
             "ours_vs_cfs": _ratio_doc(to_cfs[ours].ratio) if ours in to_cfs else None,
             "kernel_vs_cfs": _ratio_doc(to_cfs[theirs].ratio) if theirs in to_cfs else None,
-            "ours_vs_kernel": _ratio_doc(row.ratio),
             "result": result.id,
-        })
+        }, row.ratio))
     return rows
 
 
@@ -156,7 +168,7 @@ def rows_of_results(results):
             cost_ids.append(res.id)
         else:
             rows += _rows(res)
-    return rows, costs, cost_ids
+    return _one_family(rows), costs, cost_ids
 
 
 def _runs_cell(r):
@@ -171,6 +183,13 @@ def _metric_cell(r):
     return f"{r['metric']} ({better})" if better else r["metric"]
 
 
+def _differs_mark(vs):
+    """" **differs**" for a pair that differs after the table's correction, " (not after Holm)" for
+    one whose interval alone excludes 1; " (few runs)" beside either with under stats.FEW_RUNS runs."""
+    mark = " **differs**" if vs["significant"] else (" (not after Holm)" if vs.get("uncorrected_significant") else "")
+    return mark + (" (few runs)" if mark and vs.get("few_runs") else "")
+
+
 def table(rows, with_metric=False):
     """(head, body) of the twin table, one line per pair and result (with_metric: a metric column
     after the workload, for a sweep whose points measure different metrics)."""
@@ -178,7 +197,7 @@ def table(rows, with_metric=False):
         "scxlab", "kernel", "runs", "scxlab vs cfs", "kernel vs cfs", "scxlab vs kernel", "result"]
     body = [[r["workload"]] + ([_metric_cell(r)] if with_metric else []) + [
              r["ours"], r["kernel"], _runs_cell(r), _cell(r["ours_vs_cfs"]), _cell(r["kernel_vs_cfs"]),
-             _cell(r["ours_vs_kernel"]) + (" **differs**" if r["ours_vs_kernel"]["significant"] else ""),
+             _cell(r["ours_vs_kernel"]) + _differs_mark(r["ours_vs_kernel"]),
              f"`{r['result']}`"] for r in rows]
     return head, body
 
@@ -194,7 +213,7 @@ def twins(sweep_dir):
         else:
             rows += _rows(res)
     return {"sweep": str(sweep_dir), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
-            "twins": [list(t) for t in TWINS], "rows": rows, "callback_ns": costs, "missing": sw.missing}
+            "twins": [list(t) for t in TWINS], "rows": _one_family(rows), "callback_ns": costs, "missing": sw.missing}
 
 
 def _cell(r):
@@ -207,8 +226,10 @@ def to_markdown(doc):
     lines = ["# scxlab's policies beside the kernel's twins (emulated guest, QEMU TCG)", "",
              "Each workload was measured in one boot, every policy interleaved and repeated. Ratios",
              "to cfs and of scxlab's policy to its kernel twin with 95% bootstrap intervals; **differs**",
-             "marks a twin pair whose interval excludes no change (the two versions of the idea do not",
-             "perform alike there).", ""]
+             "marks a twin pair whose interval excludes no change and whose change stays significant after",
+             "Holm's correction over every row of the table (the two versions of the idea do not perform",
+             f"alike there); (not after Holm): the interval alone excludes no change; (few runs): fewer",
+             f"than {stats.FEW_RUNS} runs a side, so the call is tentative.", ""]
     if doc["rows"]:
         lines += markdown_table(*table(doc["rows"], with_metric=True))
     else:

@@ -161,6 +161,25 @@ def test_twins_set_each_policy_against_its_kernel_twin(tmp_path):
     assert (tmp_path / "twins.json").is_file() and "emulated" in md
 
 
+def test_the_twin_table_is_one_holm_family():
+    """Each row asks whether one pair differs; the table's rows are one family: two pairs whose
+    intervals exclude 1 with p 0.03 and 0.04 differ alone, and not once both are in the table
+    (Holm: 0.06 each); a strong one (p 0.001) stays marked beside them."""
+    from analysis import stats, twins
+
+    def raw(pair, p):
+        return ({"ours": pair[0], "kernel": pair[1]}, stats.Ratio(1.05, 1.01, 1.09, "BCa", True, False, p_value=p))
+    (alone,) = twins._one_family([raw(("fifo", "scx_simple"), 0.03)])
+    assert alone["ours_vs_kernel"]["significant"] and alone["ours_vs_kernel"]["family"] == 1
+    rows = twins._one_family([raw(("fifo", "scx_simple"), 0.03), raw(("qmap", "scx_qmap"), 0.04)])
+    assert [r["ours_vs_kernel"]["significant"] for r in rows] == [False, False]
+    assert [r["ours_vs_kernel"]["p_adjusted"] for r in rows] == pytest.approx([0.06, 0.06])
+    assert [twins._differs_mark(r["ours_vs_kernel"]) for r in rows] == [" (not after Holm)"] * 2
+    rows = twins._one_family([raw(("fifo", "scx_simple"), 0.03), raw(("central", "scx_central"), 0.001)])
+    assert [r["ours_vs_kernel"]["significant"] for r in rows] == [True, True]
+    assert twins._differs_mark(rows[0]["ours_vs_kernel"]) == " **differs**"
+
+
 def test_the_paper_shows_the_twins_of_its_kept_results(tmp_path, monkeypatch):
     """The paper's twin section reads every kept result that ran a pair (no sweep needed): a row
     per pair marked as differing, the reason from WHY_THEY_DIFFER where there is one, the costs of
@@ -190,7 +209,7 @@ def test_the_paper_shows_the_twins_of_its_kept_results(tmp_path, monkeypatch):
     (row,) = rows
     assert head[:4] == ["workload", "metric", "scxlab", "kernel"]
     assert row[1:5] == ["requests_per_sec (higher is better)", "fifo", "scx_simple", "4 vs 4 (1 scx_simple invalid)"]
-    assert row[7].endswith("**differs**") and row[8] == "`20260101-000000-nginx-cfs+fifo+scx_simple`"
+    assert row[7].endswith("**differs** (few runs)") and row[8] == "`20260101-000000-nginx-cfs+fifo+scx_simple`"
     assert ("p", "**Why `fifo` and `scx_simple` differ.** They queue differently.") in blocks
     # one row per policy, twins side by side: enqueue 500 ns over 10 calls = 50 ns per call
     assert chead[:4] == ["workload", "policy", "select", "enqueue"] and chead[-1] == "all callbacks"
