@@ -53,7 +53,7 @@ from pathlib import Path
 from . import AnalysisError
 from .compare import accel as compare_accel, compare, pool
 from .loader import load_result
-from .report import render_json, render_text
+from .report import markdown_table, render_json, render_text
 
 SUMS = "SHA256SUMS"
 
@@ -263,8 +263,7 @@ def _requirements(results):
     if real:
         lines.append(f"- Real-clock results ({', '.join(f'`{r}`' for r in real)}) measure wall-clock time: rerun "
                      "them with nothing else running on the machine.")
-    lines += ["", "| result | commit | workload | clock | accel | guest | wall time | note |", "|---|---|---|---|---|---|---|---|"]
-    return lines
+    return lines + [""]
 
 
 def _readme(name, results, sums_name, bundled, paper_note, notes):
@@ -305,14 +304,16 @@ def _readme(name, results, sums_name, bundled, paper_note, notes):
               "Compare a rerun with the kept result: `/usr/bin/python3 -m analysis report <new result>` beside "
               "`reports/<id>.txt`.", ""]
     lines += _requirements(results)
+    rows = []
     for res in results:
-        note = _source_note(res, bundled)
         commit = res.git_commit[:12] if res.git_commit else "-"
         if res.git_commit and _patch(res):
             commit += " + patch"
-        lines.append(f"| `{res.path.name}` | {commit} | {res.workload} ({', '.join(res.policies)}) | {res.clock} | "
-                     f"{compare_accel(res) or '?'} | {_vm_shape(res)} | {_duration(_wall_s(res))} | "
-                     f"{'valid' if res.valid else 'INVALID (see its manifest)'}{'; see Notes' if note else ''} |")
+        rows.append([f"`{res.path.name}`", commit, f"{res.workload} ({', '.join(res.policies)})", f"{res.clock}",
+                     compare_accel(res) or "?", _vm_shape(res), _duration(_wall_s(res)),
+                     ("valid" if res.valid else "INVALID (see its manifest)")
+                     + ("; see Notes" if _source_note(res, bundled) else "")])
+    lines += markdown_table(["result", "commit", "workload", "clock", "accel", "guest", "wall time", "note"], rows)
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     lines += ["", "## Licence", "", "scxlab is under the licence in `LICENSE`."]

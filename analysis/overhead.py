@@ -77,12 +77,11 @@ def to_markdown(doc):
     lines = ["# Policy overhead (emulated guest, QEMU TCG)", "",
              "Throughput of each policy relative to cfs, measured in one boot per benchmark with",
              "interleaved runs; 95% bootstrap intervals. Per-callback BPF time comes from separate",
-             "runs with kernel.bpf_stats_enabled (it slows every BPF program).", "",
-             "| benchmark | metric | policy | runs | vs cfs [95% CI] | result |", "|---|---|---|---|---|---|"]
-    for r in doc["ratios"]:
-        ci = "" if r["ci_low"] is None else f" [{fmt_ratio(r['ci_low'])}, {fmt_ratio(r['ci_high'])}]"
-        lines.append(f"| {r['workload']} | {r['metric']} | {r['policy']} | {r['runs']} vs {r['baseline_runs']} | "
-                     f"{fmt_ratio(r['ratio'])}{ci} | `{r['result']}` |")
+             "runs with kernel.bpf_stats_enabled (it slows every BPF program).", ""]
+    ratios = [[r["workload"], r["metric"], r["policy"], f"{r['runs']} vs {r['baseline_runs']}",
+               fmt_ratio(r["ratio"]) + ("" if r["ci_low"] is None else f" [{fmt_ratio(r['ci_low'])}, {fmt_ratio(r['ci_high'])}]"),
+               f"`{r['result']}`"] for r in doc["ratios"]]
+    lines += markdown_table(["benchmark", "metric", "policy", "runs", "vs cfs [95% CI]", "result"], ratios)
     lines += [""] + callback_table(doc["callback_ns"], "benchmark")
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"

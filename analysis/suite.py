@@ -26,12 +26,13 @@ repeats; the points' result folders are named so that every figure can be traced
 Written next to the sweep's results as suite.md and suite.json. Emulated: the times are those
 of QEMU TCG on this host, which is what they are meant to measure.
 """
+import collections
 import json
 from pathlib import Path
 
 from . import AnalysisError
 from . import stats
-from .report import write_sweep_report
+from .report import markdown_table, write_sweep_report
 from .sweep import missing_markdown, read_sweep
 
 QUANTITIES = ("boot_s", "per_run_s", "assemble_s", "overhead_s", "wall_s")
@@ -118,29 +119,27 @@ def to_markdown(doc):
              "Wall seconds on this host, median over repeats with a 95% bootstrap interval. One run of",
              "fifo on nginx per point; the guest is emulated (QEMU TCG), so these are the suite's costs",
              "here, not a property of sched_ext. overhead = wall time beyond DURATION x runs (warm-up",
-             "included); per run = policy load + server start + teardown.", "",
-             "| clock | boot | per run | assembly | overhead | wall | boot paths |", "|---|---|---|---|---|---|---|"]
+             "included); per run = policy load + server start + teardown.", ""]
+    by_clock = []
     for clock, q in doc["clocks"].items():
-        paths = {}
-        for p in doc["points"]:
-            if p["clock"] == clock:
-                name = _boot_path(p)
-                paths[name] = paths.get(name, 0) + 1
-        lines.append(f"| {clock} | " + " | ".join(_fmt(q.get(k)) for k in QUANTITIES) + " | "
-                     + ", ".join(f"{k} {n}" for k, n in sorted(paths.items())) + " |")
+        paths = collections.Counter(_boot_path(p) for p in doc["points"] if p["clock"] == clock)
+        by_clock.append([clock] + [_fmt(q.get(k)) for k in QUANTITIES]
+                        + [", ".join(f"{k} {n}" for k, n in sorted(paths.items()))])
+    lines += markdown_table(["clock", "boot", "per run", "assembly", "overhead", "wall", "boot paths"], by_clock)
     if doc.get("host_steps"):
         h = doc["host_steps"]
         lines += ["", f"Cached `make setup`: {_fmt(h['setup_s'])} s; no-op `make build`: {_fmt(h['build_s'])} s."]
     lines += ["", "Boot path: cold, or snapshot (restored from a saved booted guest); \"+ made N s\": N s of",
-              "that boot went into making the snapshot, once per clock and VM shape.", "",
-              "| point | clock | boot | per run | assembly | overhead | wall | boot path | result |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "that boot went into making the snapshot, once per clock and VM shape.", ""]
+    points = []
     for p in doc["points"]:
-        cells = " | ".join("-" if p[k] is None else f"{p[k]:.1f}" for k in QUANTITIES)
         path = _boot_path(p)
         if p.get("snapshot_made_s"):
             path += f" + made {p['snapshot_made_s']:.1f} s"
-        lines.append(f"| {p['point']} | {p['clock']} | {cells} | {path} | `{p['result']}` |")
+        points.append([p["point"], p["clock"]] + ["-" if p[k] is None else f"{p[k]:.1f}" for k in QUANTITIES]
+                      + [path, f"`{p['result']}`"])
+    lines += markdown_table(["point", "clock", "boot", "per run", "assembly", "overhead", "wall", "boot path",
+                             "result"], points)
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 

@@ -10,7 +10,7 @@ import re
 from . import stats
 from .compare import BASELINE, pool, ratio_cis
 from .loader import AnalysisError
-from .report import fmt_ratio, write_sweep_report
+from .report import fmt_ratio, markdown_table, write_sweep_report
 from .sweep import missing_markdown, read_sweep
 
 _TREE = re.compile(r"^pair:(\d+):(\d+)$")
@@ -170,18 +170,16 @@ def to_markdown(doc):
              "Two workload instances in sibling cgroups DEPTH levels down, weighted RATIO:1; the policies",
              "interleaved and repeated in one boot per point. Share: the CPU share (cgroup cpu.stat",
              "usage_usec over both instances) of the higher-weighted instance, mean over runs with its",
-             "95% bootstrap interval, next to the share its weights entitle it to.", "",
-             "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(row_cells(r)) + " |" for r in doc["rows"]]
+             "95% bootstrap interval, next to the share its weights entitle it to.", ""]
+    lines += markdown_table(HEADER, [row_cells(r) for r in doc["rows"]])
     goal = _pct(doc["share_goal"]).lstrip("+")
     lines += ["", f"Share error: achieved / entitled - 1; * marks a point whose interval is not within +-{goal}.", ""]
     if doc["worst"]:
-        lines += ["| policy | points within +-" + goal + " | worst point | its share error [95% CI] | result |",
-                  "|---|---|---|---|---|"]
-        for policy, w in sorted(doc["worst"].items()):
-            x = w["worst"]
-            lines.append(f"| {policy} | {w['within_goal']} of {w['points']} | depth {x['depth']}, {x['ratio']}:1 | "
-                         f"{_error_cell(dict(x, within_goal=True))} | `{x['result']}` |")
+        worst = [[policy, f"{w['within_goal']} of {w['points']}", f"depth {w['worst']['depth']}, {w['worst']['ratio']}:1",
+                  _error_cell(dict(w["worst"], within_goal=True)), f"`{w['worst']['result']}`"]
+                 for policy, w in sorted(doc["worst"].items())]
+        lines += markdown_table(["policy", f"points within +-{goal}", "worst point", "its share error [95% CI]",
+                                 "result"], worst)
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 
