@@ -435,7 +435,7 @@ def _design(dataset):
     (a generated pair:DEPTH:RATIO tree's depth and ratio are the design's variables)."""
     res = dataset.first
     tree = (res.factors.get("cgroups") or {}).get("name") or ""
-    kind = "weight-sweep" if weightsmod.is_weight_sweep_point(res) else tree.split(":", 1)[0]
+    kind = weightsmod.sweep_of(res) or tree.split(":", 1)[0]
     return res.workload, tuple(dataset.policies), kind
 
 
@@ -449,6 +449,8 @@ def shares(datasets, out_dir, formats, notes):
     against entitled, per policy. Returns a list of figures."""
     designs = {}
     for ds in datasets:
+        if weightsmod.is_share_sweep_point(ds.first):
+            continue  # drawn as the share error against the ratio (share_error())
         pts = _share_points(ds)
         if pts:
             designs.setdefault(_design(ds), []).append((ds, pts))
@@ -510,6 +512,26 @@ def _heat_panel(ax, grid, depths, ratios, title, fmt, limit, cmap):
     ax.set_title(title, fontsize=8.5)
     ax.spines[:].set_visible(False)
     return img
+
+
+def share_error(datasets, out_dir, formats, notes):
+    """The share-accuracy sweep's points (issue 13 item 3) as one figure: each policy's share error
+    against the weight ratio, a line per depth (weights.share_error_figure)."""
+    points = [ds for ds in datasets if weightsmod.is_share_sweep_point(ds.first)]
+    if not points:
+        notes.append("share error figure skipped: no result is a point of the share-accuracy sweep "
+                     f"(make sweep SWEEP={weightsmod.SHARE_SWEEP})")
+        return None
+    doc = weightsmod.grid_doc(points)
+    path = weightsmod.share_error_figure(doc, points, out_dir, formats)
+    if path is None:
+        notes.append("share error figure skipped: no share-accuracy point has an achieved share")
+        return None
+    return Figure(path, "share-error", caption(
+        f"Share accuracy with CPU-bound instances ({len(points)} points, {', '.join(sorted({r['policy'] for r in doc['rows']}))}): "
+        f"the higher-weighted instance's achieved share relative to its entitled share, minus 1, against the "
+        f"weight ratio, a line per policy and cgroup depth, 95% intervals; grey band: the +-"
+        f"{doc['share_goal'] * 100:g}% goal"), [i for ds in points for i in ds.ids])
 
 
 def weight_sweep(datasets, out_dir, formats, notes, rows=None):
@@ -577,7 +599,7 @@ def _differs_in_clock_only(a, b):
 def clock_groups(datasets):
     """[[virtual-clock dataset, real-clock datasets...]]: results that differ only in their clock,
     weight sweep points left out (their figure is the heat map)."""
-    plain = [ds for ds in datasets if not weightsmod.is_weight_sweep_point(ds.first)]
+    plain = [ds for ds in datasets if not weightsmod.is_grid_point(ds.first)]
     groups = []
     for v in (ds for ds in plain if ds.first.clock == "virtual"):
         real = [ds for ds in plain if ds.first.clock != "virtual" and _differs_in_clock_only(v.first, ds.first)]
@@ -685,8 +707,8 @@ def make_all(datasets, out_dir, formats=("svg",), comparisons=None):
     out_dir.mkdir(parents=True, exist_ok=True)
     comparisons = {} if comparisons is None else comparisons
     figs, notes = [], []
-    # weight sweep points are drawn together, in the heat map and their shares figure
-    plain = [ds for ds in datasets if not weightsmod.is_weight_sweep_point(ds.first)]
+    # a weight grid's points are drawn together: the heat map and its shares figure, the share error
+    plain = [ds for ds in datasets if not weightsmod.is_grid_point(ds.first)]
     for ds in plain:
         key = tuple(ds.ids)
         if key not in comparisons:
@@ -694,7 +716,8 @@ def make_all(datasets, out_dir, formats=("svg",), comparisons=None):
         for f in (throughput(ds, out_dir, formats, notes, comparisons[key]), latency(ds, out_dir, formats, notes)):
             if f:
                 figs.append(f)
-    for f in [overhead(plain, out_dir, formats, notes, comparisons), weight_sweep(datasets, out_dir, formats, notes)]:
+    for f in [overhead(plain, out_dir, formats, notes, comparisons), weight_sweep(datasets, out_dir, formats, notes),
+              share_error(datasets, out_dir, formats, notes)]:
         if f:
             figs.append(f)
     figs += shares(datasets, out_dir, formats, notes)

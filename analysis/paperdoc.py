@@ -358,7 +358,7 @@ def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, compar
            ("h2", "Kept results")]
     sweep_points = [ds for ds in datasets if weightsmod.is_weight_sweep_point(ds.first)]
     for ds in datasets:
-        if weightsmod.is_weight_sweep_point(ds.first):
+        if weightsmod.is_grid_point(ds.first):
             continue
         res = ds.first
         doc.append(("h3", result_heading(res)))
@@ -391,6 +391,7 @@ def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, compar
                             f"REPEATS={weightsmod.repeats_of(first)}"))
     else:
         doc.append(P("No kept result is a point of a cgroup weight sweep."))
+    doc += _share_sweep_appendix(datasets)
     models = [c for c in claims if c.kind == "model" and c.measured is not None]
     if models:
         doc.append(("h2", "Models"))
@@ -414,6 +415,78 @@ def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, compar
         doc.append(("h2", "Figures not drawn"))
         doc.append(("ul", fig_notes))
     return doc
+
+
+def _share_points(datasets):
+    """(valid points, invalid results) of the share-accuracy sweep among the kept results: the
+    figure and tables read the valid ones; an invalid one (a policy ejected) is named, not drawn."""
+    pts = [ds for ds in datasets if weightsmod.is_share_sweep_point(ds.first)]
+    return [ds for ds in pts if ds.first.valid], [ds for ds in pts if not ds.first.valid]
+
+
+def _point_label(res):
+    depth, ratio = weightsmod.tree_point(res)
+    return f"depth {depth}, {ratio}:1"
+
+
+def _share_sweep_blocks(datasets, figs, paper_dir):
+    """Issue 13 item 3: the share each policy kept where demand does not run out (two CPU-bound
+    instances), as the share error against the ratio, each policy's worst point, and the points
+    that missed the goal named."""
+    out = [("h3", "Share accuracy where demand does not run out")]
+    valid, invalid = _share_points(datasets)
+    if not valid and not invalid:
+        return out + [P(f"Not measured: no kept result is a point of `make sweep SWEEP={weightsmod.SHARE_SWEEP}` "
+                        "(two CPU-bound instances at weight ratios 1 to 8, nested 1 to 4 deep).")]
+    wdoc = weightsmod.grid_doc(valid)
+    goal = f"{wdoc['share_goal'] * 100:g}%"
+    out.append(P(f"Two `cpuspin` instances, each with more spinning threads than the guest has vCPUs, in sibling "
+                 f"cgroups nested DEPTH levels down and weighted RATIO:1, so that neither ever runs out of demand "
+                 f"and the weights alone decide the split; the policies interleaved and repeated in one boot per "
+                 f"point ({len(valid)} valid point(s)). Share error: the higher-weighted instance's achieved CPU "
+                 f"share (cgroup `cpu.stat`, over the client's window) divided by the share its weights entitle it "
+                 f"to, minus 1. The goal for `cgfifo` is within +-{goal} at every point: a point meets it when the "
+                 f"whole 95% interval of its error is inside."))
+    out += [_figure(f, paper_dir) for f in figs]
+    if wdoc["worst"]:
+        out.append(("table", *weightsmod.worst_table(wdoc)))
+        for policy, w in sorted(wdoc["worst"].items()):
+            missed = [r for r in wdoc["rows"] if r["policy"] == policy and r.get("share_error")
+                      and not r["share_error"]["within_goal"]]
+            text = (f"`{policy}` meets the +-{goal} goal at {w['within_goal']} of its {w['points']} points"
+                    + (": every one." if not missed else "; not at " + ", ".join(
+                        f"depth {r['depth']}, {r['ratio']}:1 ({weightsmod.error_cell(dict(r['share_error'], within_goal=True))})"
+                        for r in missed) + "."))
+            out.append(P(text))
+    for ds in invalid:
+        res = ds.first
+        out.append(P(f"Point {_point_label(res)}: `{res.id}` is invalid ("
+                     + "; ".join(res.manifest.get("invalid_reasons", []) or ["see its manifest"])
+                     + "); it is not drawn" + (", its rerun is" if any(weightsmod.tree_point(v.first) ==
+                                                                     weightsmod.tree_point(res) for v in valid) else "")
+                     + "."))
+    out.append(P(f"Every point's shares and throughput: [appendix]({APPENDIX}.md#the-share-accuracy-sweep)."))
+    return out
+
+
+def _share_sweep_appendix(datasets):
+    valid, invalid = _share_points(datasets)
+    if not valid and not invalid:
+        return []
+    out = [("h2", "The share-accuracy sweep")]
+    rows = sorted((r for ds in valid for r in weightsmod.point_rows(ds.first)), key=weightsmod.row_order)
+    if rows:
+        out.append(("table", weightsmod.HEADER, [weightsmod.row_cells(r) for r in rows]))
+    if invalid:
+        out.append(P("Invalid points, not in the table: " + ", ".join(f"`{ds.first.id}` ({_point_label(ds.first)})"
+                                                                      for ds in invalid) + "."))
+    first = (valid or invalid)[0].first
+    commits = sorted({ds.first.git_commit or "(unknown)" for ds in valid + invalid})
+    out.append(P("Reproduce (one result per point; rerun the same command to retry the points that are not valid):"))
+    out.append(("code", f"# made by scxlab commit {', '.join(commits)}; run from a checkout of it\n"
+                        f"make sweep SWEEP={weightsmod.SHARE_SWEEP} DURATION={first.factors.get('duration_s', '')} "
+                        f"REPEATS={weightsmod.repeats_of(first)}"))
+    return out
 
 
 def _twin_blocks(datasets):
@@ -686,6 +759,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
     doc += [_figure(f, paper_dir) for f in sweep + design_shares]
     if sweep:
         doc.append(P(f"The sweep's table: [appendix]({APPENDIX}.md#the-cgroup-weight-sweep)."))
+    doc += _share_sweep_blocks(datasets, by_kind.get("share-error", []), paper_dir)
     doc.append(("h3", "Latency distributions"))
     claim_ids = {res.id for results in anchors_of_results.values() for res in results}
     lat = [f for f in by_kind.get("latency", []) if set(f.ids) & claim_ids]
@@ -771,7 +845,7 @@ def write_paper(paper_dir, claims, datasets, results=None):
     cf = figmod.claims_figure(points, claim_ds, fig_dir, ("svg",), notes) if points and claim_ds else None
     if cf:
         figs.insert(0, cf)
-    plain_ids = {ds.first.id for ds in datasets if not weightsmod.is_weight_sweep_point(ds.first)}
+    plain_ids = {ds.first.id for ds in datasets if not weightsmod.is_grid_point(ds.first)}
     per_result = {}
     for f in figs:
         if f.kind in ("throughput", "latency", "shares") and len(f.ids) == 1 and f.ids[0] in plain_ids:

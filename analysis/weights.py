@@ -85,9 +85,32 @@ def _share_error(achieved, entitled):
             "within_goal": lo is not None and -SHARE_GOAL <= lo and hi <= SHARE_GOAL}
 
 
+# The sweep a point came from, as its command records it (the runner writes the user's command
+# line, `make sweep SWEEP=NAME (point ...)`; older results quoted NAME).
+_SWEEP_CMD = re.compile(r'^make sweep SWEEP="?([A-Za-z0-9_.-]+)"?(\s|$)')
+SHARE_SWEEP = "share-accuracy"
+
+
+def sweep_of(result):
+    """The name of the sweep whose pair:DEPTH:RATIO point the result is, else None."""
+    m = _SWEEP_CMD.match(result.command or "")
+    return m.group(1) if m and tree_point(result)[0] is not None else None
+
+
 def is_weight_sweep_point(result):
     """A result made by `make sweep SWEEP=cgroup-weights` (one point of it)."""
-    return (result.command or "").startswith('make sweep SWEEP="cgroup-weights"') and tree_point(result)[0] is not None
+    return sweep_of(result) == "cgroup-weights"
+
+
+def is_share_sweep_point(result):
+    """A point of `make sweep SWEEP=share-accuracy` (CPU-bound instances, issue 13 item 3)."""
+    return sweep_of(result) == SHARE_SWEEP
+
+
+def is_grid_point(result):
+    """A point of either weight grid: drawn with its sweep (a heat map, the share-error figure),
+    not figure by figure per result."""
+    return sweep_of(result) in ("cgroup-weights", SHARE_SWEEP)
 
 
 def repeats_of(result):
@@ -109,9 +132,14 @@ def weights(sweep_dir):
 
 
 def _doc(sw):
-    rows = sorted((row for _, res in sw.results for row in point_rows(res)), key=row_order)
-    return {"sweep": str(sw.path), "emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
-            "rows": rows, "worst": worst_points(rows), "share_goal": SHARE_GOAL, "missing": sw.missing}
+    return {"sweep": str(sw.path), **grid_doc([res for _, res in sw.results]), "missing": sw.missing}
+
+
+def grid_doc(points):
+    """The rows, worst points and goal of a weight grid's points (results, or datasets of one)."""
+    rows = sorted((row for p in points for row in point_rows(getattr(p, "first", p))), key=row_order)
+    return {"emulated": "QEMU TCG guest: absolute numbers are not those of real hardware",
+            "rows": rows, "worst": worst_points(rows), "share_goal": SHARE_GOAL}
 
 
 def worst_points(rows):
@@ -130,6 +158,15 @@ def worst_points(rows):
                           "ci_high": e["ci_high"], "entitled_share": r["entitled_share"], "result": r["result"]}
     return out
 
+
+
+def worst_table(doc):
+    """(head, rows): per policy, how many points meet the goal and its worst point."""
+    goal = _pct(doc["share_goal"]).lstrip("+")
+    rows = [[policy, f"{w['within_goal']} of {w['points']}", f"depth {w['worst']['depth']}, {w['worst']['ratio']}:1",
+             error_cell(dict(w["worst"], within_goal=True)), f"`{w['worst']['result']}`"]
+            for policy, w in sorted(doc["worst"].items())]
+    return ["policy", f"points within +-{goal}", "worst point", "its share error [95% CI]", "result"], rows
 
 
 def _share(s):
@@ -151,14 +188,14 @@ def row_cells(r):
     ent = "-" if r["entitled_share"] is None else f"{r['entitled_share']:.3f}"
     runs = f"{r['runs']}" + (f" (+{r['invalid_runs']} invalid)" if r["invalid_runs"] else "")
     return [str(r["depth"]), f"{r['ratio']}:1", r["policy"], runs, thr, vs, ent, _share(r["achieved_share"]),
-            _error_cell(r.get("share_error")), f"`{r['result']}`"]
+            error_cell(r.get("share_error")), f"`{r['result']}`"]
 
 
 def _pct(x):
     return f"{x * 100:+.1f}%"
 
 
-def _error_cell(e):
+def error_cell(e):
     if e is None:
         return "-"
     ci = "" if e["ci_low"] is None else f" [{_pct(e['ci_low'])}, {_pct(e['ci_high'])}]"
@@ -175,11 +212,7 @@ def to_markdown(doc):
     goal = _pct(doc["share_goal"]).lstrip("+")
     lines += ["", f"Share error: achieved / entitled - 1; * marks a point whose interval is not within +-{goal}.", ""]
     if doc["worst"]:
-        worst = [[policy, f"{w['within_goal']} of {w['points']}", f"depth {w['worst']['depth']}, {w['worst']['ratio']}:1",
-                  _error_cell(dict(w["worst"], within_goal=True)), f"`{w['worst']['result']}`"]
-                 for policy, w in sorted(doc["worst"].items())]
-        lines += markdown_table(["policy", f"points within +-{goal}", "worst point", "its share error [95% CI]",
-                                 "result"], worst)
+        lines += markdown_table(*worst_table(doc))
     lines += missing_markdown(doc.get("missing"))
     return "\n".join(lines) + "\n"
 

@@ -499,6 +499,44 @@ def test_paper_shows_weight_sweep_points_as_one_table(tmp_path, results):
     assert "make sweep SWEEP=cgroup-weights DURATION=" in sweep
 
 
+def test_paper_shows_share_accuracy_points_as_one_figure(tmp_path, results):
+    """The share-accuracy sweep's points (their command unquoted, as the runner writes it now):
+    one share-error figure and a worst-point table in the paper, the points that miss the +-2%
+    goal named, an invalid point named and not drawn, every point in one appendix table; none
+    of them listed result by result or drawn as a per-result shares figure."""
+    pdir = tmp_path / "paper"
+    pdir.mkdir()
+    (pdir / "claims.ini").write_text("")
+    # cfs exact; cgfifo 10% short of its share at depth 2, 4:1 and exact at depth 1, 2:1
+    for k, (depth, ratio, short) in enumerate([(1, 2, 0.0), (2, 4, 0.1)]):
+        ent = ratio / (ratio + 1)
+        runs = [{"policy": p, "metrics": 3.9, "cgroups": [("l1/high", ent, a + d), ("l1/low", 1 - ent, 1 - a - d)]}
+                for d in (-0.001, 0.0, 0.001) for p, a in (("cfs", ent), ("cgfifo", ent * (1 - short)))]
+        src = write_result(results, f"2026010{k}-000000-cpuspin-cfs+cgfifo", runs,
+                           factors={"cgroups": {"name": f"pair:{depth}:{ratio}"}},
+                           command=f"make sweep SWEEP=share-accuracy (point depth={depth} ratio={ratio})")
+        paper.add_result(src, pdir)
+    runs = [{"policy": p, "metrics": 3.9, "valid": p == "cfs", "cgroups": [("l1/high", 0.5, 0.5), ("l1/low", 0.5, 0.5)]}
+            for _ in range(3) for p in ("cfs", "cgfifo")]
+    bad = write_result(results, "20260103-000000-cpuspin-cfs+cgfifo", runs, factors={"cgroups": {"name": "pair:2:1"}},
+                       command="make sweep SWEEP=share-accuracy (point depth=2 ratio=1)")
+    paper.add_result(bad, pdir)
+    paper.build(pdir)
+    main = (pdir / "paper.md").read_text()
+    sec = main[main.index("### Share accuracy where demand does not run out"):]
+    assert "(figures/share-error.svg)" in sec and "2 valid point(s)" in sec
+    assert "`cgfifo` meets the +-2% goal at 1 of its 2 points; not at depth 2, 4:1 (-10.0% [" in sec
+    assert "`cfs` meets the +-2% goal at 2 of its 2 points: every one." in sec
+    bad_id = bad.name.removesuffix("-INVALID")
+    assert f"Point depth 2, 1:1: `{bad_id}` is invalid" in sec
+    assert not list((pdir / "figures").glob("shares-*"))
+    app = (pdir / "appendix.md").read_text()
+    assert "### cpuspin" not in app
+    table = app[app.index("## The share-accuracy sweep"):]
+    assert "| 2 | 4:1 | cgfifo | 3 |" in table and "| 1 | 2:1 | cfs | 3 |" in table
+    assert f"`{bad_id}` (depth 2, 1:1)" in table and "make sweep SWEEP=share-accuracy DURATION=" in table
+
+
 ABLATION_CLAIMS = """
 [claim idea]
 title = cgfifo's weights on nginx
