@@ -703,12 +703,15 @@ void BPF_STRUCT_OPS(cgfifo_stopping, struct task_struct *p, bool runnable)
 	struct task_ctx *t = lookup_task_ctx(p);
 	struct cgroup *cgrp;
 	struct cgfifo_cg *c;
-	u64 used;
+	u64 used, now;
 	u32 h;
 
 	if (!t || !t->running_at)
 		return;
-	used = scx_bpf_now() - t->running_at;
+	now = scx_bpf_now();
+	used = cgfifo_run_ns(t->running_at, now);
+	if (now != t->running_at && !used)
+		stat_inc(CGFIFO_STAT_CLOCK_BACK);
 	t->running_at = 0;
 	cgrp = task_cgroup_by_id(p, t->run_cgid);
 	if (!cgrp)

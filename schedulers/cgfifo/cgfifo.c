@@ -39,6 +39,7 @@ static const char *const cgfifo_stat_names[CGFIFO_NR_STATS] = {
 	[CGFIFO_STAT_QUEUE_LEAVE]	= "cg_unqueue",
 	[CGFIFO_STAT_REKEY]		= "dispatch_rekey",
 	[CGFIFO_STAT_HWEIGHT_REFRESH]	= "hweight_refresh",
+	[CGFIFO_STAT_CLOCK_BACK]	= "clock_back",
 };
 
 static unsigned long long slice_us, lag_us;	/* 0: keep the BPF default */

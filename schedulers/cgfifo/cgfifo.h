@@ -28,6 +28,7 @@ enum cgfifo_stat {
 	CGFIFO_STAT_QUEUE_LEAVE,	/* dispatch found the first cgroup with none left: out of it */
 	CGFIFO_STAT_REKEY,		/* the first cgroup was charged since it was placed: re-sorted */
 	CGFIFO_STAT_HWEIGHT_REFRESH,	/* stopping found the tree changed: share recomputed, cached */
+	CGFIFO_STAT_CLOCK_BACK,		/* a run's stop read an earlier clock than its start: charged 0 */
 	CGFIFO_NR_STATS,
 };
 

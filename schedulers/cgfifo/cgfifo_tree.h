@@ -97,15 +97,35 @@ CGFIFO_INLINE __u32 cgfifo_hweight(const __u32 *weights, const __u32 *active_sib
 	return h;
 }
 
+/* The longest run a charge takes at face value: the product below fits in 64 bits under it. */
+#define CGFIFO_MAX_RUN_NS ((1ULL << 48) - 1)
+
+/*
+ * The CPU time of one run, from the clock read when it started (@start) and when it stopped
+ * (@now). The two readings can come from different CPUs' clocks (ops.stopping runs on the CPU
+ * that takes the task off, e.g. one changing its scheduling class or affinity, and
+ * scx_bpf_now() reads that CPU's clock), and those are not comparable: @now can be the earlier.
+ * Such a run is charged nothing. Read as unsigned, its "duration" would be close to 2^64 ns, and
+ * its cgroup's virtual time would leap so far ahead that the cgroup is never served again (the
+ * root cgroup, kworkers and the watchdog's work included: ejected for a stall, 30 s on).
+ */
+CGFIFO_INLINE __u64 cgfifo_run_ns(__u64 start, __u64 now)
+{
+	return (__s64)(now - start) > 0 ? now - start : 0;
+}
+
 /*
  * Virtual time to charge a cgroup with share @hweight for @used_ns of CPU: used_ns scaled by
  * 100% / share. A zero share (an idle cgroup) is charged as the smallest share, 1, rather than
- * dividing by zero. The product fits in 64 bits for any used_ns below 2^48 ns (3 days).
+ * dividing by zero. A run over CGFIFO_MAX_RUN_NS (3 days) is charged as that long, so the
+ * product never wraps around to a small charge.
  */
 CGFIFO_INLINE __u64 cgfifo_cvtime_delta(__u64 used_ns, __u32 hweight)
 {
 	if (!hweight)
 		hweight = 1;
+	if (used_ns > CGFIFO_MAX_RUN_NS)
+		used_ns = CGFIFO_MAX_RUN_NS;
 	return used_ns * CGFIFO_HWEIGHT_ONE / hweight;
 }
 

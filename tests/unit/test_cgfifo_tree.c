@@ -177,8 +177,22 @@ static void test_cvtime_delta(void **state)
 	/* An idle cgroup (share 0) is charged as the smallest share instead of dividing by 0. */
 	assert_int_equal(cgfifo_cvtime_delta(3, 0), 3ULL * ONE);
 	assert_int_equal(cgfifo_cvtime_delta(3, 1), 3ULL * ONE);
-	/* No overflow for runs up to 2^48 ns. */
+	/* No overflow for runs up to 2^48 ns; a longer one is charged as 2^48 - 1 ns, not wrapped. */
 	assert_true(cgfifo_cvtime_delta(1ULL << 47, 1) == (1ULL << 63));
+	assert_true(cgfifo_cvtime_delta(UINT64_MAX - 5, ONE) == CGFIFO_MAX_RUN_NS);
+	assert_true(cgfifo_cvtime_delta(1ULL << 50, ONE / 2) == 2 * CGFIFO_MAX_RUN_NS);
+}
+
+static void test_run_ns(void **state)
+{
+	/* A run's time from its start and stop readings; a stop read from a CPU whose clock is
+	 * behind the start's (the 20261203 share sweep's two cgfifo stalls) is no time at all,
+	 * not 2^64 - 50 ns. */
+	assert_int_equal(cgfifo_run_ns(1000, 1500), 500);
+	assert_int_equal(cgfifo_run_ns(1000, 1000), 0);
+	assert_int_equal(cgfifo_run_ns(1000, 950), 0);
+	assert_int_equal(cgfifo_run_ns(UINT64_MAX - 10, 5), 16);	/* across the wrap: forward */
+	assert_int_equal(cgfifo_cvtime_delta(cgfifo_run_ns(1000, 950), ONE / 4), 0);
 }
 
 static void test_vtime_order_and_lag_floor(void **state)
@@ -299,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_leaves_add_up),
 		cmocka_unit_test(test_inconsistent_input),
 		cmocka_unit_test(test_cvtime_delta),
+		cmocka_unit_test(test_run_ns),
 		cmocka_unit_test(test_vtime_order_and_lag_floor),
 		cmocka_unit_test(test_active_edges_in_any_order),
 		cmocka_unit_test(test_hweight_cache),
