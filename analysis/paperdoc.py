@@ -417,6 +417,20 @@ def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, compar
     return doc
 
 
+# A policy's ejection whose cause was found and fixed: the fixing commit (a prefix of its hash)
+# and why, said beside a kept invalid result made before it (made from another commit).
+EJECTION_FIXED = {
+    "cgfifo": ("8f779720", "cgfifo charged each run the CPU time between two clock readings, one where the "
+               "run started and one where it stopped. The stop can be handled on another CPU than the task's "
+               "(a task's scheduling class changed from there, as the agent does to perf as a measurement "
+               "starts), and that CPU's clock can read earlier: the difference wrapped around to nearly "
+               "2^64 ns, the run's cgroup (here the root, with the kworkers and the agent) leapt so far ahead "
+               "in virtual time that it was never served again, and the kernel's watchdog ejected cgfifo 30 s "
+               "later. Since commit 8f779720 such a run is charged nothing (and counted, `clock_back` in the "
+               "policy's stats); the points were run again with it."),
+}
+
+
 def _share_points(datasets):
     """(valid points, invalid results) of the share-accuracy sweep among the kept results: the
     figure and tables read the valid ones; an invalid one (a policy ejected) is named, not drawn."""
@@ -458,13 +472,20 @@ def _share_sweep_blocks(datasets, figs, paper_dir):
                         f"depth {r['depth']}, {r['ratio']}:1 ({weightsmod.error_cell(dict(r['share_error'], within_goal=True))})"
                         for r in missed) + "."))
             out.append(P(text))
+    whys = {}
     for ds in invalid:
         res = ds.first
-        out.append(P(f"Point {_point_label(res)}: `{res.id}` is invalid ("
-                     + "; ".join(res.manifest.get("invalid_reasons", []) or ["see its manifest"])
+        reasons = res.manifest.get("invalid_reasons", [])
+        out.append(P(f"Point {_point_label(res)}: `{res.id}` is invalid (" + "; ".join(reasons or ["see its manifest"])
                      + "); it is not drawn" + (", its rerun is" if any(weightsmod.tree_point(v.first) ==
                                                                      weightsmod.tree_point(res) for v in valid) else "")
                      + "."))
+        for policy, (fix, why) in EJECTION_FIXED.items():
+            if res.git_commit and not res.git_commit.startswith(fix) and any(
+                    f"policy {policy} was ejected" in r for r in reasons):
+                whys.setdefault(policy, (why, []))[1].append(res.git_commit[:8])
+    for policy, (why, commits) in sorted(whys.items()):
+        out.append(P(f"**Why `{policy}` was ejected** (at commit {', '.join(sorted(set(commits)))}): {why}"))
     out.append(P(f"Every point's shares and throughput: [appendix]({APPENDIX}.md#the-share-accuracy-sweep)."))
     return out
 

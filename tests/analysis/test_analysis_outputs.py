@@ -520,6 +520,11 @@ def test_paper_shows_share_accuracy_points_as_one_figure(tmp_path, results):
             for _ in range(3) for p in ("cfs", "cgfifo")]
     bad = write_result(results, "20260103-000000-cpuspin-cfs+cgfifo", runs, factors={"cgroups": {"name": "pair:2:1"}},
                        command="make sweep SWEEP=share-accuracy (point depth=2 ratio=1)")
+    m = json.loads((bad / "manifest.json").read_text())
+    m["invalid_reasons"] = ['run 2 (cgfifo): policy cgfifo was ejected by the kernel during the measurement: '
+                            'kind=ERROR_STALL reason="runnable task stall"']
+    m["software"]["git_commit"] = "0123456789abcdef"
+    (bad / "manifest.json").write_text(json.dumps(m))
     paper.add_result(bad, pdir)
     paper.build(pdir)
     main = (pdir / "paper.md").read_text()
@@ -528,7 +533,9 @@ def test_paper_shows_share_accuracy_points_as_one_figure(tmp_path, results):
     assert "`cgfifo` meets the +-2% goal at 1 of its 2 points; not at depth 2, 4:1 (-10.0% [" in sec
     assert "`cfs` meets the +-2% goal at 2 of its 2 points: every one." in sec
     bad_id = bad.name.removesuffix("-INVALID")
-    assert f"Point depth 2, 1:1: `{bad_id}` is invalid" in sec
+    assert f"Point depth 2, 1:1: `{bad_id}` is invalid (run 2 (cgfifo): policy cgfifo was ejected" in sec
+    # the cause found and fixed after that commit, said once beside it
+    assert sec.count("**Why `cgfifo` was ejected** (at commit 01234567): cgfifo charged each run") == 1
     assert not list((pdir / "figures").glob("shares-*"))
     app = (pdir / "appendix.md").read_text()
     assert "### cpuspin" not in app
