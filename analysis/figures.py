@@ -22,6 +22,8 @@ and, over all datasets given together:
     weight-sweep      the cgroup weight sweep's points as heat maps over depth x ratio: per
                       policy, achieved minus entitled share of the higher-weighted cgroup; per
                       policy but cfs, throughput vs cfs (analysis/weights.py computes the cells)
+    share-error       the share-accuracy sweep's valid points: the higher-weighted instance's share
+                      error against the weight ratio, a line per policy and depth (weights.py)
     clocks-<id>       results that differ only in their clock (virtual icount vs real), side by side
 and, for the paper, claims (drawn by claims_figure from what analysis/paperdoc.py measured).
 
@@ -435,7 +437,8 @@ def _design(dataset):
     (a generated pair:DEPTH:RATIO tree's depth and ratio are the design's variables)."""
     res = dataset.first
     tree = (res.factors.get("cgroups") or {}).get("name") or ""
-    kind = weightsmod.sweep_of(res) or tree.split(":", 1)[0]
+    sweep = weightsmod.sweep_of(res)
+    kind = "weight-sweep" if sweep == weightsmod.WEIGHT_SWEEP else (sweep or tree.split(":", 1)[0])
     return res.workload, tuple(dataset.policies), kind
 
 
@@ -517,9 +520,9 @@ def _heat_panel(ax, grid, depths, ratios, title, fmt, limit, cmap):
 def share_error(datasets, out_dir, formats, notes):
     """The share-accuracy sweep's points (issue 13 item 3) as one figure: each policy's share error
     against the weight ratio, a line per depth (weights.share_error_figure)."""
-    points = [ds for ds in datasets if weightsmod.is_share_sweep_point(ds.first)]
+    points, _ = weightsmod.share_points(datasets)
     if not points:
-        notes.append("share error figure skipped: no result is a point of the share-accuracy sweep "
+        notes.append("share error figure skipped: no valid result is a point of the share-accuracy sweep "
                      f"(make sweep SWEEP={weightsmod.SHARE_SWEEP})")
         return None
     doc = weightsmod.grid_doc(points)

@@ -374,24 +374,15 @@ def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, compar
             doc.append(_figure(f, paper_dir))
         doc.append(P("Reproduce:"))
         doc.append(("code", _reproduce_block(res)))
-    doc.append(("h2", "The cgroup weight sweep"))
-    if sweep_points:
-        doc.append(P(f"{len(sweep_points)} points of `make sweep SWEEP=cgroup-weights` (two workload instances in "
-                     "sibling cgroups DEPTH levels down, weighted RATIO:1; policies interleaved and repeated in "
-                     "one boot per point; " + sweep_points[0].describe() + "). *Achieved*: the CPU share "
-                     "(cgroup cpu.stat) of the higher-weighted instance, mean over runs with its 95% bootstrap "
-                     "interval; *entitled*: what its weights give it. The paper draws it as heat maps."))
-        rows = sorted((r for ds in sweep_points for r in weightsmod.point_rows(ds.first)), key=weightsmod.row_order)
-        doc.append(("table", weightsmod.HEADER, [weightsmod.row_cells(r) for r in rows]))
-        doc.append(P("Reproduce (one result per point; the sweep resumes where it stopped):"))
-        first = sweep_points[0].first
-        commits = sorted({ds.first.git_commit or "(unknown)" for ds in sweep_points})
-        doc.append(("code", f"# made by scxlab commit {', '.join(commits)}; run from a checkout of it\n"
-                            f"make sweep SWEEP=cgroup-weights DURATION={first.factors.get('duration_s', '')} "
-                            f"REPEATS={weightsmod.repeats_of(first)}"))
-    else:
-        doc.append(P("No kept result is a point of a cgroup weight sweep."))
-    doc += _share_sweep_appendix(datasets)
+    doc += _grid_appendix("The cgroup weight sweep", weightsmod.WEIGHT_SWEEP, sweep_points,
+                          "two workload instances in sibling cgroups DEPTH levels down, weighted RATIO:1; policies "
+                          "interleaved and repeated in one boot per point", drawn="heat maps")
+    shares_valid, shares_invalid = weightsmod.share_points(datasets)
+    if shares_valid or shares_invalid:
+        doc += _grid_appendix("The share-accuracy sweep", weightsmod.SHARE_SWEEP, shares_valid,
+                              "two CPU-bound `cpuspin` instances in sibling cgroups DEPTH levels down, weighted "
+                              "RATIO:1; policies interleaved and repeated in one boot per point",
+                              drawn="the share error against the ratio", invalid=shares_invalid)
     models = [c for c in claims if c.kind == "model" and c.measured is not None]
     if models:
         doc.append(("h2", "Models"))
@@ -417,25 +408,34 @@ def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, compar
     return doc
 
 
-# A policy's ejection whose cause was found and fixed: the fixing commit (a prefix of its hash)
-# and why, said beside a kept invalid result made before it (made from another commit).
+# A policy's ejection whose cause was found and fixed: the fixing commit (a prefix of its hash),
+# the stat the fix added to the policy (a run whose stats lack it ran the code before the fix),
+# and why; said beside a kept invalid share-accuracy point whose ejected runs are from before it.
 EJECTION_FIXED = {
-    "cgfifo": ("8f779720", "cgfifo charged each run the CPU time between two clock readings, one where the "
-               "run started and one where it stopped. The stop can be handled on another CPU than the task's "
-               "(a task's scheduling class changed from there, as the agent does to perf as a measurement "
-               "starts), and that CPU's clock can read earlier: the difference wrapped around to nearly "
-               "2^64 ns, the run's cgroup (here the root, with the kworkers and the agent) leapt so far ahead "
-               "in virtual time that it was never served again, and the kernel's watchdog ejected cgfifo 30 s "
-               "later. Since commit 8f779720 such a run is charged nothing (and counted, `clock_back` in the "
-               "policy's stats); the points were run again with it."),
+    "cgfifo": ("8f779720", "clock_back",
+               "cgfifo charged each run the CPU time between two clock readings, one where the run started and "
+               "one where it stopped. The stop can be handled on another CPU than the task's (when a task's "
+               "scheduling class is changed from there, as the agent does to perf as a measurement starts), and "
+               "that CPU's clock can read earlier: the difference wrapped around to nearly 2^64 ns, and the run's "
+               "cgroup leapt so far ahead in virtual time that it was never served again. When that cgroup is "
+               "the root, where the kernel's workers and the agent run, the kernel's watchdog work never runs and "
+               "the kernel ejects the policy for a stall. Since commit {fix} such a run is charged nothing and "
+               "counted (`{stat}` in the policy's stats)."),
 }
 
 
-def _share_points(datasets):
-    """(valid points, invalid results) of the share-accuracy sweep among the kept results: the
-    figure and tables read the valid ones; an invalid one (a policy ejected) is named, not drawn."""
-    pts = [ds for ds in datasets if weightsmod.is_share_sweep_point(ds.first)]
-    return [ds for ds in pts if ds.first.valid], [ds for ds in pts if not ds.first.valid]
+def _fixed_ejections(res):
+    """{policy: why} for the policies EJECTION_FIXED explains that res's reasons name ejected, when
+    their runs ran the code from before the fix (stats without the fix's stat)."""
+    reasons = res.manifest.get("invalid_reasons") or []
+    out = {}
+    for policy, (fix, stat, why) in EJECTION_FIXED.items():
+        if not any(f"policy {policy} was ejected" in r for r in reasons):
+            continue
+        stats_seen = [((r.info.get("exit_info") or {}).get("stats") or {}) for r in res.runs if r.policy == policy]
+        if any(st and stat not in st for st in stats_seen):
+            out[policy] = why.format(fix=fix, stat=stat)
+    return out
 
 
 def _point_label(res):
@@ -443,23 +443,32 @@ def _point_label(res):
     return f"depth {depth}, {ratio}:1"
 
 
+def _grid_words(points):
+    """"weight ratios 1, 2, 4 and 8, nested 1 to 4 deep" from the points themselves."""
+    pts = {weightsmod.tree_point(ds.first) for ds in points}
+    ratios, depths = sorted({r for _, r in pts}), sorted({d for d, _ in pts})
+    listing = ", ".join(map(str, ratios[:-1])) + (" and " if len(ratios) > 1 else "") + str(ratios[-1])
+    return (f"weight ratio{'s' if len(ratios) > 1 else ''} {listing}:1, nested "
+            + (f"{depths[0]} to {depths[-1]}" if len(depths) > 1 else f"{depths[0]}") + " deep")
+
+
 def _share_sweep_blocks(datasets, figs, paper_dir):
     """Issue 13 item 3: the share each policy kept where demand does not run out (two CPU-bound
     instances), as the share error against the ratio, each policy's worst point, and the points
     that missed the goal named."""
     out = [("h3", "Share accuracy where demand does not run out")]
-    valid, invalid = _share_points(datasets)
+    valid, invalid = weightsmod.share_points(datasets)
     if not valid and not invalid:
         return out + [P(f"Not measured: no kept result is a point of `make sweep SWEEP={weightsmod.SHARE_SWEEP}` "
-                        "(two CPU-bound instances at weight ratios 1 to 8, nested 1 to 4 deep).")]
+                        "(two CPU-bound instances in sibling cgroups at several weight ratios and depths).")]
     wdoc = weightsmod.grid_doc(valid)
     goal = f"{wdoc['share_goal'] * 100:g}%"
     out.append(P(f"Two `cpuspin` instances, each with more spinning threads than the guest has vCPUs, in sibling "
-                 f"cgroups nested DEPTH levels down and weighted RATIO:1, so that neither ever runs out of demand "
-                 f"and the weights alone decide the split; the policies interleaved and repeated in one boot per "
-                 f"point ({len(valid)} valid point(s)). Share error: the higher-weighted instance's achieved CPU "
-                 f"share (cgroup `cpu.stat`, over the client's window) divided by the share its weights entitle it "
-                 f"to, minus 1. The goal for `cgfifo` is within +-{goal} at every point: a point meets it when the "
+                 f"cgroups at {_grid_words(valid + invalid)}, so that neither ever runs out of demand and the "
+                 f"weights alone decide the split; the policies interleaved and repeated in one boot per point "
+                 f"({len(valid)} valid point(s)). Share error: the higher-weighted instance's achieved CPU share "
+                 f"(cgroup `cpu.stat`, over the client's window) divided by the share its weights entitle it to, "
+                 f"minus 1. The goal for `cgfifo` is within +-{goal} at every point: a point meets it when the "
                  f"whole 95% interval of its error is inside."))
     out += [_figure(f, paper_dir) for f in figs]
     if wdoc["worst"]:
@@ -467,45 +476,48 @@ def _share_sweep_blocks(datasets, figs, paper_dir):
         for policy, w in sorted(wdoc["worst"].items()):
             missed = [r for r in wdoc["rows"] if r["policy"] == policy and r.get("share_error")
                       and not r["share_error"]["within_goal"]]
-            text = (f"`{policy}` meets the +-{goal} goal at {w['within_goal']} of its {w['points']} points"
-                    + (": every one." if not missed else "; not at " + ", ".join(
-                        f"depth {r['depth']}, {r['ratio']}:1 ({weightsmod.error_cell(dict(r['share_error'], within_goal=True))})"
-                        for r in missed) + "."))
-            out.append(P(text))
+            out.append(P(f"`{policy}` meets the +-{goal} goal at {w['within_goal']} of its {w['points']} points"
+                         + (": every one." if not missed else "; not at " + ", ".join(
+                             f"depth {r['depth']}, {r['ratio']}:1 "
+                             f"({weightsmod.error_cell(dict(r['share_error'], within_goal=True))})"
+                             for r in missed) + ".")))
     whys = {}
     for ds in invalid:
         res = ds.first
-        reasons = res.manifest.get("invalid_reasons", [])
-        out.append(P(f"Point {_point_label(res)}: `{res.id}` is invalid (" + "; ".join(reasons or ["see its manifest"])
-                     + "); it is not drawn" + (", its rerun is" if any(weightsmod.tree_point(v.first) ==
-                                                                     weightsmod.tree_point(res) for v in valid) else "")
-                     + "."))
-        for policy, (fix, why) in EJECTION_FIXED.items():
-            if res.git_commit and not res.git_commit.startswith(fix) and any(
-                    f"policy {policy} was ejected" in r for r in reasons):
-                whys.setdefault(policy, (why, []))[1].append(res.git_commit[:8])
+        rerun = any(weightsmod.tree_point(v.first) == weightsmod.tree_point(res) for v in valid)
+        out.append(P(f"Point {_point_label(res)}: `{res.id}` is invalid ("
+                     + "; ".join(res.manifest.get("invalid_reasons") or ["see its manifest"])
+                     + "); it is not drawn" + (", its rerun is" if rerun else "") + "."))
+        for policy, why in _fixed_ejections(res).items():
+            whys.setdefault(policy, (why, set()))[1].add((res.git_commit or "?")[:8])
     for policy, (why, commits) in sorted(whys.items()):
-        out.append(P(f"**Why `{policy}` was ejected** (at commit {', '.join(sorted(set(commits)))}): {why}"))
+        out.append(P(f"**Why `{policy}` was ejected** (code at commit {', '.join(sorted(commits))}): {why}"))
     out.append(P(f"Every point's shares and throughput: [appendix]({APPENDIX}.md#the-share-accuracy-sweep)."))
     return out
 
 
-def _share_sweep_appendix(datasets):
-    valid, invalid = _share_points(datasets)
-    if not valid and not invalid:
-        return []
-    out = [("h2", "The share-accuracy sweep")]
-    rows = sorted((r for ds in valid for r in weightsmod.point_rows(ds.first)), key=weightsmod.row_order)
-    if rows:
+def _grid_appendix(title, sweep, points, intro, drawn, invalid=()):
+    """The appendix section of a weight grid (the weight sweep, the share-accuracy sweep): one
+    table of every valid point, the invalid ones named, and the command that reproduces it."""
+    out = [("h2", title)]
+    if not points and not invalid:
+        return out + [P(f"No kept result is a point of `make sweep SWEEP={sweep}`.")]
+    if points:
+        out.append(P(f"{len(points)} points of `make sweep SWEEP={sweep}` ({intro}; " + points[0].describe()
+                     + "). *Achieved*: the CPU share (cgroup cpu.stat) of the higher-weighted instance, mean over "
+                       f"runs with its 95% bootstrap interval; *entitled*: what its weights give it. The paper "
+                       f"draws it as {drawn}."))
+        rows = sorted((r for ds in points for r in weightsmod.point_rows(ds.first)), key=weightsmod.row_order)
         out.append(("table", weightsmod.HEADER, [weightsmod.row_cells(r) for r in rows]))
     if invalid:
         out.append(P("Invalid points, not in the table: " + ", ".join(f"`{ds.first.id}` ({_point_label(ds.first)})"
                                                                       for ds in invalid) + "."))
-    first = (valid or invalid)[0].first
-    commits = sorted({ds.first.git_commit or "(unknown)" for ds in valid + invalid})
-    out.append(P("Reproduce (one result per point; rerun the same command to retry the points that are not valid):"))
+    every = list(points) + list(invalid)
+    first = every[0].first
+    commits = sorted({ds.first.git_commit or "(unknown)" for ds in every})
+    out.append(P("Reproduce (one result per point; the same command again retries the points that are not valid):"))
     out.append(("code", f"# made by scxlab commit {', '.join(commits)}; run from a checkout of it\n"
-                        f"make sweep SWEEP={weightsmod.SHARE_SWEEP} DURATION={first.factors.get('duration_s', '')} "
+                        f"make sweep SWEEP={sweep} DURATION={first.factors.get('duration_s', '')} "
                         f"REPEATS={weightsmod.repeats_of(first)}"))
     return out
 
@@ -514,7 +526,9 @@ def _twin_blocks(datasets):
     """The kernel's own example schedulers beside scxlab's re-implementations (analysis/twins.py),
     from every kept result that ran a twin pair in one boot."""
     from . import twins as twinsmod
-    rows, costs, cost_ids = twinsmod.rows_of_results([res for ds in datasets for res in ds.results])
+    # a weight grid's points (cgfifo beside scx_flatcg at every depth and ratio) are their sweep's
+    rows, costs, cost_ids = twinsmod.rows_of_results([res for ds in datasets for res in ds.results
+                                                      if not weightsmod.is_grid_point(res)])
     out = [("h3", "The kernel's own schedulers")]
     if not rows and not costs:
         return out + [P("No kept result runs one of scxlab's policies beside the kernel example scheduler it "
@@ -522,11 +536,8 @@ def _twin_blocks(datasets):
     pairs = ", ".join(f"`{a}`/`{b}`" for a, b in twinsmod.TWINS)
     out.append(P(f"Each scxlab policy beside the kernel's example scheduler it re-implements ({pairs}), measured in "
                  "the same boot, rounds interleaved: each side's headline against `cfs` and scxlab's against the "
-                 "kernel's, 95% intervals. **differs** marks a pair whose interval excludes no change and whose "
-                 "change stays significant after Holm's correction over every row of this table (one family): there "
-                 "a verdict about scxlab's version is not one about the idea both implement; (not after Holm): the "
-                 f"interval alone excludes no change; (few runs): fewer than {stats.FEW_RUNS} runs a side, so the "
-                 "call is tentative."))
+                 "kernel's, 95% intervals. " + twinsmod.marks_legend() + " Where a pair differs, a verdict about "
+                 "scxlab's version is not one about the idea both implement."))
     if rows:
         # the workloads measure different things (requests/s, seconds per run): each row says which
         out.append(("table", *twinsmod.table(rows, with_metric=True)))

@@ -35,7 +35,8 @@ def fmt_ci(lo, hi, digits=4):
 
 def markdown_table(head, rows):
     """Markdown lines of a table: the header, its rule, a line per row of cells."""
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    return (["| " + " | ".join(map(str, head)) + " |", "|" + "---|" * len(head)]
+            + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
 
 
 def fmt_ratio(r):

@@ -222,14 +222,18 @@ def _cell(r):
     return f"{fmt_ratio(r['ratio'])} {fmt_ratio_ci(r['ci_low'], r['ci_high'])}".strip()
 
 
+def marks_legend():
+    """What the twin table's marks mean (the sweep's twins.md and the paper say it alike)."""
+    return ("**differs** marks a pair whose interval excludes no change and whose change stays significant "
+            "after Holm's correction over every row of the table (one family): the two versions of the idea do "
+            "not perform alike there; (not after Holm): the interval alone excludes no change; (few runs): "
+            f"fewer than {stats.FEW_RUNS} runs a side, so the call is tentative.")
+
+
 def to_markdown(doc):
     lines = ["# scxlab's policies beside the kernel's twins (emulated guest, QEMU TCG)", "",
              "Each workload was measured in one boot, every policy interleaved and repeated. Ratios",
-             "to cfs and of scxlab's policy to its kernel twin with 95% bootstrap intervals; **differs**",
-             "marks a twin pair whose interval excludes no change and whose change stays significant after",
-             "Holm's correction over every row of the table (the two versions of the idea do not perform",
-             f"alike there); (not after Holm): the interval alone excludes no change; (few runs): fewer",
-             f"than {stats.FEW_RUNS} runs a side, so the call is tentative.", ""]
+             "to cfs and of scxlab's policy to its kernel twin with 95% bootstrap intervals. " + marks_legend(), ""]
     if doc["rows"]:
         lines += markdown_table(*table(doc["rows"], with_metric=True))
     else:

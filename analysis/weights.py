@@ -85,9 +85,10 @@ def _share_error(achieved, entitled):
             "within_goal": lo is not None and -SHARE_GOAL <= lo and hi <= SHARE_GOAL}
 
 
-# The sweep a point came from, as its command records it (the runner writes the user's command
-# line, `make sweep SWEEP=NAME (point ...)`; older results quoted NAME).
-_SWEEP_CMD = re.compile(r'^make sweep SWEEP="?([A-Za-z0-9_.-]+)"?(\s|$)')
+# The sweep a point came from, as its command records it (the user's command line: `make sweep
+# SWEEP=NAME (point ...)`, or `./scxlab sweep ...` run directly; older results quoted NAME).
+_SWEEP_CMD = re.compile(r'^(?:make|\./scxlab) sweep SWEEP="?([A-Za-z0-9_.-]+)"?(\s|$)')
+WEIGHT_SWEEP = "cgroup-weights"
 SHARE_SWEEP = "share-accuracy"
 
 
@@ -99,7 +100,7 @@ def sweep_of(result):
 
 def is_weight_sweep_point(result):
     """A result made by `make sweep SWEEP=cgroup-weights` (one point of it)."""
-    return sweep_of(result) == "cgroup-weights"
+    return sweep_of(result) == WEIGHT_SWEEP
 
 
 def is_share_sweep_point(result):
@@ -110,7 +111,14 @@ def is_share_sweep_point(result):
 def is_grid_point(result):
     """A point of either weight grid: drawn with its sweep (a heat map, the share-error figure),
     not figure by figure per result."""
-    return sweep_of(result) in ("cgroup-weights", SHARE_SWEEP)
+    return sweep_of(result) in (WEIGHT_SWEEP, SHARE_SWEEP)
+
+
+def share_points(datasets):
+    """(valid points, invalid results) of the share-accuracy sweep among datasets: the figure and
+    tables read the valid ones; an invalid one (a policy ejected) is named, not drawn."""
+    pts = [ds for ds in datasets if is_share_sweep_point(ds.first)]
+    return [ds for ds in pts if ds.first.valid], [ds for ds in pts if not ds.first.valid]
 
 
 def repeats_of(result):

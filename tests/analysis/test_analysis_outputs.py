@@ -511,8 +511,9 @@ def test_paper_shows_share_accuracy_points_as_one_figure(tmp_path, results):
     for k, (depth, ratio, short) in enumerate([(1, 2, 0.0), (2, 4, 0.1)]):
         ent = ratio / (ratio + 1)
         runs = [{"policy": p, "metrics": 3.9, "cgroups": [("l1/high", ent, a + d), ("l1/low", 1 - ent, 1 - a - d)]}
-                for d in (-0.001, 0.0, 0.001) for p, a in (("cfs", ent), ("cgfifo", ent * (1 - short)))]
-        src = write_result(results, f"2026010{k}-000000-cpuspin-cfs+cgfifo", runs,
+                for d in (-0.001, 0.0, 0.001)
+                for p, a in (("cfs", ent), ("cgfifo", ent * (1 - short)), ("scx_flatcg", ent))]
+        src = write_result(results, f"2026010{k}-000000-cpuspin-cfs+cgfifo+scx_flatcg", runs,
                            factors={"cgroups": {"name": f"pair:{depth}:{ratio}"}},
                            command=f"make sweep SWEEP=share-accuracy (point depth={depth} ratio={ratio})")
         paper.add_result(src, pdir)
@@ -525,6 +526,19 @@ def test_paper_shows_share_accuracy_points_as_one_figure(tmp_path, results):
                             'kind=ERROR_STALL reason="runnable task stall"']
     m["software"]["git_commit"] = "0123456789abcdef"
     (bad / "manifest.json").write_text(json.dumps(m))
+
+    def cgfifo_stats(st):
+        for rj in bad.glob("runs/*-cgfifo/run.json"):
+            info = json.loads(rj.read_text())
+            info["exit_info"] = {"stage": "run", "ejected": True, "stats": st}
+            rj.write_text(json.dumps(info))
+    # the reason is said only for code from before the fix: runs whose stats have no clock_back
+    from analysis.loader import load_result
+    from analysis.paperdoc import _fixed_ejections
+    cgfifo_stats({"charge": 10, "clock_back": 0})
+    assert _fixed_ejections(load_result(bad)) == {}
+    cgfifo_stats({"charge": 10})
+    assert list(_fixed_ejections(load_result(bad))) == ["cgfifo"]
     paper.add_result(bad, pdir)
     paper.build(pdir)
     main = (pdir / "paper.md").read_text()
@@ -535,7 +549,14 @@ def test_paper_shows_share_accuracy_points_as_one_figure(tmp_path, results):
     bad_id = bad.name.removesuffix("-INVALID")
     assert f"Point depth 2, 1:1: `{bad_id}` is invalid (run 2 (cgfifo): policy cgfifo was ejected" in sec
     # the cause found and fixed after that commit, said once beside it
-    assert sec.count("**Why `cgfifo` was ejected** (at commit 01234567): cgfifo charged each run") == 1
+    assert sec.count("**Why `cgfifo` was ejected** (code at commit 01234567): cgfifo charged each run") == 1
+    assert "Since commit 8f779720 such a run is charged nothing" in sec
+    assert "at weight ratios 1, 2 and 4:1, nested 1 to 2 deep" in sec
+    # cgfifo beside scx_flatcg at every point is the sweep's, not rows of the twin table
+    assert "No kept result runs one of scxlab's policies beside" in main
+    # an invalid point's valid runs are not drawn: the figure is of the two valid points only
+    fig = (pdir / "figures" / "share-error.svg").read_text()
+    assert "20260103" not in fig and "20260100" in fig and "20260101" in fig
     assert not list((pdir / "figures").glob("shares-*"))
     app = (pdir / "appendix.md").read_text()
     assert "### cpuspin" not in app

@@ -286,3 +286,20 @@ def test_the_paper_shows_every_policy_on_the_latency_workloads(tmp_path):
     assert not any(blk[0] == "p" and few.name in blk[1] for blk in blocks)
     none = paperdoc._every_policy_blocks([pool([load_result(few)])], {})
     assert len(none) == 2 and "SWEEP=latency-all" in none[1][1]
+
+
+def test_a_sweep_point_is_known_by_its_command_quoted_or_not():
+    """The point's sweep is read from the command the runner recorded: make or ./scxlab, the name
+    quoted (older results) or not; another command, or a tree that is no pair:D:R, is no point."""
+    from types import SimpleNamespace
+
+    from analysis import weights
+
+    def res(command, tree="pair:2:4"):
+        return SimpleNamespace(command=command, factors={"cgroups": {"name": tree}})
+    assert weights.sweep_of(res('make sweep SWEEP="cgroup-weights" (point depth=2 ratio=4)')) == "cgroup-weights"
+    assert weights.is_share_sweep_point(res("make sweep SWEEP=share-accuracy (point depth=2 ratio=4)"))
+    assert weights.is_share_sweep_point(res("./scxlab sweep SWEEP=share-accuracy JOBS=2 (point depth=2 ratio=4)"))
+    assert not weights.is_grid_point(res("make sweep SWEEP=share-accuracy2 (point depth=2 ratio=4)"))
+    assert weights.sweep_of(res("make compare POLICIES=cfs CGROUPS=pair:2:4")) is None
+    assert weights.sweep_of(res("make sweep SWEEP=share-accuracy", tree="deep4-2to1")) is None
