@@ -51,8 +51,12 @@ from .report import fmt_ratio, fmt_ratio_ci
 STUDY_MODELS = (("virtual shift=3", "virtual", "3"), ("virtual shift=2", "virtual", "2"), ("real", "real", ""))
 SENSITIVE = "emulation-sensitive"
 NOT_MEASURED = "not measured"
-# a wall-clock (real) result measured beside other work measured that work too: its host's 1-minute
-# load average per CPU at the start or end above this marks the cell (the manifest's host.load_*)
+# a wall-clock (real) result measured beside other work measured that work too. The manifest's
+# host.load_start/load_end sample the host as the experiment starts and as its result is assembled:
+# busy_processes, the other processes runnable at that moment, marks the cell when above 0. The
+# 1-minute load average is no witness there: at the end it is the experiment's own guest (a
+# real-clock guest keeps every core busy), at the start the study's previous compare. It is read
+# only from results that lack busy_processes: per CPU above this at the start marks the cell.
 BUSY_LOAD_PER_CPU = 0.5
 # verdicts that judge nothing, so they cannot disagree with another time model's
 _UNJUDGED = (NOT_MEASURED, "not judged", "not yet measured")
@@ -138,9 +142,16 @@ def busy_host(paper_dir, ids, results=None):
         host = load_result(paper.results_root(paper_dir, results) / rid).manifest.get("host", {})
         nproc = host.get("nproc") or 0
         for when in ("load_start", "load_end"):
-            avg = ((host.get(when) or {}).get("loadavg") or [None])[0]
-            if nproc and avg is not None and avg / nproc > BUSY_LOAD_PER_CPU:
-                busy.append(f"{rid}: load {avg:g} on {nproc} CPUs at the {when[len('load_'):]}")
+            sample = host.get(when) or {}
+            others = sample.get("busy_processes")
+            if others is not None:
+                if others > 0:
+                    busy.append(f"{rid}: {others} other runnable process{'es' if others > 1 else ''} at the "
+                                f"{when[len('load_'):]}")
+                continue
+            avg = (sample.get("loadavg") or [None])[0]
+            if when == "load_start" and nproc and avg is not None and avg / nproc > BUSY_LOAD_PER_CPU:
+                busy.append(f"{rid}: load {avg:g} on {nproc} CPUs at the start")
     return "; ".join(busy)
 
 

@@ -109,7 +109,8 @@ def test_one_time_model_measured_is_too_few_to_tell(tmp_path, results):
 
 
 def test_a_real_clock_result_from_a_busy_host_is_marked(tmp_path, results):
-    # FINGERPRINT's host: load 1.5 on 2 CPUs at the end; the same load means nothing under the virtual clock
+    # FINGERPRINT's host: 1 other runnable process at the start, 2 at the end; the same means
+    # nothing under the virtual clock
     p = tmp_path / "paper"
     ids = [_kept(results, p, f"20260106-00000{j}-nginx-cfs+fifo", m, GAIN, host=FINGERPRINT)
            for j, m in enumerate(("virtual shift=3", "real"))]
@@ -117,8 +118,25 @@ def test_a_real_clock_result_from_a_busy_host_is_marked(tmp_path, results):
     (row,) = timemodel.table(paper.load_claims(p), p)
     virtual, _, real = row.cells
     assert virtual.busy_host == "" and "host not quiet" not in timemodel.cell_text(virtual)
-    assert real.busy_host == f"{ids[1]}: load 1.5 on 2 CPUs at the end"
+    assert real.busy_host == (f"{ids[1]}: 1 other runnable process at the start; "
+                              f"{ids[1]}: 2 other runnable processes at the end")
     assert timemodel.cell_text(real).endswith("held (host not quiet)")
+
+
+def test_the_guests_own_load_does_not_make_the_host_busy(tmp_path, results):
+    """A real-clock guest keeps both cores busy, so the load average is high at the end of its
+    own run (and at the start of a study's next compare): with no other process runnable at
+    either moment the host was quiet. A result without busy_processes falls back to the load
+    average at the start."""
+    p = tmp_path / "paper"
+    own = dict(FINGERPRINT, load_start={"loadavg": [1.9, 1.9, 2.0], "busy_processes": 0},
+               load_end={"loadavg": [1.8, 1.8, 1.9], "busy_processes": 0})
+    old = dict(FINGERPRINT, load_start={"loadavg": [1.9, 1.9, 2.0], "busy_processes": None},
+               load_end={"loadavg": [0.1, 0.1, 0.1], "busy_processes": None})
+    a = _kept(results, p, "20260107-000000-nginx-cfs+fifo", "real", GAIN, host=own)
+    b = _kept(results, p, "20260107-000001-nginx-cfs+fifo", "real", GAIN, host=old)
+    assert timemodel.busy_host(p, [a]) == ""
+    assert timemodel.busy_host(p, [b]) == f"{b}: load 1.9 on 2 CPUs at the start"
 
 
 def test_the_time_model_comes_from_the_manifest_and_splits_pools(tmp_path, results):
