@@ -9,6 +9,12 @@ experiment.c sets min_repeats, the guest's stopping rule reads it), and analysis
 FEW_RUNS runs a side as giving too narrow a bootstrap interval. A verdict from fewer runs than
 either, or from a PRECISION= result whose target was not reached, is tentative.
 
+What the scheduler did. Beside the verdict, the scheduler's own counters from the same runs
+(issue 13: runqueue wait per timeslice, per-task wait, context switches and migrations per unit
+of work, remote wakeups, idle time, sched_ext's fallback events), each policy against cfs with
+95% intervals, Holm-corrected over the table (one compare of these metrics): they say how a
+policy got its margin, e.g. shorter waits or fewer switches.
+
 Mechanism. Where the results ran the workload in weighted cgroups (run.json's cgroup record),
 the weight tree's job is to keep each instance's CPU share at what its weights entitle it to:
 the share the highest-entitled instance got is shown per policy, claimed policy, ablations and
@@ -17,7 +23,7 @@ baseline, with its interval and the claimed policy's ratio to each ablation (by 
 from dataclasses import dataclass
 
 from . import stats
-from .compare import observations
+from .compare import compare, observations
 
 MIN_ROUNDS = 3  # runners/common/experiment.c: PRECISION='s minimum (x->min_repeats)
 
@@ -82,6 +88,49 @@ def share_mechanism(dataset, policy, ablations, baseline, twins=()):
                               measured=stats.summarize_by_design(obs, stats.OTHER), entitled=entitled,
                               vs_claimed=(stats.ratio_by_design(mine, obs, stats.OTHER)
                                           if role in ("ablation", "kernel twin") and mine else None)))
+    return rows
+
+
+# The counters the "what the scheduler did" table shows, in order: (metric name, or its prefix
+# for a per-unit-of-work metric whose unit varies by workload, and what it is).
+SCHED_EXPLAIN = (
+    ("sched.rq_wait_per_slice_us", "runqueue wait per timeslice, all CPUs"),
+    ("sched.task_rq_wait_per_slice_p90_us", "runqueue wait per timeslice, p90 over the workload's tasks"),
+    ("monitor:context_switches_per_", "context switches per unit of work"),
+    ("monitor:cpu_migrations_per_", "CPU migrations per unit of work"),
+    ("sched.wakeups_remote_fraction", "wakeups placed on another CPU than the waker's"),
+    ("sched.idle_fraction", "idle CPU time"),
+    ("sched.scx_events.select_cpu_fallback", "sched_ext: select_cpu fallbacks"),
+    ("sched.scx_events.dispatch_keep_last", "sched_ext: keep-last dispatches"),
+)
+
+
+@dataclass
+class SchedRow:
+    """One row of the table: a counter, each shown policy's value and its ratio to the baseline."""
+    what: str
+    metric: str
+    unit: str
+    cells: list  # [(policy, stats.Summary or None, stats.Ratio or None)] in the order asked for
+
+
+def scheduler_rows(dataset, policies, baseline):
+    """SchedRow per SCHED_EXPLAIN counter the dataset's valid runs report, for policies (the claimed
+    one first, then its twins and ablations) and the baseline; [] when none is reported."""
+    present = dataset.metric_names()
+    names = []
+    for key, what in SCHED_EXPLAIN:
+        found = sorted(n for n in present if n == key or (key.endswith("_") and n.startswith(key)))
+        names += [(n, what) for n in found[:1]]
+    if not names or baseline not in dataset.policies:
+        return []
+    cmp = compare(dataset, baseline=baseline, metrics=[n for n, _ in names])
+    order = [p for p in [baseline] + list(policies) if p in dataset.policies]
+    rows = []
+    for (name, what), m in zip(names, cmp.metrics):
+        by = {r.policy: r for r in m.rows}
+        rows.append(SchedRow(what=what, metric=name, unit=m.unit,
+                             cells=[(p, by[p].summary, by[p].ratio) for p in order if p in by]))
     return rows
 
 

@@ -240,6 +240,8 @@ class Claim:
     # the claimed idea's own mechanism next to its ablations (claimfacts.Mechanism rows), e.g. the
     # CPU share the weight tree keeps vs what the weights entitle
     mechanism: list = field(default_factory=list)
+    # what the scheduler did in the same runs (claimfacts.SchedRow): waits, switches, events vs cfs
+    scheduler: list = field(default_factory=list)
     # kind model: one mlmodel.ModelAccuracy per kept model file, with .verdict and .explanation
     models: list = field(default_factory=list)
     # the claim judged again with each kernel twin (twins =) in the claimed policy's place:
@@ -522,6 +524,8 @@ def evaluate(claim, paper_dir, results=None):
         claim.twin_judgements = [_judge_twin(claim, ds, m, against_ablation, tw) for tw in claim.twins]
         claim.mechanism = claimfacts.share_mechanism(ds, claim.policy, claim.ablations, BASELINE,
                                                      [tw for tw in claim.twins if ds.runs_of(tw, valid=True)])
+        claim.scheduler = claimfacts.scheduler_rows(ds, [claim.policy] + list(claim.twins) + list(claim.ablations),
+                                                    BASELINE)
         if claim.mechanism:
             mine = claim.mechanism[0]
             claim.notes.append(

@@ -38,7 +38,8 @@ PAPER, APPENDIX = "paper", "appendix"
 EMULATED = "emulated (QEMU TCG)"
 # Claim fields analysis/paper.py may add beside the verdict (shown when present and not empty):
 # (attribute, heading). The verdict logic owns them; the layout only shows them.
-EXTRA_FIELDS = (("mechanism", "Mechanism"), ("models", "Models"), ("notes", "Notes"),
+EXTRA_FIELDS = (("mechanism", "Mechanism"), ("scheduler", "What the scheduler did"), ("models", "Models"),
+                ("notes", "Notes"),
                 ("multiple_comparisons", "Multiple comparisons"))
 
 
@@ -251,6 +252,27 @@ def _mechanism_blocks(c):
                 if m.vs_claimed else "")] for m in c.mechanism])]
 
 
+def _scheduler_blocks(c):
+    """What the scheduler did in the claim's runs (claimfacts.SchedRow): the baseline's value, and
+    every other policy's with its change against the baseline; * where significant after Holm."""
+    policies = [p for p, _, _ in c.scheduler[0].cells]
+
+    def cell(summary, ratio):
+        if summary is None:
+            return "-"
+        text = f"{fmt(summary.center)} {fmt_ci(summary.ci_low, summary.ci_high)}".strip()
+        if ratio is not None and ratio.ratio is not None:
+            text += f" ({fmt_ratio(ratio.ratio)} {fmt_ratio_ci(ratio.ci_low, ratio.ci_high)}".rstrip() + \
+                    ("*" if ratio.significant else "") + ")"
+        return text
+    return [P(f"**What the scheduler did** in the same runs: each counter's value (mean or median over runs, "
+              f"95% CI) and, in brackets, its change against `{policies[0]}`; * marks a change significant after "
+              f"Holm's correction over this table. Counters from `/proc/schedstat`, per-task schedstat, "
+              f"`perf stat` and sched_ext's event counters (README, What the scheduler did)."),
+            ("table", ["counter", "unit"] + [f"`{p}`" for p in policies],
+             [[r.what, r.unit] + [cell(s, ra) for _, s, ra in r.cells] for r in c.scheduler])]
+
+
 def _models_list(c):
     """Every kept model of an accuracy claim (mlmodel.ModelAccuracy): held-out accuracy with its
     interval over traces, beside the exact interval on rows."""
@@ -271,6 +293,9 @@ def _extra_blocks(claim):
             continue
         if attr == "mechanism":
             out += _mechanism_blocks(claim)
+            continue
+        if attr == "scheduler":
+            out += _scheduler_blocks(claim)
             continue
         if attr == "notes":
             out.append(("ul", [_sentence(n) for n in value]))

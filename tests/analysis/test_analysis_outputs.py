@@ -15,7 +15,7 @@ from analysis import AnalysisError, bundle, figures, paper
 from analysis.cli import main
 from analysis.compare import pool
 from analysis.loader import load_result
-from synthetic_results import interleaved, write_result
+from synthetic_results import interleaved, nginx_metrics, write_result
 
 CFS = [1000.0, 1010.0, 990.0, 1005.0, 995.0]
 FIFO = [1200.0, 1190.0, 1210.0, 1205.0, 1195.0]
@@ -533,7 +533,6 @@ def test_paper_shows_share_accuracy_points_as_one_figure(tmp_path, results):
             info["exit_info"] = {"stage": "run", "ejected": True, "stats": st}
             rj.write_text(json.dumps(info))
     # the reason is said only for code from before the fix: runs whose stats have no clock_back
-    from analysis.loader import load_result
     from analysis.paperdoc import _fixed_ejections
     cgfifo_stats({"charge": 10, "clock_back": 0})
     assert _fixed_ejections(load_result(bad)) == {}
@@ -576,6 +575,41 @@ expected = 1.03
 results = {rid}
 ablations = fifo
 """
+
+
+def test_a_ratio_claim_shows_what_the_scheduler_did(tmp_path, results):
+    """Beside the verdict, the scheduler's counters from the same runs: cfs's value, the claimed
+    policy's and its ablation's with their change against cfs, * where significant after Holm;
+    a sched_ext event that cfs does not have shows values without a change."""
+    def metrics(rps, wait, fallback):
+        out = nginx_metrics(rps) + [
+            {"name": "sched.rq_wait_per_slice_us", "unit": "us", "value": wait, "higher_is_better": False},
+            {"name": "sched.idle_fraction", "unit": "fraction", "value": 0.1, "higher_is_better": None}]
+        if fallback is not None:
+            out.append({"name": "sched.scx_events.select_cpu_fallback", "unit": "count", "value": fallback,
+                        "higher_is_better": False})
+        return out
+    runs = []
+    for k in range(5):
+        runs += [{"policy": "cfs", "metrics": metrics(1000 + k, 50.0 + k, None)},
+                 {"policy": "fifo", "metrics": metrics(1200 + k, 20.0 + k, 7 + k)},
+                 {"policy": "cgfifo", "metrics": metrics(1201 + k, 21.0 + k, 3 + k)}]
+    src = write_result(results, "20260101-000000-nginx-cfs+fifo+cgfifo", runs)
+    pdir = tmp_path / "paper"
+    pdir.mkdir()
+    kept = paper.add_result(src, pdir)
+    (pdir / "claims.ini").write_text(ABLATION_CLAIMS.format(rid=kept.name))
+    paper.build(pdir)
+    md = (pdir / "paper.md").read_text()
+    sec = md[md.index("**What the scheduler did**"):]
+    assert "| counter | unit | `cfs` | `cgfifo` | `fifo` |" in sec
+    wait = next(ln for ln in sec.splitlines() if ln.startswith("| runqueue wait per timeslice, all CPUs |"))
+    cells = [c.strip() for c in wait.strip("|").split("|")]
+    assert cells[2].startswith("52") and "(" not in cells[2]
+    assert cells[3].startswith("23") and "-5" in cells[3] and cells[3].endswith("*)")
+    fb = next(ln for ln in sec.splitlines() if ln.startswith("| sched_ext: select_cpu fallbacks |"))
+    cells = [c.strip() for c in fb.strip("|").split("|")]
+    assert cells[2] == "-" and cells[3].startswith("5") and "(" not in cells[3]
 
 
 def test_a_gain_the_ablation_shares_is_not_credited_to_the_idea(tmp_path, results):
