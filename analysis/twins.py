@@ -154,6 +154,19 @@ def _has_pair(result):
     return any(ours in result.policies and theirs in result.policies for ours, theirs in TWINS)
 
 
+def _add_costs(costs, name, result_id, per_policy):
+    """Adds one result's {policy: callback costs} under its workload's name: beside another
+    result's of the same workload when their policies differ (pair and scx_pair need the smt
+    shape, so their costs come from a boot of their own), under "name (`id`)" when a policy would
+    appear twice."""
+    if name not in costs:
+        costs[name] = dict(per_policy)
+    elif costs[name].keys().isdisjoint(per_policy):
+        costs[name].update(per_policy)
+    else:
+        costs[f"{name} (`{result_id}`)"] = dict(per_policy)
+
+
 def rows_of_results(results):
     """(twin rows, {point: callback costs}, the ids of the costs' results) of loaded results that
     ran a twin pair (the paper's kept ones), as twins() reads them from a sweep: bpf-stats results
@@ -163,8 +176,7 @@ def rows_of_results(results):
         if not _has_pair(res):
             continue
         if _has_bpf_stats(res):
-            name = _point_name(res)
-            costs[name if name not in costs else f"{name} (`{res.id}`)"] = callback_costs(res)
+            _add_costs(costs, _point_name(res), res.id, callback_costs(res))
             cost_ids.append(res.id)
         else:
             rows += _rows(res)

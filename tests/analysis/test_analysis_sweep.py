@@ -161,6 +161,23 @@ def test_twins_set_each_policy_against_its_kernel_twin(tmp_path):
     assert (tmp_path / "twins.json").is_file() and "emulated" in md
 
 
+def test_cost_points_of_one_workload_share_a_row_block_unless_a_policy_repeats():
+    """pair/scx_pair's costs come from a boot of their own (the smt shape): they join the same
+    workload's block; a second result that repeats a policy is named by its id, never merged."""
+    from analysis import twins
+    costs = {}
+    twins._add_costs(costs, "nginx", "a", {"fifo": {"fifo_enqueue": {"run_time_ns": 500, "run_cnt": 5}},
+                                          "scx_simple": {}})
+    twins._add_costs(costs, "nginx", "b", {"pair": {}, "scx_pair": {}})
+    twins._add_costs(costs, "nginx", "c", {"fifo": {}})
+    twins._add_costs(costs, "apache (deep4-2to1)", "d", {"pair": {}})
+    assert set(costs["nginx"]) == {"fifo", "scx_simple", "pair", "scx_pair"}
+    assert set(costs["nginx (`c`)"]) == {"fifo"} and set(costs["apache (deep4-2to1)"]) == {"pair"}
+    head, rows = twins.cost_table(costs)
+    assert [r[1] for r in rows if r[0] == "nginx"] == ["fifo", "scx_simple", "pair", "scx_pair"]
+    assert next(r for r in rows if r[0] == "nginx")[:4] == ["nginx", "fifo", "-", "100 (5)"]
+
+
 def test_the_twin_table_is_one_holm_family():
     """Each row asks whether one pair differs; the table's rows are one family: two pairs whose
     intervals exclude 1 with p 0.03 and 0.04 differ alone, and not once both are in the table
