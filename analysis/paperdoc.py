@@ -183,7 +183,17 @@ def _figure(f, paper_dir):
 def _reproduce_block(result):
     cmd = result.reproduce_command()
     commit = result.git_commit
-    lines = [f"# {result.id}: made by scxlab commit {commit or '(unknown)'}; run from a checkout of it"]
+    software = result.manifest.get("software") or {}
+    if not software.get("git_dirty"):
+        lines = [f"# {result.id}: made by scxlab commit {commit or '(unknown)'}; run from a checkout of it"]
+    elif (software.get("git_diff") or {}).get("file"):
+        lines = [f"# {result.id}: made by scxlab commit {commit or '(unknown)'} with changes not committed, "
+                 f"kept in the result ({software['git_diff']['file']}): run from a checkout of it with "
+                 "that patch applied"]
+    else:
+        why = (software.get("git_diff") or {}).get("omitted") or "made before the runner kept them"
+        lines = [f"# {result.id}: made by scxlab commit {commit or '(unknown)'} with changes not committed "
+                 f"and not recorded ({why}): a checkout of it is the nearest code, not the same"]
     if cmd and cmd != "test":
         lines.append(f"{cmd}   # prints the new result directory last")
         lines.append("make report   # its comparison table (the newest result), computed as here")
@@ -210,6 +220,24 @@ def _trace_name(trace):
     if "file" in trace:
         return f"{trace['result']}/{trace['file']}" if trace.get("result") else trace["file"]
     return trace.get("path", "?")
+
+
+def _legacy_window_note(datasets, ids, what):
+    """A paragraph naming which of the results behind a figure (ids) predate the runner's record of
+    the client's window (every valid run's window_source "legacy"), and what that does to what the
+    figure shows; None when none do."""
+    ids = set(ids)
+    by_id = {res.id: res for ds in datasets for res in ds.results if res.id in ids}
+    legacy = sorted(i for i, res in by_id.items()
+                    if any(r.valid for r in res.runs) and all(r.window_source == "legacy" for r in res.runs if r.valid))
+    if not legacy:
+        return None
+    commits = sorted({(by_id[i].git_commit or "?")[:8] for i in legacy})
+    return P(f"**Made before the measured window.** {len(legacy)} of the {len(by_id)} results drawn here (made "
+             f"at commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}) predate the runner's record of "
+             f"the client's own window: their {what} are over each client's whole lifetime (start-up, and for "
+             "apache the drain of queued CGI requests, included), not over what the client measured. Remade "
+             "results replace them: " + ", ".join(f"`{i}`" for i in legacy) + ".")
 
 
 def _comparison_table(cmp):
@@ -395,6 +423,8 @@ def appendix_document(claims, datasets, per_result, fig_notes, paper_dir, compar
         if key not in comparisons:
             comparisons[key] = compare(ds)
         doc.append(_comparison_table(comparisons[key]))
+        if comparisons[key].notes:
+            doc.append(("ul", [_sentence(n) for n in comparisons[key].notes]))
         for f in per_result.get(res.id, []):
             doc.append(_figure(f, paper_dir))
         doc.append(P("Reproduce:"))
@@ -658,6 +688,30 @@ def _clock_sentences(groups, comparisons):
     return out
 
 
+def _clock_ranges(groups, comparisons):
+    """Per workload and policy measured on both clocks, the range of its headline ratio to cfs on
+    each ("fifo on nginx: +17.5% to +19.7% on the virtual clock, ..."): the Limitations' short form
+    of _clock_sentences, each result counted once however many groups it is in."""
+    seen, by = set(), {}
+    for group in groups:
+        for ds in group:
+            if tuple(ds.ids) in seen:
+                continue
+            seen.add(tuple(ds.ids))
+            m = comparisons[tuple(ds.ids)].metric(ds.first.headline)
+            for r in m.rows:
+                if r.ratio and r.ratio.ratio is not None:
+                    by.setdefault((ds.first.workload, r.policy), {}).setdefault(ds.first.clock, []).append(r.ratio.ratio)
+    out = []
+    for (workload, policy), clocks in sorted(by.items()):
+        if len(clocks) < 2:
+            continue
+        spans = [f"{fmt_ratio(min(v))}" + (f" to {fmt_ratio(max(v))}" if len(v) > 1 else "") + f" on the {clock} clock"
+                 for clock, v in sorted(clocks.items(), reverse=True)]
+        out.append(f"`{policy}` on {workload}: " + ", ".join(spans))
+    return out
+
+
 def _time_model_blocks(claims, paper_dir, rows):
     """The claims' verdicts under each emulator time model (analysis/timemodel.py: rows from
     timemodel.table), or why there are none."""
@@ -700,6 +754,24 @@ def _boots_item(claims):
             "`make paper-add`, pool into its verdict (two-stage bootstrap: boots, then rounds).")
 
 
+def _provenance_item(results):
+    """Which kept results were made from a modified work tree, and whether their changes were kept."""
+    dirty = sorted({res.id: res for res in results
+                    if (res.manifest.get("software") or {}).get("git_dirty")}.items())
+    if not dirty:
+        return ("**Provenance.** Every kept result was made from a clean checkout of the commit its manifest "
+                "names.")
+    lost = [i for i, res in dirty if not ((res.manifest.get("software") or {}).get("git_diff") or {}).get("file")]
+    n = len({res.id for res in results})
+    text = (f"**Provenance.** {len(dirty)} of the {n} kept results shown were made from a modified work tree")
+    if lost:
+        text += (f"; {len(lost)} of them kept no record of the changes (made before the runner recorded them), "
+                 "so their commit is the nearest code, not the same: " + ", ".join(f"`{i}`" for i in lost))
+    if len(lost) < len(dirty):
+        text += "; the others keep their changes as a patch (`raw/git-diff.patch`), applied by their reproduce script"
+    return text + "."
+
+
 def _limitations(claims, datasets, clock_text):
     results = [res for ds in datasets for res in ds.results]
     kernels = sorted({res.factors.get("kernel_release") or "?" for res in results})
@@ -720,13 +792,15 @@ def _limitations(claims, datasets, clock_text):
         "skipped: results repeat, but every instruction costs the same and waiting on the host costs nothing. "
         "On the real clock, guest time is wall time of multi-threaded TCG on a shared host: translation "
         "cost, host load and the host's own scheduling of vCPU threads count. The two can disagree on a "
-        "policy's margin, not only on absolute numbers" + (": " + "; ".join(clock_text) if clock_text else
-                                                            "; no kept result measures the same experiment on both")
-        + ".",
+        "policy's margin, not only on absolute numbers" + (
+            " (each policy's headline against cfs, over the kept results that ran it on both; intervals in "
+            "[The two clocks](#the-two-clocks)): " + "; ".join(clock_text) if clock_text else
+            "; no kept result measures the same experiment on both") + ".",
         "**The baseline.** " + claimfacts.baseline_statement(datasets) + " The proposal's numbers ("
         + "; ".join(sources) + ") were also measured on real machines: a margin here is against a different "
         "baseline on a different machine model.",
         _boots_item(claims),
+        _provenance_item(results),
         "**Not measured.** No run on real hardware or under KVM is kept; the production sched_ext schedulers "
         "(written in Rust, not packaged) were not run; only the policies " + ", ".join(f"`{p}`" for p in policies)
         + " appear in kept results." + (" Claims not yet measured: " + "; ".join(unmeasured) + "." if unmeasured
@@ -806,6 +880,8 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
     doc.append(("h3", "Scheduling overhead"))
     doc += [_figure(f, paper_dir) for f in by_kind.get("overhead", [])] or [
         P("Not measured: no kept result has cost monitors with cfs and another policy.")]
+    doc += [n for n in [_legacy_window_note(datasets, [i for f in by_kind.get("overhead", []) for i in f.ids],
+                                            "costs per unit of work")] if n]
     doc += _twin_blocks(datasets)
     doc.append(("h3", "cgroup weights"))
     sweep = by_kind.get("weight-sweep", [])
@@ -814,6 +890,8 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
         doc.append(P("No kept result has a cgroup weight sweep (`make sweep SWEEP=cgroup-weights`): the heat map "
                      "of achieved vs entitled share over depth and ratio is not drawn."))
     doc += [_figure(f, paper_dir) for f in sweep + design_shares]
+    doc += [n for n in [_legacy_window_note(datasets, [i for f in sweep + design_shares for i in f.ids],
+                                            "cgroup shares")] if n]
     if sweep:
         doc.append(P(f"The sweep's table: [appendix]({APPENDIX}.md#the-cgroup-weight-sweep)."))
     doc += _share_sweep_blocks(datasets, by_kind.get("share-error", []), paper_dir)
@@ -836,7 +914,7 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
     doc.append(("h2", "Time model"))
     doc += _time_model_blocks(claims, paper_dir, time_rows)
     doc.append(("h2", "Limitations"))
-    doc += _limitations(claims, datasets, clock_text)
+    doc += _limitations(claims, datasets, _clock_ranges(groups, comparisons))
     doc.append(("h2", "Method"))
     doc.append(P(f"Summaries: harmonic mean for rates (unit ending in /s), median for times, arithmetic mean "
                  f"otherwise. Confidence intervals: bootstrap over runs ({stats.N_RESAMPLES} resamples, BCa, "

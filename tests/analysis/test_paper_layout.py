@@ -84,7 +84,8 @@ def test_limitations_and_the_sections_nothing_was_measured_for(built):
     pdir, _ = built
     md = (pdir / "paper.md").read_text()
     lim = _section(md, "Limitations")
-    for item in ("**Emulation.**", "**Two clocks.**", "**The baseline.**", "**Boots.**", "**Not measured.**"):
+    for item in ("**Emulation.**", "**Two clocks.**", "**The baseline.**", "**Boots.**", "**Provenance.**",
+                 "**Not measured.**"):
         assert item in lim
     # the one measured claim rests on one boot, and the paper says what its interval leaves out
     assert "`idea` rests on one boot: its interval covers the variation between that boot's runs" in lim
@@ -171,3 +172,77 @@ def test_the_boots_item_names_each_claims_boot_count():
     assert "`three` resamples 3 boots" in text and "understates" not in text.split("`three`")[1]
     assert "acc" not in text and "none" not in text
     assert paperdoc._boots_item(claims[3:]) == "**Boots.** No ratio claim is measured yet."
+
+
+def test_limitations_give_each_policys_range_per_clock_once():
+    """The Limitations' two-clock item is short: per workload and policy run on both clocks, the
+    range of its ratio to cfs on each; a result in two clock groups counts once, and a policy
+    measured on one clock only is left out."""
+    from types import SimpleNamespace as NS
+    from analysis import paperdoc
+
+    def ds(i, clock):
+        return NS(ids=[i], first=NS(workload="nginx", headline="rps", clock=clock))
+
+    def comp(*pairs):
+        rows = [NS(policy=p, ratio=NS(ratio=r)) for p, r in pairs] + [NS(policy="cfs", ratio=None)]
+        return NS(metric=lambda name: NS(rows=rows))
+    v1, v2, real = ds("v1", "virtual"), ds("v2", "virtual"), ds("r", "real")
+    comparisons = {("v1",): comp(("fifo", 1.175), ("qmap", 1.1)), ("v2",): comp(("fifo", 1.197)),
+                   ("r",): comp(("fifo", 2.351))}
+    out = paperdoc._clock_ranges([[v1, real], [v2, real]], comparisons)
+    assert out == ["`fifo` on nginx: +17.5% to +19.7% on the virtual clock, +135.1% on the real clock"]
+
+
+@pytest.mark.parametrize("software, says", [
+    ({"git_dirty": False}, "; run from a checkout of it"),
+    ({"git_dirty": True, "git_diff": {"file": "raw/git-diff.patch", "sha256": "0" * 64, "bytes": 10}},
+     "with that patch applied"),
+    ({"git_dirty": True, "git_diff": {"file": None, "sha256": None, "bytes": None, "omitted": "over 32 MiB"}},
+     "not recorded (over 32 MiB)"),
+    ({"git_dirty": True}, "not recorded (made before the runner kept them): a checkout of it is the nearest code"),
+])
+def test_a_results_reproduce_block_says_whether_its_tree_was_modified(tmp_path, software, says):
+    """A result made from a modified work tree never reads as made by its commit alone."""
+    import json
+    from analysis import loader, paperdoc
+    d = write_result(tmp_path, "20260101-000000-nginx-cfs+fifo", interleaved_nginx({"cfs": [100, 101], "fifo": [110, 111]}))
+    manifest = json.loads((d / "manifest.json").read_text())
+    manifest["software"].update(software)
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    block = paperdoc._reproduce_block(loader.load_result(d))
+    assert says in block.splitlines()[0]
+
+
+def test_provenance_names_the_results_made_from_a_modified_tree():
+    from types import SimpleNamespace as NS
+    from analysis import paperdoc
+
+    def res(i, **software):
+        return NS(id=i, manifest={"software": software})
+    clean = [res("a", git_dirty=False), res("b")]
+    assert "Every kept result was made from a clean checkout" in paperdoc._provenance_item(clean)
+    text = paperdoc._provenance_item(clean + [res("c", git_dirty=True),
+                                              res("d", git_dirty=True, git_diff={"file": "raw/git-diff.patch"})])
+    assert text.startswith("**Provenance.** 2 of the 4 kept results shown were made from a modified work tree; "
+                           "1 of them kept no record") and "`c`" in text and "`d`" not in text and "as a patch" in text
+
+
+def test_results_made_before_the_window_record_are_named_under_their_figure(tmp_path):
+    """A figure drawn partly from results whose runs carry no window record says which, and what
+    their numbers are over; one drawn from windowed results says nothing."""
+    from analysis import loader, paperdoc
+    from types import SimpleNamespace as NS
+    inst = {"instance": 1, "start_s": 0.2, "end_s": 5.2, "length_s": 5.0, "exit_s": 5.5, "client_duration_s": 5.0}
+    window = {"source": "marks", "start_s": 0.2, "end_s": 5.2, "length_s": 5.0, "sampling_s": [0.1, 0.05],
+              "instances": [inst], "tolerance_rel": 0.05, "tolerance_min_s": 0.5, "agrees": True, "disagreements": []}
+    old = write_result(tmp_path, "20260101-000000-nginx-cfs+fifo", interleaved_nginx({"cfs": [100], "fifo": [110]}))
+    runs = interleaved_nginx({"cfs": [100], "fifo": [110]})
+    for r in runs:
+        r["window"] = window
+    new = write_result(tmp_path, "20260101-000100-nginx-cfs+fifo", runs)
+    datasets = [NS(results=[loader.load_result(old)]), NS(results=[loader.load_result(new)])]
+    note = paperdoc._legacy_window_note(datasets, [old.name, new.name], "cgroup shares")
+    text = note[1] if isinstance(note, tuple) else str(note)
+    assert "1 of the 2 results drawn here" in text and f"`{old.name}`" in text and new.name not in text
+    assert paperdoc._legacy_window_note(datasets, [new.name], "cgroup shares") is None
