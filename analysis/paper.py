@@ -506,14 +506,15 @@ def evaluate(claim, paper_dir, results=None):
         claim.explanation = f"judged on {claim.tested}: " + claim.explanation + f" ({_design_words(row.ratio)})"
         claim.tentative_why = claimfacts.tentative_reasons(ds, claim.n_policy, claim.n_baseline)
         claim.tentative = bool(claim.tentative_why) and row.ratio.ci_low is not None
-        # A gain over cfs that an ablation (the idea switched off) shares is not the idea's.
+        # A gain over cfs that an ablation (the idea switched off) shares, or betters, is not the idea's.
         shared = claimfacts.ablation_shares(claim.ablation_ratios)
-        if shared and claim.verdict in ("held", "partly held"):
+        beaten = claimfacts.ablation_beats(claim.ablation_ratios, m.higher_is_better)
+        if (shared or beaten) and claim.verdict in ("held", "partly held"):
             claim.verdict += ", but not due to the idea"
             claim.explanation += (f"; yet {claim.policy} is no better than its ablation(s) "
-                                  f"{', '.join(shared)} (their ratio's 95% CI includes no change), so the "
-                                  f"gain over {BASELINE} does not come from the idea the claim credits")
-        beaten = claimfacts.ablation_beats(claim.ablation_ratios, m.higher_is_better)
+                                  f"{', '.join(shared + [ab for ab, _ in beaten])} (their ratio's 95% CI includes "
+                                  f"no change, or favours the ablation), so the gain over {BASELINE} does not "
+                                  "come from the idea the claim credits")
         if beaten:
             words = ", ".join(f"{ab} ({fmt_ratio(r.ratio)} {fmt_ratio_ci(r.ci_low, r.ci_high)} for {claim.policy} "
                               f"against it)" for ab, r in beaten)
@@ -565,11 +566,12 @@ def _judge_twin(claim, ds, m, against_ablation, twin):
     j.ablation_ratios = [(ab, next((r.ratio for r in against_ablation[ab].rows if r.policy == twin), None))
                          for ab in claim.ablations]
     shared = claimfacts.ablation_shares(j.ablation_ratios)
-    if shared and j.verdict in ("held", "partly held"):
-        j.verdict += ", but not due to the idea"
-        j.explanation += (f"; yet {twin} is no better than the ablation(s) {', '.join(shared)} (their ratio's 95% CI "
-                          f"includes no change)")
     beaten = claimfacts.ablation_beats(j.ablation_ratios, m.higher_is_better)
+    if (shared or beaten) and j.verdict in ("held", "partly held"):
+        j.verdict += ", but not due to the idea"
+        j.explanation += (f"; yet {twin} is no better than the ablation(s) "
+                          f"{', '.join(shared + [ab for ab, _ in beaten])} (their ratio's 95% CI includes no change, "
+                          "or favours the ablation)")
     if beaten:
         j.verdict += f"; {', '.join(ab for ab, _ in beaten)} significantly better"
         j.explanation += "; " + ", ".join(f"{ab} did significantly better than {twin} ({fmt_ratio(r.ratio)} "

@@ -291,7 +291,7 @@ def _two_stage_draws(groups, rng, n_resamples):
 
 def _percentile(dist, confidence):
     d = np.asarray(dist, dtype=float)
-    if np.isnan(d).any():
+    if not np.isfinite(d).all():    # a resample with no such boot (NaN) or a zero baseline (inf): undefined
         return None, None
     alpha = (1 - confidence) / 2
     return float(np.percentile(d, 100 * alpha)), float(np.percentile(d, 100 * (1 - alpha)))

@@ -157,6 +157,8 @@ def test_an_ablation_significantly_better_is_said_in_the_verdict(tmp_path, resul
     c, _ = _claim(tmp_path, results, _rounds({"cfs": 1000, "fifo": 1200, "mlyield": 1150}, 6), policy="mlyield",
                   expected=1.15)
     assert "fifo significantly better" in c.verdict
+    # a gain over cfs that the idea-less ablation betters is not credited to the idea either
+    assert c.verdict == "held, but not due to the idea; fifo significantly better"
     assert "did significantly better than mlyield itself" in c.explanation
     assert any("mlyield is significantly worse than fifo" in n for n in c.notes)
 

@@ -92,3 +92,13 @@ def test_few_runs_are_flagged():
 def test_ratio_against_a_zero_baseline_is_undefined():
     r = stats.ratio([1.0, 2.0], [0.0, 0.0], stats.OTHER)
     assert r.ratio is None and not r.significant
+
+
+def test_a_resampled_ratio_over_a_zero_baseline_has_no_interval():
+    """Some resamples dividing by zero (a counter cfs never moves) make the interval undefined,
+    not a NaN or infinite bound."""
+    from analysis import stats
+    assert stats._percentile([1.0, 2.0, np.inf], 0.95) == (None, None)
+    assert stats._percentile([1.0, np.nan], 0.95) == (None, None)
+    lo, hi = stats._percentile([1.0, 2.0, 3.0], 0.95)
+    assert lo < hi
