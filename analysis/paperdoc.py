@@ -936,7 +936,10 @@ def document(claims, datasets, figs, fig_notes, paper_dir, comparisons, results=
                  "that includes or exceeds the claimed size; *partly held* when significant but smaller; "
                  "*inconclusive* when the interval includes both no change and the claim; *did not hold* when "
                  "it excludes the claim without a significant gain, or shows a significant change the other way; "
-                 "*not judged* with fewer than two runs a side."))
+                 "*not judged* with fewer than two runs a side. *but not due to the idea* follows *held* or "
+                 "*partly held* when an ablation (the policy with the credited idea switched off) is as good "
+                 "(the claimed policy's ratio to it includes no change) or significantly better; "
+                 "*X significantly better* names such an ablation."))
     doc.append(P("Kept results: large raw files are gzip-compressed or left out; each kept result's "
                  f"`{ORIGINAL_SUMS}` has the sha256 of every original file. `make reproduce-paper` reruns "
                  "every experiment the paper keeps."))
